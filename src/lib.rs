@@ -1,0 +1,13 @@
+//! Data-Driven Maturity: a Grafana backend datasource that records the evidence of how
+//! teams use their metrics, serves it back as annotations and scores every team on the
+//! seven-level maturity ladder of SPEC §5.
+//!
+//! # Layout
+//! Dependencies point inward: `plugin` → `app` → `engine`, with `store` behind a trait.
+//!
+//! - [`model`]: the domain objects (teams, events, targets) and wire-value parsing.
+//! - [`engine`]: the pure maturity ladder and target math: no clock, no I/O.
+#![deny(missing_docs)]
+
+pub mod engine;
+pub mod model;

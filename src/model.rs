@@ -1,0 +1,529 @@
+//! The domain objects of SPEC §3.1 (teams, events, targets) as validated types, and the
+//! parsing of wire values (ids, kinds, times) into them.
+//!
+//! Everything here is pure: no clock, no I/O. The engine and the store share these types.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Milliseconds since the Unix epoch, UTC (Grafana's convention on the wire).
+pub type EpochMs = i64;
+
+/// One day in milliseconds: SPEC §5 counts days as exactly this, with no calendar.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// A value that failed validation, naming the field that carried it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct Invalid {
+    /// The wire name of the offending field (`time`, `data.decisionId`, ...).
+    pub field: String,
+    /// A sentence a user can act on.
+    pub message: String,
+}
+
+impl Invalid {
+    /// An error about `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A team id: a slug `[a-z0-9][a-z0-9-]{0,62}`.
+pub fn validate_team_id(field: &str, id: &str) -> Result<(), Invalid> {
+    let mut chars = id.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if first_ok && rest_ok && id.len() <= 63 {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            field,
+            format!("team id {id:?} must be 1 to 63 characters of a-z, 0-9 and '-', starting with a letter or digit"),
+        ))
+    }
+}
+
+/// An object id given on create (events, targets): 1 to 64 of `A-Za-z0-9._:-`.
+pub fn validate_object_id(field: &str, id: &str) -> Result<(), Invalid> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            field,
+            format!("id {id:?} must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'"),
+        ))
+    }
+}
+
+/// Parses a wire time: epoch milliseconds (a JSON number, or a string of digits) or an
+/// RFC 3339 string; fractional seconds are kept to the millisecond.
+pub fn parse_time(field: &str, value: &Value) -> Result<EpochMs, Invalid> {
+    match value {
+        Value::Number(n) => {
+            if let Some(ms) = n.as_i64() {
+                return Ok(ms);
+            }
+            match n.as_f64() {
+                Some(f) if f.is_finite() && f.abs() < 9.0e15 => Ok(f.floor() as i64),
+                _ => Err(Invalid::new(field, format!("time {n} is out of range"))),
+            }
+        }
+        Value::String(s) => parse_time_str(field, s),
+        other => Err(Invalid::new(
+            field,
+            format!("expected a time (epoch milliseconds or an RFC 3339 string), got {}", type_name(other)),
+        )),
+    }
+}
+
+/// Parses a time given as text (a query-string parameter, a command-line flag).
+pub fn parse_time_str(field: &str, s: &str) -> Result<EpochMs, Invalid> {
+    let trimmed = s.trim();
+    if let Ok(ms) = trimmed.parse::<i64>() {
+        return Ok(ms);
+    }
+    let parsed = time::OffsetDateTime::parse(trimmed, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| {
+            Invalid::new(
+                field,
+                format!("{s:?} is neither epoch milliseconds nor an RFC 3339 time ({e})"),
+            )
+        })?;
+    let ms = parsed.unix_timestamp_nanos().div_euclid(1_000_000);
+    i64::try_from(ms).map_err(|_| Invalid::new(field, format!("time {s:?} is out of range")))
+}
+
+/// Formats epoch milliseconds as RFC 3339 UTC (for people: the command-line report, texts).
+pub fn format_time(ms: EpochMs) -> String {
+    let nanos = i128::from(ms) * 1_000_000;
+    match time::OffsetDateTime::from_unix_timestamp_nanos(nanos) {
+        Ok(t) => t
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| ms.to_string()),
+        Err(_) => ms.to_string(),
+    }
+}
+
+/// The JSON type of a value, for error messages.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A team and the dashboards it owns (SPEC §3.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Team {
+    /// Slug id, unique in the org.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Uids of the team's own dashboards ("Service Levels dashboards").
+    pub dashboards: Vec<String>,
+    /// Grafana logins of the members; empty means anyone counts.
+    pub members: Vec<String>,
+    /// Length of one review period in days.
+    pub cadence_days: u32,
+    /// When the team was created (never used by an evaluation).
+    pub created_at: EpochMs,
+}
+
+/// The kinds of evidence an event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// Someone looked at a dashboard.
+    View,
+    /// A team reviewed its dashboards in a ritual.
+    Review,
+    /// An ad-hoc question asked of the data.
+    Question,
+    /// A decision taken because of a metric.
+    Decision,
+    /// The follow-up of a decision.
+    Outcome,
+    /// A metric, panel or dashboard added or changed to fill a gap.
+    MetricChange,
+    /// Anything else.
+    Note,
+}
+
+impl EventKind {
+    /// Every kind, in the order of SPEC §3.1.
+    pub const ALL: [EventKind; 7] = [
+        EventKind::View,
+        EventKind::Review,
+        EventKind::Question,
+        EventKind::Decision,
+        EventKind::Outcome,
+        EventKind::MetricChange,
+        EventKind::Note,
+    ];
+
+    /// The wire name (`metric_change`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::View => "view",
+            EventKind::Review => "review",
+            EventKind::Question => "question",
+            EventKind::Decision => "decision",
+            EventKind::Outcome => "outcome",
+            EventKind::MetricChange => "metric_change",
+            EventKind::Note => "note",
+        }
+    }
+
+    /// Parses a wire name; `metric-change` (the annotation tag spelling) is accepted too.
+    pub fn parse(s: &str) -> Option<EventKind> {
+        match s {
+            "metric-change" => Some(EventKind::MetricChange),
+            _ => EventKind::ALL.into_iter().find(|k| k.as_str() == s),
+        }
+    }
+
+    /// Kinds a Viewer may record (SPEC §3.2), unless the datasource says otherwise.
+    pub fn viewer_may_record(self) -> bool {
+        matches!(
+            self,
+            EventKind::View
+                | EventKind::Review
+                | EventKind::Question
+                | EventKind::Decision
+                | EventKind::Outcome
+        )
+    }
+}
+
+/// Where an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Posted to `/events` (or imported).
+    Api,
+    /// Recorded from a dashboard query (SPEC §4.4).
+    Passive,
+    /// Posted to the Grafana-shaped `/annotations`.
+    AnnotationApi,
+    /// Imported from Grafana.
+    Grafana,
+}
+
+impl Source {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Api => "api",
+            Source::Passive => "passive",
+            Source::AnnotationApi => "annotation_api",
+            Source::Grafana => "grafana",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Source> {
+        [Source::Api, Source::Passive, Source::AnnotationApi, Source::Grafana]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// The result recorded by an outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeResult {
+    /// The decision had the expected effect.
+    Confirmed,
+    /// It did not.
+    NotConfirmed,
+    /// The data could not tell.
+    Inconclusive,
+}
+
+impl OutcomeResult {
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<OutcomeResult> {
+        match s {
+            "confirmed" => Some(OutcomeResult::Confirmed),
+            "not_confirmed" => Some(OutcomeResult::NotConfirmed),
+            "inconclusive" => Some(OutcomeResult::Inconclusive),
+            _ => None,
+        }
+    }
+}
+
+/// One piece of recorded evidence (SPEC §3.1). `data` keeps the kind's fields as JSON,
+/// already validated and with its times normalised to epoch ms; the typed accessors below
+/// read the fields the engine needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    /// Unique in the org.
+    pub id: String,
+    /// What the event records.
+    pub kind: EventKind,
+    /// When it happened.
+    pub time: EpochMs,
+    /// When it ended, for a region.
+    pub time_end: Option<EpochMs>,
+    /// The team it belongs to (ignored for views, which count by dashboard).
+    pub team: Option<String>,
+    /// The dashboard it was recorded on.
+    pub dashboard_uid: Option<String>,
+    /// The panel it was recorded on.
+    pub panel_id: Option<i64>,
+    /// The login that recorded it.
+    pub user: String,
+    /// Free text.
+    pub text: String,
+    /// Free tags.
+    pub tags: Vec<String>,
+    /// The kind's fields (see SPEC §3.1).
+    pub data: Map<String, Value>,
+    /// Where it came from.
+    pub source: Source,
+    /// When it was stored.
+    pub created_at: EpochMs,
+    /// When it was last edited.
+    pub updated_at: EpochMs,
+}
+
+impl Event {
+    /// For an outcome: the decision it follows up.
+    pub fn decision_id(&self) -> Option<&str> {
+        self.data.get("decisionId").and_then(Value::as_str)
+    }
+
+    /// For a decision: its explicit follow-up time, if one was given.
+    pub fn follow_up_at(&self) -> Option<EpochMs> {
+        self.data.get("followUpAt").and_then(Value::as_i64)
+    }
+
+    /// For an outcome: its result.
+    pub fn outcome_result(&self) -> Option<OutcomeResult> {
+        self.data
+            .get("result")
+            .and_then(Value::as_str)
+            .and_then(OutcomeResult::parse)
+    }
+}
+
+/// Which way a target's metric should move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Higher is better.
+    Increase,
+    /// Lower is better.
+    Decrease,
+}
+
+impl Direction {
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Direction> {
+        match s {
+            "increase" => Some(Direction::Increase),
+            "decrease" => Some(Direction::Decrease),
+            _ => None,
+        }
+    }
+}
+
+/// The finish-line verdict of a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The target was reached.
+    Met,
+    /// It was not.
+    Missed,
+}
+
+impl Verdict {
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Verdict> {
+        match s {
+            "met" => Some(Verdict::Met),
+            "missed" => Some(Verdict::Missed),
+            _ => None,
+        }
+    }
+}
+
+/// One measured value of a target's metric.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Actual {
+    /// When it was measured.
+    pub time: EpochMs,
+    /// The value (always finite).
+    pub value: f64,
+}
+
+/// The finish-line check of a project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verification {
+    /// Given, or derived from the last actual when the request omitted it.
+    pub verdict: Verdict,
+    /// The value at the finish line, if given.
+    pub actual: Option<f64>,
+    /// What the team learnt (may be empty; stored as given).
+    pub learnings: String,
+    /// When the check was made.
+    pub verified_at: EpochMs,
+    /// Who made it.
+    pub verified_by: String,
+}
+
+/// A project with a target (SPEC §3.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    /// Unique in the org.
+    pub id: String,
+    /// The team that owns it.
+    pub team: String,
+    /// Display name.
+    pub name: String,
+    /// Unit of the metric.
+    pub unit: Option<String>,
+    /// Which way is better.
+    pub direction: Direction,
+    /// The value at the start.
+    pub baseline: Option<f64>,
+    /// The value to reach.
+    pub target: Option<f64>,
+    /// When the project started.
+    pub start_at: EpochMs,
+    /// When the target should be reached.
+    pub deadline: Option<EpochMs>,
+    /// Free JSON: what measures it.
+    pub query: Option<Value>,
+    /// Measured values, in time order.
+    pub actuals: Vec<Actual>,
+    /// The finish-line check, once made.
+    pub verification: Option<Verification>,
+    /// When it was stored (never used by an evaluation).
+    pub created_at: EpochMs,
+}
+
+impl Target {
+    /// A project is *defined* when baseline, target and deadline are all set.
+    pub fn is_defined(&self) -> bool {
+        self.baseline.is_some() && self.target.is_some() && self.deadline.is_some()
+    }
+}
+
+/// Derives a verdict from the last actual against the target: met when the last actual is
+/// at or beyond the target in the target's direction; missed otherwise (or with no actual).
+pub fn derive_verdict(direction: Direction, target: Option<f64>, last_actual: Option<f64>) -> Verdict {
+    match (target, last_actual) {
+        (Some(t), Some(a)) => {
+            let reached = match direction {
+                Direction::Increase => a >= t,
+                Direction::Decrease => a <= t,
+            };
+            if reached {
+                Verdict::Met
+            } else {
+                Verdict::Missed
+            }
+        }
+        _ => Verdict::Missed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn team_ids_follow_the_slug_pattern() {
+        assert!(validate_team_id("id", "payments").is_ok());
+        assert!(validate_team_id("id", "9-lives").is_ok());
+        assert!(validate_team_id("id", &"a".repeat(63)).is_ok());
+        assert!(validate_team_id("id", &"a".repeat(64)).is_err());
+        assert!(validate_team_id("id", "-payments").is_err());
+        assert!(validate_team_id("id", "Payments").is_err());
+        assert!(validate_team_id("id", "").is_err());
+        assert!(validate_team_id("id", "a b").is_err());
+    }
+
+    #[test]
+    fn object_ids_allow_dots_colons_and_underscores() {
+        assert!(validate_object_id("id", "e1:a_b.c-d").is_ok());
+        assert!(validate_object_id("id", &"x".repeat(64)).is_ok());
+        assert!(validate_object_id("id", &"x".repeat(65)).is_err());
+        assert!(validate_object_id("id", "a/b").is_err());
+        assert!(validate_object_id("id", "").is_err());
+    }
+
+    #[test]
+    fn times_parse_from_epoch_ms_and_rfc3339_to_the_millisecond() {
+        assert_eq!(parse_time("t", &json!(1_700_000_000_123_i64)), Ok(1_700_000_000_123));
+        assert_eq!(
+            parse_time("t", &json!("2026-06-01T00:00:00Z")),
+            Ok(1_780_272_000_000)
+        );
+        assert_eq!(
+            parse_time("t", &json!("2026-06-01T00:00:00.1239Z")),
+            Ok(1_780_272_000_123)
+        );
+        assert_eq!(
+            parse_time("t", &json!("2026-06-01T02:00:00+02:00")),
+            Ok(1_780_272_000_000)
+        );
+        assert_eq!(parse_time("t", &json!("1780272000000")), Ok(1_780_272_000_000));
+        let err = parse_time("time", &json!("yesterday")).unwrap_err();
+        assert_eq!(err.field, "time");
+        assert!(parse_time("t", &json!(true)).is_err());
+        assert!(parse_time("t", &json!(1e300)).is_err());
+    }
+
+    #[test]
+    fn times_before_1970_round_down_to_the_millisecond() {
+        assert_eq!(
+            parse_time("t", &json!("1969-12-31T23:59:59.9995Z")),
+            Ok(-1)
+        );
+    }
+
+    #[test]
+    fn format_time_round_trips() {
+        let ms = 1_780_272_000_123;
+        assert_eq!(parse_time_str("t", &format_time(ms)), Ok(ms));
+    }
+
+    #[test]
+    fn kinds_parse_both_spellings_of_metric_change() {
+        assert_eq!(EventKind::parse("metric_change"), Some(EventKind::MetricChange));
+        assert_eq!(EventKind::parse("metric-change"), Some(EventKind::MetricChange));
+        assert_eq!(EventKind::parse("vote"), None);
+    }
+
+    #[test]
+    fn derived_verdict_follows_the_direction() {
+        use Direction::*;
+        assert_eq!(derive_verdict(Decrease, Some(8.0), Some(8.0)), Verdict::Met);
+        assert_eq!(derive_verdict(Decrease, Some(8.0), Some(8.1)), Verdict::Missed);
+        assert_eq!(derive_verdict(Increase, Some(8.0), Some(8.1)), Verdict::Met);
+        assert_eq!(derive_verdict(Increase, Some(8.0), None), Verdict::Missed);
+    }
+}
