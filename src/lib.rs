@@ -7,7 +7,9 @@
 //!
 //! - [`model`]: the domain objects (teams, events, targets) and wire-value parsing.
 //! - [`engine`]: the pure maturity ladder and target math: no clock, no I/O.
+//! - [`store`]: the storage trait and its SQLite implementation.
 #![deny(missing_docs)]
 
 pub mod engine;
 pub mod model;
+pub mod store;

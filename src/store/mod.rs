@@ -1,0 +1,160 @@
+//! The storage seam: a small trait of the verbs the app needs, implemented per database
+//! (SQLite now, PostgreSQL later), each with its own ordered migrations.
+//!
+//! The trait is synchronous on purpose: rusqlite is blocking, and callers run store work
+//! on `spawn_blocking`, so no lock is ever held across an `.await`.
+
+pub mod sqlite;
+
+use crate::model::{Actual, EpochMs, Event, EventKind, Target, Team, Verification};
+
+/// Grafana's organisation id; every row carries one and every verb is scoped by it.
+pub type OrgId = i64;
+
+/// What can go wrong in a store, separated by whose fault it is.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The object does not exist in this org.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// An id is taken, or a delete is blocked by references.
+    #[error("{0}")]
+    Conflict(String),
+    /// The store cannot be opened or used as ours (foreign file, newer schema, ...).
+    #[error("{0}")]
+    Unusable(String),
+    /// The database failed underneath us.
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+/// Result of a store verb.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Filters of `GET /events` and the `events` query.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Only these kinds (empty = all).
+    pub kinds: Vec<EventKind>,
+    /// Only events of these teams (empty = all).
+    pub teams: Vec<String>,
+    /// Only events on this dashboard.
+    pub dashboard_uid: Option<String>,
+    /// Inclusive lower bound on `time`.
+    pub from: Option<EpochMs>,
+    /// Inclusive upper bound on `time`.
+    pub to: Option<EpochMs>,
+    /// Events carrying every one of these tags.
+    pub tags: Vec<String>,
+    /// Page size.
+    pub limit: usize,
+    /// Page start.
+    pub offset: usize,
+}
+
+/// Counts shown by CheckHealth.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Teams of the org.
+    pub teams: u64,
+    /// Events of the org.
+    pub events: u64,
+    /// Targets of the org.
+    pub targets: u64,
+}
+
+/// A passive view waiting to be written (SPEC §4.4).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PendingView {
+    /// The org it was seen in.
+    pub org: OrgId,
+    /// The viewer's login.
+    pub user: String,
+    /// The dashboard looked at.
+    pub dashboard_uid: String,
+    /// The panel that asked, if known.
+    pub panel_id: Option<i64>,
+    /// When the query ran.
+    pub time: EpochMs,
+    /// `floor(time / viewSessionMinutes)`: at most one view per (org, user, dashboard, bucket).
+    pub session_bucket: i64,
+}
+
+/// Everything the engine needs to evaluate teams over `[from, to)`, read at once.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    /// The teams asked for.
+    pub teams: Vec<Team>,
+    /// A superset of the events that can count for them (the engine applies the rules).
+    pub events: Vec<Event>,
+    /// Their targets, with actuals and verification.
+    pub targets: Vec<Target>,
+}
+
+/// A store of teams, events and targets, scoped by org.
+pub trait Store: Send + Sync + 'static {
+    /// Where the data lives, for people (a path or a server).
+    fn describe(&self) -> String;
+    /// The schema version in use.
+    fn schema_version(&self) -> i64;
+    /// Counts for CheckHealth.
+    fn counts(&self, org: OrgId) -> StoreResult<Counts>;
+    /// Approximate size on disk in bytes (for metrics).
+    fn size_bytes(&self) -> u64;
+
+    /// All teams of the org, by id.
+    fn list_teams(&self, org: OrgId) -> StoreResult<Vec<Team>>;
+    /// One team.
+    fn get_team(&self, org: OrgId, id: &str) -> StoreResult<Team>;
+    /// Creates a team; `Conflict` when the id is taken.
+    fn create_team(&self, org: OrgId, team: &Team) -> StoreResult<()>;
+    /// Replaces a team's definition, keeping `createdAt`; `NotFound` when absent.
+    fn replace_team(&self, org: OrgId, team: &Team) -> StoreResult<Team>;
+    /// Deletes a team; `Conflict` while events or targets name it unless `cascade`.
+    fn delete_team(&self, org: OrgId, id: &str, cascade: bool) -> StoreResult<()>;
+
+    /// Which of `ids` exist as decisions in the org.
+    fn existing_decisions(&self, org: OrgId, ids: &[String]) -> StoreResult<Vec<String>>;
+    /// Inserts events all-or-none; `Conflict` naming the first id already taken.
+    fn insert_events(&self, org: OrgId, events: &[Event]) -> StoreResult<()>;
+    /// Writes passive views, at most one per session bucket; returns how many were new.
+    fn insert_views(&self, views: &[PendingView], make_id: &mut dyn FnMut() -> String, now: EpochMs)
+        -> StoreResult<usize>;
+    /// Events matching the filter, newest first.
+    fn list_events(&self, org: OrgId, filter: &EventFilter) -> StoreResult<Vec<Event>>;
+    /// One event.
+    fn get_event(&self, org: OrgId, id: &str) -> StoreResult<Event>;
+    /// Overwrites an event (same id).
+    fn update_event(&self, org: OrgId, event: &Event) -> StoreResult<()>;
+    /// Deletes an event.
+    fn delete_event(&self, org: OrgId, id: &str) -> StoreResult<()>;
+
+    /// Targets of the org, optionally of some teams only.
+    fn list_targets(&self, org: OrgId, teams: &[String]) -> StoreResult<Vec<Target>>;
+    /// One target with its actuals and verification.
+    fn get_target(&self, org: OrgId, id: &str) -> StoreResult<Target>;
+    /// Creates a target with its inline actuals and verification; `Conflict` on a taken id.
+    fn create_target(&self, org: OrgId, target: &Target) -> StoreResult<()>;
+    /// Overwrites a target's own fields (not actuals nor verification).
+    fn update_target(&self, org: OrgId, target: &Target) -> StoreResult<()>;
+    /// Deletes a target with its actuals.
+    fn delete_target(&self, org: OrgId, id: &str) -> StoreResult<()>;
+    /// Adds actuals (an actual at an existing time replaces it).
+    fn add_actuals(&self, org: OrgId, id: &str, actuals: &[Actual]) -> StoreResult<()>;
+    /// Records (or replaces) the verification.
+    fn set_verification(&self, org: OrgId, id: &str, verification: &Verification) -> StoreResult<()>;
+
+    /// The evidence for `teams` (all when empty) that can count in `[from, to)`:
+    /// team-linked events and views of the teams' dashboards in the range, every decision
+    /// of the teams before `to` with the outcomes naming them, and the teams' targets.
+    fn evidence(&self, org: OrgId, teams: &[String], from: EpochMs, to: EpochMs) -> StoreResult<Evidence>;
+
+    /// Every event of the org in time order (export).
+    fn all_events(&self, org: OrgId) -> StoreResult<Vec<Event>>;
+}

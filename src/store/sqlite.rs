@@ -1,0 +1,1113 @@
+//! The embedded default store: one SQLite file (WAL, `synchronous=FULL`), our own
+//! `application_id`, forward migrations tracked in `user_version`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql, Transaction};
+use serde_json::{Map, Value};
+
+use super::{
+    Counts, EventFilter, Evidence, OrgId, PendingView, Store, StoreError, StoreResult,
+};
+use crate::model::{
+    Actual, Direction, EpochMs, Event, EventKind, Source, Target, Team, Verification,
+};
+
+/// Marks a file as ours ("MATU"); a file with another id belongs to another application.
+pub const APPLICATION_ID: i32 = 0x4D41_5455;
+
+/// Ordered forward migrations; `user_version` counts how many have run.
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    "CREATE TABLE teams (
+        org_id INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        dashboards TEXT NOT NULL,
+        members TEXT NOT NULL,
+        cadence_days INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (org_id, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE events (
+        org_id INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        time_end INTEGER,
+        team TEXT,
+        dashboard_uid TEXT,
+        panel_id INTEGER,
+        user_login TEXT NOT NULL,
+        text TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        data TEXT NOT NULL,
+        source TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        decision_id TEXT,
+        view_bucket INTEGER,
+        PRIMARY KEY (org_id, id)
+    );
+    CREATE INDEX events_by_time ON events (org_id, time);
+    CREATE INDEX events_by_team ON events (org_id, team, time);
+    CREATE INDEX events_by_dashboard ON events (org_id, dashboard_uid, time);
+    CREATE INDEX events_by_decision ON events (org_id, decision_id) WHERE decision_id IS NOT NULL;
+    CREATE UNIQUE INDEX passive_view_sessions ON events (org_id, user_login, dashboard_uid, view_bucket)
+        WHERE view_bucket IS NOT NULL;
+    CREATE TABLE targets (
+        org_id INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        team TEXT NOT NULL,
+        name TEXT NOT NULL,
+        unit TEXT,
+        direction TEXT NOT NULL,
+        baseline REAL,
+        target REAL,
+        start_at INTEGER NOT NULL,
+        deadline INTEGER,
+        query TEXT,
+        verification TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (org_id, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX targets_by_team ON targets (org_id, team);
+    CREATE TABLE actuals (
+        org_id INTEGER NOT NULL,
+        target_id TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        value REAL NOT NULL,
+        PRIMARY KEY (org_id, target_id, time)
+    ) WITHOUT ROWID;",
+];
+
+/// The schema version this binary writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// A SQLite file opened as our store.
+pub struct SqliteStore {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish()
+    }
+}
+
+fn unusable(path: &Path, what: impl std::fmt::Display) -> StoreError {
+    StoreError::Unusable(format!("cannot use {} as the maturity store: {what}", path.display()))
+}
+
+impl SqliteStore {
+    /// Opens (creating parent folders and the file if needed) and migrates the store at
+    /// `path`. Refuses a file of another application and a schema newer than this binary's.
+    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| unusable(path, format!("cannot create folder {}: {e}", parent.display())))?;
+        }
+        let conn = Connection::open(path).map_err(|e| unusable(path, e))?;
+        let store = SqliteStore {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+        };
+        store.prepare_schema(true)?;
+        Ok(store)
+    }
+
+    /// Opens an existing store without migrating it (to report its state).
+    pub fn open_without_migrating(path: &Path) -> StoreResult<SqliteStore> {
+        if !path.exists() {
+            return Err(unusable(path, "the file does not exist"));
+        }
+        let conn = Connection::open(path).map_err(|e| unusable(path, e))?;
+        let store = SqliteStore {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+        };
+        store.prepare_schema(false)?;
+        Ok(store)
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (transactions
+        // roll back on drop), so a poisoned lock is safe to keep using.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn prepare_schema(&self, migrate: bool) -> StoreResult<()> {
+        let path = &self.path;
+        let mut conn = self.lock();
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(|e| unusable(path, e))?;
+        let app_id: i32 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| unusable(path, format!("it is not an SQLite database ({e})")))?;
+        let table_count: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(|e| unusable(path, format!("it is not an SQLite database ({e})")))?;
+        if app_id != APPLICATION_ID && (app_id != 0 || table_count > 0) {
+            return Err(unusable(
+                path,
+                format!(
+                    "it is the SQLite database of another application (application_id {app_id:#x}, {table_count} objects); \
+                     choose another path with jsonData.databasePath"
+                ),
+            ));
+        }
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| unusable(path, e))?;
+        if version > SCHEMA_VERSION {
+            return Err(unusable(
+                path,
+                format!(
+                    "its schema version {version} is newer than this plugin knows ({SCHEMA_VERSION}); \
+                     upgrade the plugin"
+                ),
+            ));
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| unusable(path, e))?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| unusable(path, e))?;
+        if !migrate {
+            return Ok(());
+        }
+        let tx = conn.transaction()?;
+        if app_id == 0 {
+            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+            tx.execute_batch(sql)
+                .map_err(|e| unusable(path, format!("migration {} failed: {e}", i + 1)))?;
+        }
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// The schema version of the file at `path` without changing it (for `maturity migrate`).
+pub fn read_schema_version(path: &Path) -> StoreResult<i64> {
+    let conn = Connection::open(path).map_err(|e| unusable(path, e))?;
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| unusable(path, e))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".to_string())
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str, col: usize) -> rusqlite::Result<T> {
+    serde_json::from_str(s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn bad_value(col: usize, what: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        col,
+        rusqlite::types::Type::Text,
+        Box::<dyn std::error::Error + Send + Sync>::from(what),
+    )
+}
+
+const TEAM_COLUMNS: &str = "id, name, dashboards, members, cadence_days, created_at";
+
+fn team_from_row(r: &Row<'_>) -> rusqlite::Result<Team> {
+    Ok(Team {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        dashboards: from_json(&r.get::<_, String>(2)?, 2)?,
+        members: from_json(&r.get::<_, String>(3)?, 3)?,
+        cadence_days: r.get(4)?,
+        created_at: r.get(5)?,
+    })
+}
+
+const EVENT_COLUMNS: &str = "id, kind, time, time_end, team, dashboard_uid, panel_id, user_login, \
+                             text, tags, data, source, created_at, updated_at";
+
+fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
+    let kind: String = r.get(1)?;
+    let source: String = r.get(11)?;
+    Ok(Event {
+        id: r.get(0)?,
+        kind: EventKind::parse(&kind).ok_or_else(|| bad_value(1, format!("unknown kind {kind}")))?,
+        time: r.get(2)?,
+        time_end: r.get(3)?,
+        team: r.get(4)?,
+        dashboard_uid: r.get(5)?,
+        panel_id: r.get(6)?,
+        user: r.get(7)?,
+        text: r.get(8)?,
+        tags: from_json(&r.get::<_, String>(9)?, 9)?,
+        data: from_json::<Map<String, Value>>(&r.get::<_, String>(10)?, 10)?,
+        source: Source::parse(&source).ok_or_else(|| bad_value(11, format!("unknown source {source}")))?,
+        created_at: r.get(12)?,
+        updated_at: r.get(13)?,
+    })
+}
+
+const TARGET_COLUMNS: &str =
+    "id, team, name, unit, direction, baseline, target, start_at, deadline, query, verification, created_at";
+
+fn target_from_row(r: &Row<'_>) -> rusqlite::Result<Target> {
+    let direction: String = r.get(4)?;
+    let query: Option<String> = r.get(9)?;
+    let verification: Option<String> = r.get(10)?;
+    Ok(Target {
+        id: r.get(0)?,
+        team: r.get(1)?,
+        name: r.get(2)?,
+        unit: r.get(3)?,
+        direction: Direction::parse(&direction)
+            .ok_or_else(|| bad_value(4, format!("unknown direction {direction}")))?,
+        baseline: r.get(5)?,
+        target: r.get(6)?,
+        start_at: r.get(7)?,
+        deadline: r.get(8)?,
+        query: query.map(|q| from_json(&q, 9)).transpose()?,
+        actuals: Vec::new(),
+        verification: verification.map(|v| from_json(&v, 10)).transpose()?,
+        created_at: r.get(11)?,
+    })
+}
+
+fn insert_event(tx: &Transaction<'_>, org: OrgId, e: &Event, view_bucket: Option<i64>) -> rusqlite::Result<usize> {
+    let sql = format!(
+        "INSERT INTO events (org_id, {EVENT_COLUMNS}, decision_id, view_bucket)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+    );
+    let verb = if view_bucket.is_some() {
+        sql.replacen("INSERT", "INSERT OR IGNORE", 1)
+    } else {
+        sql
+    };
+    tx.prepare_cached(&verb)?.execute(params![
+        org,
+        e.id,
+        e.kind.as_str(),
+        e.time,
+        e.time_end,
+        e.team,
+        e.dashboard_uid,
+        e.panel_id,
+        e.user,
+        e.text,
+        to_json(&e.tags),
+        to_json(&e.data),
+        e.source.as_str(),
+        e.created_at,
+        e.updated_at,
+        e.decision_id(),
+        view_bucket,
+    ])
+}
+
+fn load_actuals(conn: &Connection, org: OrgId, targets: &mut [Target]) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT time, value FROM actuals WHERE org_id = ?1 AND target_id = ?2 ORDER BY time",
+    )?;
+    for t in targets.iter_mut() {
+        t.actuals = stmt
+            .query_map(params![org, t.id], |r| {
+                Ok(Actual {
+                    time: r.get(0)?,
+                    value: r.get(1)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+    }
+    Ok(())
+}
+
+fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+}
+
+impl Store for SqliteStore {
+    fn describe(&self) -> String {
+        format!("SQLite file {}", self.path.display())
+    }
+
+    fn schema_version(&self) -> i64 {
+        self.lock()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap_or(-1)
+    }
+
+    fn counts(&self, org: OrgId) -> StoreResult<Counts> {
+        let conn = self.lock();
+        let count = |table: &str| -> rusqlite::Result<u64> {
+            conn.query_row(&format!("SELECT count(*) FROM {table} WHERE org_id = ?1"), [org], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n.max(0) as u64)
+        };
+        Ok(Counts {
+            teams: count("teams")?,
+            events: count("events")?,
+            targets: count("targets")?,
+        })
+    }
+
+    fn size_bytes(&self) -> u64 {
+        let mut total = 0;
+        for suffix in ["", "-wal"] {
+            let mut p = self.path.as_os_str().to_owned();
+            p.push(suffix);
+            total += std::fs::metadata(PathBuf::from(p)).map(|m| m.len()).unwrap_or(0);
+        }
+        total
+    }
+
+    fn list_teams(&self, org: OrgId) -> StoreResult<Vec<Team>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {TEAM_COLUMNS} FROM teams WHERE org_id = ?1 ORDER BY id"
+        ))?;
+        let teams = stmt.query_map([org], team_from_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(teams)
+    }
+
+    fn get_team(&self, org: OrgId, id: &str) -> StoreResult<Team> {
+        let conn = self.lock();
+        conn.query_row(
+            &format!("SELECT {TEAM_COLUMNS} FROM teams WHERE org_id = ?1 AND id = ?2"),
+            params![org, id],
+            team_from_row,
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("team {id:?}")))
+    }
+
+    fn create_team(&self, org: OrgId, team: &Team) -> StoreResult<()> {
+        let conn = self.lock();
+        let result = conn.execute(
+            &format!("INSERT INTO teams (org_id, {TEAM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+            params![
+                org,
+                team.id,
+                team.name,
+                to_json(&team.dashboards),
+                to_json(&team.members),
+                team.cadence_days,
+                team.created_at
+            ],
+        );
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => {
+                Err(StoreError::Conflict(format!("team {:?} already exists", team.id)))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn replace_team(&self, org: OrgId, team: &Team) -> StoreResult<Team> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let created_at: Option<i64> = tx
+            .query_row(
+                "SELECT created_at FROM teams WHERE org_id = ?1 AND id = ?2",
+                params![org, team.id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(created_at) = created_at else {
+            return Err(StoreError::NotFound(format!("team {:?}", team.id)));
+        };
+        tx.execute(
+            "UPDATE teams SET name = ?3, dashboards = ?4, members = ?5, cadence_days = ?6
+             WHERE org_id = ?1 AND id = ?2",
+            params![
+                org,
+                team.id,
+                team.name,
+                to_json(&team.dashboards),
+                to_json(&team.members),
+                team.cadence_days
+            ],
+        )?;
+        tx.commit()?;
+        Ok(Team {
+            created_at,
+            ..team.clone()
+        })
+    }
+
+    fn delete_team(&self, org: OrgId, id: &str, cascade: bool) -> StoreResult<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let exists: bool = tx
+            .query_row(
+                "SELECT 1 FROM teams WHERE org_id = ?1 AND id = ?2",
+                params![org, id],
+                |_| Ok(true),
+            )
+            .optional()?
+            .unwrap_or(false);
+        if !exists {
+            return Err(StoreError::NotFound(format!("team {id:?}")));
+        }
+        let events: i64 = tx.query_row(
+            "SELECT count(*) FROM events WHERE org_id = ?1 AND team = ?2",
+            params![org, id],
+            |r| r.get(0),
+        )?;
+        let targets: i64 = tx.query_row(
+            "SELECT count(*) FROM targets WHERE org_id = ?1 AND team = ?2",
+            params![org, id],
+            |r| r.get(0),
+        )?;
+        if (events > 0 || targets > 0) && !cascade {
+            return Err(StoreError::Conflict(format!(
+                "team {id:?} is named by {events} events and {targets} targets; delete with ?cascade=true to remove them too"
+            )));
+        }
+        tx.execute(
+            "DELETE FROM actuals WHERE org_id = ?1 AND target_id IN (SELECT id FROM targets WHERE org_id = ?1 AND team = ?2)",
+            params![org, id],
+        )?;
+        tx.execute("DELETE FROM targets WHERE org_id = ?1 AND team = ?2", params![org, id])?;
+        tx.execute("DELETE FROM events WHERE org_id = ?1 AND team = ?2", params![org, id])?;
+        tx.execute("DELETE FROM teams WHERE org_id = ?1 AND id = ?2", params![org, id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn existing_decisions(&self, org: OrgId, ids: &[String]) -> StoreResult<Vec<String>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM events WHERE org_id = ?1 AND id = ?2 AND kind = 'decision'",
+        )?;
+        let mut found = Vec::new();
+        for id in ids {
+            if let Some(id) = stmt.query_row(params![org, id], |r| r.get::<_, String>(0)).optional()? {
+                found.push(id);
+            }
+        }
+        Ok(found)
+    }
+
+    fn insert_events(&self, org: OrgId, events: &[Event]) -> StoreResult<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        for e in events {
+            match insert_event(&tx, org, e, None) {
+                Ok(_) => {}
+                Err(err) if is_unique_violation(&err) => {
+                    return Err(StoreError::Conflict(format!("event id {:?} is already taken", e.id)));
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn insert_views(
+        &self,
+        views: &[PendingView],
+        make_id: &mut dyn FnMut() -> String,
+        now: EpochMs,
+    ) -> StoreResult<usize> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let mut written = 0;
+        for v in views {
+            let event = Event {
+                id: make_id(),
+                kind: EventKind::View,
+                time: v.time,
+                time_end: None,
+                team: None,
+                dashboard_uid: Some(v.dashboard_uid.clone()),
+                panel_id: v.panel_id,
+                user: v.user.clone(),
+                text: String::new(),
+                tags: Vec::new(),
+                data: Map::new(),
+                source: Source::Passive,
+                created_at: now,
+                updated_at: now,
+            };
+            written += insert_event(&tx, v.org, &event, Some(v.session_bucket))?;
+        }
+        tx.commit()?;
+        Ok(written)
+    }
+
+    fn list_events(&self, org: OrgId, f: &EventFilter) -> StoreResult<Vec<Event>> {
+        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1");
+        let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(org)];
+        if !f.kinds.is_empty() {
+            sql += &format!(" AND kind IN ({})", placeholders(args.len() + 1, f.kinds.len()));
+            args.extend(f.kinds.iter().map(|k| Box::new(k.as_str()) as Box<dyn ToSql>));
+        }
+        if !f.teams.is_empty() {
+            sql += &format!(" AND team IN ({})", placeholders(args.len() + 1, f.teams.len()));
+            args.extend(f.teams.iter().map(|t| Box::new(t.clone()) as Box<dyn ToSql>));
+        }
+        if let Some(d) = &f.dashboard_uid {
+            args.push(Box::new(d.clone()));
+            sql += &format!(" AND dashboard_uid = ?{}", args.len());
+        }
+        if let Some(from) = f.from {
+            args.push(Box::new(from));
+            sql += &format!(" AND time >= ?{}", args.len());
+        }
+        if let Some(to) = f.to {
+            args.push(Box::new(to));
+            sql += &format!(" AND time <= ?{}", args.len());
+        }
+        for tag in &f.tags {
+            args.push(Box::new(tag.clone()));
+            sql += &format!(" AND EXISTS (SELECT 1 FROM json_each(events.tags) WHERE value = ?{})", args.len());
+        }
+        args.push(Box::new(f.limit as i64));
+        args.push(Box::new(f.offset as i64));
+        sql += &format!(" ORDER BY time DESC, id DESC LIMIT ?{} OFFSET ?{}", args.len() - 1, args.len());
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let events = stmt
+            .query_map(params_from_iter(args.iter()), event_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(events)
+    }
+
+    fn get_event(&self, org: OrgId, id: &str) -> StoreResult<Event> {
+        let conn = self.lock();
+        conn.query_row(
+            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1 AND id = ?2"),
+            params![org, id],
+            event_from_row,
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("event {id:?}")))
+    }
+
+    fn update_event(&self, org: OrgId, e: &Event) -> StoreResult<()> {
+        let conn = self.lock();
+        let n = conn.execute(
+            "UPDATE events SET time = ?3, time_end = ?4, team = ?5, dashboard_uid = ?6, panel_id = ?7,
+                 text = ?8, tags = ?9, data = ?10, updated_at = ?11, decision_id = ?12
+             WHERE org_id = ?1 AND id = ?2",
+            params![
+                org,
+                e.id,
+                e.time,
+                e.time_end,
+                e.team,
+                e.dashboard_uid,
+                e.panel_id,
+                e.text,
+                to_json(&e.tags),
+                to_json(&e.data),
+                e.updated_at,
+                e.decision_id()
+            ],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("event {:?}", e.id)));
+        }
+        Ok(())
+    }
+
+    fn delete_event(&self, org: OrgId, id: &str) -> StoreResult<()> {
+        let conn = self.lock();
+        let n = conn.execute("DELETE FROM events WHERE org_id = ?1 AND id = ?2", params![org, id])?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("event {id:?}")));
+        }
+        Ok(())
+    }
+
+    fn list_targets(&self, org: OrgId, teams: &[String]) -> StoreResult<Vec<Target>> {
+        let conn = self.lock();
+        let mut sql = format!("SELECT {TARGET_COLUMNS} FROM targets WHERE org_id = ?1");
+        let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(org)];
+        if !teams.is_empty() {
+            sql += &format!(" AND team IN ({})", placeholders(2, teams.len()));
+            args.extend(teams.iter().map(|t| Box::new(t.clone()) as Box<dyn ToSql>));
+        }
+        sql += " ORDER BY team, id";
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut targets: Vec<Target> = stmt
+            .query_map(params_from_iter(args.iter()), target_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        load_actuals(&conn, org, &mut targets)?;
+        Ok(targets)
+    }
+
+    fn get_target(&self, org: OrgId, id: &str) -> StoreResult<Target> {
+        let conn = self.lock();
+        let target = conn
+            .query_row(
+                &format!("SELECT {TARGET_COLUMNS} FROM targets WHERE org_id = ?1 AND id = ?2"),
+                params![org, id],
+                target_from_row,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("target {id:?}")))?;
+        let mut one = [target];
+        load_actuals(&conn, org, &mut one)?;
+        let [target] = one;
+        Ok(target)
+    }
+
+    fn create_target(&self, org: OrgId, t: &Target) -> StoreResult<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let result = tx.execute(
+            &format!(
+                "INSERT INTO targets (org_id, {TARGET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+            ),
+            params![
+                org,
+                t.id,
+                t.team,
+                t.name,
+                t.unit,
+                direction_str(t.direction),
+                t.baseline,
+                t.target,
+                t.start_at,
+                t.deadline,
+                t.query.as_ref().map(to_json),
+                t.verification.as_ref().map(to_json),
+                t.created_at
+            ],
+        );
+        match result {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::Conflict(format!("target id {:?} is already taken", t.id)))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        upsert_actuals(&tx, org, &t.id, &t.actuals)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn update_target(&self, org: OrgId, t: &Target) -> StoreResult<()> {
+        let conn = self.lock();
+        let n = conn.execute(
+            "UPDATE targets SET team = ?3, name = ?4, unit = ?5, direction = ?6, baseline = ?7, target = ?8,
+                 start_at = ?9, deadline = ?10, query = ?11
+             WHERE org_id = ?1 AND id = ?2",
+            params![
+                org,
+                t.id,
+                t.team,
+                t.name,
+                t.unit,
+                direction_str(t.direction),
+                t.baseline,
+                t.target,
+                t.start_at,
+                t.deadline,
+                t.query.as_ref().map(to_json)
+            ],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("target {:?}", t.id)));
+        }
+        Ok(())
+    }
+
+    fn delete_target(&self, org: OrgId, id: &str) -> StoreResult<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let n = tx.execute("DELETE FROM targets WHERE org_id = ?1 AND id = ?2", params![org, id])?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("target {id:?}")));
+        }
+        tx.execute("DELETE FROM actuals WHERE org_id = ?1 AND target_id = ?2", params![org, id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn add_actuals(&self, org: OrgId, id: &str, actuals: &[Actual]) -> StoreResult<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        ensure_target(&tx, org, id)?;
+        upsert_actuals(&tx, org, id, actuals)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn set_verification(&self, org: OrgId, id: &str, v: &Verification) -> StoreResult<()> {
+        let conn = self.lock();
+        let n = conn.execute(
+            "UPDATE targets SET verification = ?3 WHERE org_id = ?1 AND id = ?2",
+            params![org, id, to_json(v)],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("target {id:?}")));
+        }
+        Ok(())
+    }
+
+    fn evidence(&self, org: OrgId, teams: &[String], from: EpochMs, to: EpochMs) -> StoreResult<Evidence> {
+        let all_teams = self.list_teams(org)?;
+        let teams: Vec<Team> = if teams.is_empty() {
+            all_teams
+        } else {
+            all_teams.into_iter().filter(|t| teams.contains(&t.id)).collect()
+        };
+        let ids: Vec<String> = teams.iter().map(|t| t.id.clone()).collect();
+        let dashboards: Vec<String> = {
+            let mut d: Vec<String> = teams.iter().flat_map(|t| t.dashboards.iter().cloned()).collect();
+            d.sort();
+            d.dedup();
+            d
+        };
+        let targets = if ids.is_empty() { Vec::new() } else { self.list_targets(org, &ids)? };
+        let conn = self.lock();
+        let mut events: Vec<Event> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut push = |batch: Vec<Event>, events: &mut Vec<Event>| {
+            for e in batch {
+                if seen.insert(e.id.clone()) {
+                    events.push(e);
+                }
+            }
+        };
+        if !ids.is_empty() {
+            // Team-linked events of the range, and every decision before `to` (a decision
+            // taken long ago can fall due inside the window).
+            let sql = format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1 AND team IN ({}) AND time < ?2
+                   AND (time >= ?3 OR kind = 'decision')",
+                placeholders(4, ids.len())
+            );
+            let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(org), Box::new(to), Box::new(from)];
+            args.extend(ids.iter().map(|t| Box::new(t.clone()) as Box<dyn ToSql>));
+            let batch = conn
+                .prepare_cached(&sql)?
+                .query_map(params_from_iter(args.iter()), event_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            push(batch, &mut events);
+        }
+        if !dashboards.is_empty() {
+            let sql = format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1 AND kind = 'view' AND dashboard_uid IN ({})
+                   AND time >= ?2 AND time < ?3",
+                placeholders(4, dashboards.len())
+            );
+            let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(org), Box::new(from), Box::new(to)];
+            args.extend(dashboards.iter().map(|t| Box::new(t.clone()) as Box<dyn ToSql>));
+            let batch = conn
+                .prepare_cached(&sql)?
+                .query_map(params_from_iter(args.iter()), event_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            push(batch, &mut events);
+        }
+        // Outcomes of any team that name one of these decisions.
+        let decision_ids: Vec<String> = events
+            .iter()
+            .filter(|e| e.kind == EventKind::Decision)
+            .map(|e| e.id.clone())
+            .collect();
+        if !decision_ids.is_empty() {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1 AND decision_id = ?2 AND kind = 'outcome' AND time < ?3"
+            ))?;
+            let mut outcomes = Vec::new();
+            for d in &decision_ids {
+                let batch = stmt
+                    .query_map(params![org, d, to], event_from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                outcomes.extend(batch);
+            }
+            push(outcomes, &mut events);
+        }
+        events.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
+        Ok(Evidence {
+            teams,
+            events,
+            targets,
+        })
+    }
+
+    fn all_events(&self, org: OrgId) -> StoreResult<Vec<Event>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1 ORDER BY time, id"
+        ))?;
+        let events = stmt.query_map([org], event_from_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(events)
+    }
+}
+
+fn direction_str(d: Direction) -> &'static str {
+    match d {
+        Direction::Increase => "increase",
+        Direction::Decrease => "decrease",
+    }
+}
+
+fn ensure_target(tx: &Transaction<'_>, org: OrgId, id: &str) -> StoreResult<()> {
+    let exists = tx
+        .query_row(
+            "SELECT 1 FROM targets WHERE org_id = ?1 AND id = ?2",
+            params![org, id],
+            |_| Ok(()),
+        )
+        .optional()?;
+    exists.ok_or_else(|| StoreError::NotFound(format!("target {id:?}")))
+}
+
+fn upsert_actuals(tx: &Transaction<'_>, org: OrgId, id: &str, actuals: &[Actual]) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO actuals (org_id, target_id, time, value) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (org_id, target_id, time) DO UPDATE SET value = excluded.value",
+    )?;
+    for a in actuals {
+        stmt.execute(params![org, id, a.time, a.value])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn team(id: &str) -> Team {
+        Team {
+            id: id.into(),
+            name: id.to_uppercase(),
+            dashboards: vec![format!("slo-{id}")],
+            members: vec!["alice".into()],
+            cadence_days: 7,
+            created_at: 1,
+        }
+    }
+
+    fn event(id: &str, kind: EventKind, time: i64, team: Option<&str>) -> Event {
+        Event {
+            id: id.into(),
+            kind,
+            time,
+            time_end: None,
+            team: team.map(String::from),
+            dashboard_uid: None,
+            panel_id: None,
+            user: "alice".into(),
+            text: "t".into(),
+            tags: vec![kind.as_str().into()],
+            data: Map::new(),
+            source: Source::Api,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = SqliteStore::open(&dir.path().join("sub/dir/m.db")).expect("open");
+        (dir, s)
+    }
+
+    #[test]
+    fn a_new_file_gets_our_application_id_and_the_current_schema() {
+        let (dir, s) = store();
+        assert_eq!(s.schema_version(), SCHEMA_VERSION);
+        let conn = Connection::open(dir.path().join("sub/dir/m.db")).expect("reopen");
+        let id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).expect("id");
+        assert_eq!(id, APPLICATION_ID);
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("mode");
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_foreign_sqlite_file_is_refused_and_left_unchanged() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("grafana.db");
+        {
+            let c = Connection::open(&path).expect("open");
+            c.execute_batch("CREATE TABLE dashboard (id INTEGER); INSERT INTO dashboard VALUES (1);")
+                .expect("create");
+        }
+        let err = SqliteStore::open(&path).expect_err("must refuse");
+        assert!(err.to_string().contains("another application"), "{err}");
+        let c = Connection::open(&path).expect("open");
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(n, 1, "no table was added");
+    }
+
+    #[test]
+    fn a_file_that_is_not_sqlite_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("notes.txt");
+        std::fs::write(&path, "hello, this is not a database at all, just text".repeat(20)).expect("write");
+        let err = SqliteStore::open(&path).expect_err("must refuse");
+        assert!(err.to_string().contains("not an SQLite database"), "{err}");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_with_the_versions_named() {
+        let (dir, s) = store();
+        drop(s);
+        let path = dir.path().join("sub/dir/m.db");
+        Connection::open(&path)
+            .expect("open")
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .expect("bump");
+        let err = SqliteStore::open(&path).expect_err("must refuse");
+        let msg = err.to_string();
+        assert!(msg.contains("newer") && msg.contains(&(SCHEMA_VERSION + 1).to_string()), "{msg}");
+    }
+
+    #[test]
+    fn teams_are_scoped_by_org() {
+        let (_d, s) = store();
+        s.create_team(1, &team("payments")).expect("create");
+        s.create_team(2, &team("payments")).expect("same id in another org");
+        assert!(matches!(s.create_team(1, &team("payments")), Err(StoreError::Conflict(_))));
+        assert_eq!(s.list_teams(1).expect("list").len(), 1);
+        assert!(matches!(s.get_team(3, "payments"), Err(StoreError::NotFound(_))));
+        s.delete_team(2, "payments", false).expect("delete");
+        assert!(s.get_team(1, "payments").is_ok());
+    }
+
+    #[test]
+    fn deleting_a_named_team_needs_cascade() {
+        let (_d, s) = store();
+        s.create_team(1, &team("payments")).expect("create");
+        s.insert_events(1, &[event("e1", EventKind::Question, 5, Some("payments"))]).expect("insert");
+        assert!(matches!(s.delete_team(1, "payments", false), Err(StoreError::Conflict(_))));
+        s.delete_team(1, "payments", true).expect("cascade");
+        assert_eq!(s.counts(1).expect("counts"), Counts::default());
+    }
+
+    #[test]
+    fn a_batch_with_a_taken_id_writes_nothing() {
+        let (_d, s) = store();
+        s.insert_events(1, &[event("e1", EventKind::Question, 5, Some("p"))]).expect("insert");
+        let batch = [
+            event("e2", EventKind::Question, 6, Some("p")),
+            event("e1", EventKind::Review, 7, Some("p")),
+        ];
+        let err = s.insert_events(1, &batch).expect_err("conflict");
+        assert!(err.to_string().contains("e1"));
+        assert_eq!(s.counts(1).expect("counts").events, 1);
+    }
+
+    #[test]
+    fn events_filter_by_kind_team_dashboard_time_and_tags_newest_first() {
+        let (_d, s) = store();
+        let mut a = event("a", EventKind::Review, 10, Some("p"));
+        a.tags = vec!["review".into(), "weekly".into()];
+        a.dashboard_uid = Some("d1".into());
+        let b = event("b", EventKind::Question, 20, Some("q"));
+        let c = event("c", EventKind::Review, 30, Some("p"));
+        s.insert_events(1, &[a, b, c]).expect("insert");
+        let ids = |f: EventFilter| -> Vec<String> {
+            s.list_events(1, &EventFilter { limit: if f.limit == 0 { 100 } else { f.limit }, ..f })
+                .expect("list")
+                .into_iter()
+                .map(|e| e.id)
+                .collect()
+        };
+        assert_eq!(ids(EventFilter::default()), ["c", "b", "a"]);
+        assert_eq!(ids(EventFilter { kinds: vec![EventKind::Review], ..Default::default() }), ["c", "a"]);
+        assert_eq!(ids(EventFilter { teams: vec!["q".into()], ..Default::default() }), ["b"]);
+        assert_eq!(ids(EventFilter { dashboard_uid: Some("d1".into()), ..Default::default() }), ["a"]);
+        assert_eq!(ids(EventFilter { from: Some(20), to: Some(30), ..Default::default() }), ["c", "b"]);
+        assert_eq!(ids(EventFilter { tags: vec!["weekly".into()], ..Default::default() }), ["a"]);
+        assert_eq!(ids(EventFilter { limit: 1, offset: 1, ..Default::default() }), ["b"]);
+    }
+
+    #[test]
+    fn passive_views_keep_one_per_session_bucket() {
+        let (_d, s) = store();
+        let view = |time: i64, bucket: i64| PendingView {
+            org: 1,
+            user: "alice".into(),
+            dashboard_uid: "d1".into(),
+            panel_id: Some(2),
+            time,
+            session_bucket: bucket,
+        };
+        let mut n = 0;
+        let mut ids = || {
+            n += 1;
+            format!("v{n}")
+        };
+        let written = s
+            .insert_views(&[view(1, 0), view(2, 0), view(3, 1)], &mut ids, 0)
+            .expect("views");
+        assert_eq!(written, 2);
+        assert_eq!(s.insert_views(&[view(4, 1)], &mut ids, 0).expect("again"), 0);
+        let views = s
+            .list_events(1, &EventFilter { limit: 10, ..Default::default() })
+            .expect("list");
+        assert!(views.iter().all(|v| v.source == Source::Passive && v.kind == EventKind::View));
+    }
+
+    #[test]
+    fn targets_keep_actuals_sorted_and_replace_an_actual_at_the_same_time() {
+        let (_d, s) = store();
+        let t = Target {
+            id: "t1".into(),
+            team: "p".into(),
+            name: "Latency".into(),
+            unit: Some("ms".into()),
+            direction: Direction::Decrease,
+            baseline: Some(10.0),
+            target: Some(8.0),
+            start_at: 0,
+            deadline: Some(100),
+            query: Some(json!({"expr": "x"})),
+            actuals: vec![Actual { time: 20, value: 9.0 }, Actual { time: 10, value: 9.5 }],
+            verification: None,
+            created_at: 0,
+        };
+        s.create_target(1, &t).expect("create");
+        s.add_actuals(1, "t1", &[Actual { time: 20, value: 8.5 }]).expect("add");
+        let got = s.get_target(1, "t1").expect("get");
+        assert_eq!(got.actuals, vec![Actual { time: 10, value: 9.5 }, Actual { time: 20, value: 8.5 }]);
+        assert_eq!(got.query, Some(json!({"expr": "x"})));
+        assert!(matches!(s.add_actuals(1, "nope", &[]), Err(StoreError::NotFound(_))));
+        assert!(matches!(s.get_target(2, "t1"), Err(StoreError::NotFound(_))));
+    }
+
+    #[test]
+    fn evidence_holds_old_decisions_with_their_outcomes_and_the_views_of_team_dashboards() {
+        let (_d, s) = store();
+        s.create_team(1, &team("p")).expect("team");
+        let old_decision = event("d0", EventKind::Decision, 1, Some("p"));
+        let mut outcome = event("o1", EventKind::Outcome, 500, Some("other"));
+        outcome.data.insert("decisionId".into(), json!("d0"));
+        let old_question = event("q0", EventKind::Question, 2, Some("p"));
+        let mut view = event("v1", EventKind::View, 150, None);
+        view.dashboard_uid = Some("slo-p".into());
+        let mut foreign_view = event("v2", EventKind::View, 150, None);
+        foreign_view.dashboard_uid = Some("elsewhere".into());
+        let late = event("q9", EventKind::Question, 1000, Some("p"));
+        s.insert_events(1, &[old_decision, outcome, old_question, view, foreign_view, late])
+            .expect("insert");
+        let ev = s.evidence(1, &[], 100, 1000).expect("evidence");
+        let ids: Vec<&str> = ev.events.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["d0", "v1", "o1"]);
+        assert_eq!(ev.teams.len(), 1);
+    }
+}
