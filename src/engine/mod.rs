@@ -1,2 +1,31 @@
 //! The pure core: the maturity ladder of SPEC §5 and the target math of SPEC §4.2,
 //! computed from values and an instant handed in. No clock, no I/O, no async, no SDK.
+//!
+//! - [`settings`]: the validated thresholds of `jsonData.maturity`.
+//! - [`evidence`]: which events and targets count for a team, indexed once.
+//! - [`ladder`]: criteria, level, score, blockers, history and level changes.
+//! - [`lapse`]: hours since the last review evidence (`reviewLapse`).
+//! - [`ratio`]: exact "k of n reaches a ratio" arithmetic.
+
+pub mod evidence;
+pub mod ladder;
+pub mod lapse;
+pub mod ratio;
+pub mod settings;
+
+pub use evidence::{counts_as_review_evidence, follow_up_at, TeamEvidence};
+pub use ladder::{
+    evaluate, history, history_steps, level_changes, CriterionResult, Evaluation, LevelChange,
+    CRITERIA, MAX_HISTORY_STEPS,
+};
+pub use lapse::{counts_for_dashboard, hours_overdue, hours_since_review, last_review_evidence};
+pub use settings::MaturitySettings;
+
+// Test-only modules come last: the purity test (tests/engine_purity.rs) ignores
+// everything after the first `#[cfg(test)]` of a file.
+#[cfg(test)]
+mod property_tests;
+#[cfg(test)]
+mod scenario_tests;
+#[cfg(test)]
+pub(crate) mod test_support;

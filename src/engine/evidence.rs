@@ -1,0 +1,326 @@
+//! Which evidence counts for a team (SPEC §5), indexed once so that many instants `T` can
+//! be evaluated cheaply (`maturityHistory`).
+
+use std::collections::HashMap;
+
+use crate::model::{EpochMs, Event, EventKind, Target, Team};
+
+use super::settings::{days_ms, MaturitySettings};
+
+/// Whether `event` is review evidence for `team`: a `review` whose `team` is the team's
+/// id, or a `view` of one of the team's dashboards by a member (anyone when the team
+/// lists no members). A view's own `team` field is ignored, as SPEC §5 says.
+pub fn counts_as_review_evidence(team: &Team, event: &Event) -> bool {
+    match event.kind {
+        EventKind::Review => belongs_to(team, event),
+        EventKind::View => view_counts(team, event),
+        _ => false,
+    }
+}
+
+/// Whether a `view` counts for `team` (by dashboard and member; its `team` is ignored).
+pub(crate) fn view_counts(team: &Team, event: &Event) -> bool {
+    event.kind == EventKind::View
+        && event
+            .dashboard_uid
+            .as_deref()
+            .is_some_and(|uid| team.dashboards.iter().any(|d| d == uid))
+        && (team.members.is_empty() || team.members.contains(&event.user))
+}
+
+/// Whether a non-view event is the team's (its `team` is the team's id).
+pub(crate) fn belongs_to(team: &Team, event: &Event) -> bool {
+    event.team.as_deref() == Some(team.id.as_str())
+}
+
+/// When a decision falls due: its `data.followUpAt`, else its time plus
+/// `defaultFollowUpDays` (the setting in force at evaluation, SPEC §3.1).
+pub fn follow_up_at(settings: &MaturitySettings, decision: &Event) -> EpochMs {
+    decision.follow_up_at().unwrap_or_else(|| {
+        decision
+            .time
+            .saturating_add(days_ms(u64::from(settings.default_follow_up_days)))
+    })
+}
+
+/// A decision with its due date.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Due<'a> {
+    /// When it falls due.
+    pub at: EpochMs,
+    /// The decision.
+    pub decision: &'a Event,
+}
+
+/// The earliest outcome naming a decision.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FirstOutcome<'a> {
+    /// Its time.
+    pub time: EpochMs,
+    /// Its id.
+    pub id: &'a str,
+}
+
+/// One team's evidence out of a superset of events and targets, each list sorted by
+/// `(time, id)` so that every question the ladder asks at an instant `T` is a binary
+/// search. Building it is the only pass over the whole input.
+#[derive(Debug, Clone)]
+pub struct TeamEvidence<'a> {
+    pub(crate) settings: &'a MaturitySettings,
+    pub(crate) team: &'a Team,
+    pub(crate) questions: Vec<&'a Event>,
+    pub(crate) reviews: Vec<&'a Event>,
+    pub(crate) views: Vec<&'a Event>,
+    pub(crate) metric_changes: Vec<&'a Event>,
+    pub(crate) decisions: Vec<&'a Event>,
+    /// The team's decisions ordered by due date (then time, id).
+    pub(crate) due: Vec<Due<'a>>,
+    /// Decision id → its earliest outcome (of any team).
+    pub(crate) outcomes: HashMap<&'a str, FirstOutcome<'a>>,
+    /// The team's targets, by id.
+    pub(crate) targets: Vec<&'a Target>,
+}
+
+fn by_time_id(a: &&Event, b: &&Event) -> std::cmp::Ordering {
+    (a.time, a.id.as_str()).cmp(&(b.time, b.id.as_str()))
+}
+
+impl<'a> TeamEvidence<'a> {
+    /// Picks and sorts the evidence that counts for `team` (any instant); events and
+    /// targets may hold other teams' data and any times.
+    pub fn new(
+        settings: &'a MaturitySettings,
+        team: &'a Team,
+        events: &'a [Event],
+        targets: &'a [Target],
+    ) -> Self {
+        let mut ev = TeamEvidence {
+            settings,
+            team,
+            questions: Vec::new(),
+            reviews: Vec::new(),
+            views: Vec::new(),
+            metric_changes: Vec::new(),
+            decisions: Vec::new(),
+            due: Vec::new(),
+            outcomes: HashMap::new(),
+            targets: targets.iter().filter(|t| t.team == team.id).collect(),
+        };
+        for e in events {
+            match e.kind {
+                EventKind::View if view_counts(team, e) => ev.views.push(e),
+                EventKind::View => {}
+                EventKind::Outcome => {
+                    // Outcomes of any team count, matched by decision id.
+                    if let Some(d) = e.decision_id() {
+                        let first = FirstOutcome {
+                            time: e.time,
+                            id: e.id.as_str(),
+                        };
+                        ev.outcomes
+                            .entry(d)
+                            .and_modify(|f| {
+                                if (first.time, first.id) < (f.time, f.id) {
+                                    *f = first;
+                                }
+                            })
+                            .or_insert(first);
+                    }
+                }
+                kind if belongs_to(team, e) => match kind {
+                    EventKind::Review => ev.reviews.push(e),
+                    EventKind::Question => ev.questions.push(e),
+                    EventKind::MetricChange => ev.metric_changes.push(e),
+                    EventKind::Decision => ev.decisions.push(e),
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        for list in [
+            &mut ev.questions,
+            &mut ev.reviews,
+            &mut ev.views,
+            &mut ev.metric_changes,
+            &mut ev.decisions,
+        ] {
+            list.sort_by(by_time_id);
+        }
+        ev.due = ev
+            .decisions
+            .iter()
+            .map(|d| Due {
+                at: follow_up_at(settings, d),
+                decision: d,
+            })
+            .collect();
+        ev.due.sort_by(|a, b| {
+            (a.at, a.decision.time, a.decision.id.as_str()).cmp(&(
+                b.at,
+                b.decision.time,
+                b.decision.id.as_str(),
+            ))
+        });
+        ev.targets.sort_by(|a, b| a.id.cmp(&b.id));
+        ev
+    }
+
+    /// The team's events of one sorted list with `time` in `[from, to)`.
+    pub(crate) fn in_range<'s>(
+        list: &'s [&'a Event],
+        from: EpochMs,
+        to: EpochMs,
+    ) -> &'s [&'a Event] {
+        let lo = list.partition_point(|e| e.time < from);
+        let hi = list.partition_point(|e| e.time < to);
+        if lo < hi {
+            &list[lo..hi]
+        } else {
+            &[]
+        }
+    }
+
+    /// The due decisions with due date in `[from, to)`.
+    pub(crate) fn due_in_range(&self, from: EpochMs, to: EpochMs) -> &[Due<'a>] {
+        let lo = self.due.partition_point(|d| d.at < from);
+        let hi = self.due.partition_point(|d| d.at < to);
+        if lo < hi {
+            &self.due[lo..hi]
+        } else {
+            &[]
+        }
+    }
+}
+
+/// Periods `[t − (i+1)·len, t − i·len)` for `0 ≤ i < n`, anchored at `t`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Periods {
+    pub t: EpochMs,
+    pub len: i64,
+    pub n: u64,
+}
+
+impl Periods {
+    /// Start (inclusive) of period `i`.
+    pub fn start(&self, i: u64) -> EpochMs {
+        self.t
+            .saturating_sub(self.len.saturating_mul(to_i64(i).saturating_add(1)))
+    }
+
+    /// End (exclusive) of period `i`.
+    pub fn end(&self, i: u64) -> EpochMs {
+        self.t.saturating_sub(self.len.saturating_mul(to_i64(i)))
+    }
+
+    /// Start of the oldest period: older times belong to no period.
+    pub fn oldest_start(&self) -> EpochMs {
+        if self.n == 0 {
+            self.t
+        } else {
+            self.start(self.n - 1)
+        }
+    }
+
+    /// The period holding `time`, if any.
+    pub fn index_of(&self, time: EpochMs) -> Option<u64> {
+        if self.len <= 0 || time >= self.t || time < self.oldest_start() {
+            return None;
+        }
+        // d ≥ 1; time is in period i exactly when i·len < d ≤ (i+1)·len.
+        let d = i128::from(self.t) - i128::from(time);
+        let i = (d - 1) / i128::from(self.len);
+        u64::try_from(i).ok().filter(|i| *i < self.n)
+    }
+
+    /// For each period holding at least one event of `list` (sorted by time), the
+    /// earliest such event, oldest period first (ascending time). Skips to the next period after each
+    /// hit, so the cost grows with the number of periods, not of events.
+    pub fn first_per_period<'a>(&self, list: &[&'a Event]) -> Vec<(u64, &'a Event)> {
+        let mut out = Vec::new();
+        if self.n == 0 || self.len <= 0 {
+            return out;
+        }
+        let end = list.partition_point(|e| e.time < self.t);
+        let mut pos = list.partition_point(|e| e.time < self.oldest_start());
+        while pos < end {
+            let e = list[pos];
+            let Some(i) = self.index_of(e.time) else {
+                break;
+            };
+            out.push((i, e));
+            let next = self.end(i);
+            // At least one step, so that no arithmetic edge can stall the loop.
+            pos += list[pos..end].partition_point(|e| e.time < next).max(1);
+        }
+        out
+    }
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Source, DAY_MS};
+    use serde_json::Map;
+
+    fn ev(id: &str, kind: EventKind, time: EpochMs) -> Event {
+        Event {
+            id: id.into(),
+            kind,
+            time,
+            time_end: None,
+            team: Some("a".into()),
+            dashboard_uid: None,
+            panel_id: None,
+            user: "u".into(),
+            text: String::new(),
+            tags: vec![],
+            data: Map::new(),
+            source: Source::Api,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn periods_are_half_open_and_anchored_at_t() {
+        let p = Periods {
+            t: 100 * DAY_MS,
+            len: 7 * DAY_MS,
+            n: 12,
+        };
+        assert_eq!(p.index_of(100 * DAY_MS), None);
+        assert_eq!(p.index_of(100 * DAY_MS - 1), Some(0));
+        assert_eq!(p.index_of(93 * DAY_MS), Some(0));
+        assert_eq!(p.index_of(93 * DAY_MS - 1), Some(1));
+        assert_eq!(p.index_of(16 * DAY_MS), Some(11));
+        assert_eq!(p.index_of(16 * DAY_MS - 1), None);
+    }
+
+    #[test]
+    fn first_per_period_takes_the_earliest_of_each_period() {
+        let p = Periods {
+            t: 100 * DAY_MS,
+            len: 7 * DAY_MS,
+            n: 3,
+        };
+        let events = [
+            ev("old", EventKind::Review, 70 * DAY_MS),
+            ev("p2", EventKind::Review, 79 * DAY_MS),
+            ev("p2b", EventKind::Review, 80 * DAY_MS),
+            ev("p0", EventKind::Review, 99 * DAY_MS),
+            ev("p0b", EventKind::Review, 100 * DAY_MS - 1),
+            ev("at", EventKind::Review, 100 * DAY_MS),
+        ];
+        let list: Vec<&Event> = events.iter().collect();
+        let got: Vec<(u64, &str)> = p
+            .first_per_period(&list)
+            .into_iter()
+            .map(|(i, e)| (i, e.id.as_str()))
+            .collect();
+        assert_eq!(got, vec![(2, "p2"), (0, "p0")]);
+    }
+}
