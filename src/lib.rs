@@ -8,8 +8,12 @@
 //! - [`model`]: the domain objects (teams, events, targets) and wire-value parsing.
 //! - [`engine`]: the pure maturity ladder and target math: no clock, no I/O.
 //! - [`store`]: the storage trait and its SQLite implementation.
+//! - [`app`]: the use cases: roles, validation, writes, evidence handed to the engine.
+//! - [`plugin`]: the gRPC edge Grafana talks to: queries, resources, health, passive views.
 #![deny(missing_docs)]
 
+pub mod app;
 pub mod engine;
 pub mod model;
+pub mod plugin;
 pub mod store;

@@ -1,1 +1,2 @@
+//! `maturity`: the command-line tool over the same store, without Grafana.
 fn main() {}

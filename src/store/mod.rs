@@ -121,6 +121,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Which of `ids` exist as decisions in the org.
     fn existing_decisions(&self, org: OrgId, ids: &[String]) -> StoreResult<Vec<String>>;
+    /// Which of `ids` exist as events of any kind in the org.
+    fn existing_event_ids(&self, org: OrgId, ids: &[String]) -> StoreResult<Vec<String>>;
     /// Inserts events all-or-none; `Conflict` naming the first id already taken.
     fn insert_events(&self, org: OrgId, events: &[Event]) -> StoreResult<()>;
     /// Writes passive views, at most one per session bucket; returns how many were new.

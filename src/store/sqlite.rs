@@ -502,6 +502,21 @@ impl Store for SqliteStore {
         Ok(found)
     }
 
+    fn existing_event_ids(&self, org: OrgId, ids: &[String]) -> StoreResult<Vec<String>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached("SELECT id FROM events WHERE org_id = ?1 AND id = ?2")?;
+        let mut found = Vec::new();
+        for id in ids {
+            if let Some(id) = stmt
+                .query_row(params![org, id], |r| r.get::<_, String>(0))
+                .optional()?
+            {
+                found.push(id);
+            }
+        }
+        Ok(found)
+    }
+
     fn insert_events(&self, org: OrgId, events: &[Event]) -> StoreResult<()> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;

@@ -1,0 +1,220 @@
+//! One instance per (org, datasource uid), rebuilt when the settings' `lastUpdatedMS`
+//! changes and built once even when the first requests arrive together; one store handle
+//! (and one passive-view writer) per database path.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Map, Value};
+use tokio::sync::OnceCell;
+
+use super::settings::{self, DatasourceSettings, PathEnv, Storage};
+use super::views::ViewRecorder;
+use crate::app::{App, AppError, Caller, Clock, Role};
+use crate::model::Invalid;
+use crate::store::sqlite::SqliteStore;
+use crate::store::Store;
+
+/// What every request tells about its context, whichever gRPC service it came through.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// Org id.
+    pub org: i64,
+    /// Login and Grafana role name, when a user asked.
+    pub user: Option<(String, String)>,
+    /// The datasource instance, if the request targets one.
+    pub datasource: Option<DatasourceRef>,
+}
+
+/// The datasource part of a request's context.
+#[derive(Clone)]
+pub struct DatasourceRef {
+    /// Datasource uid.
+    pub uid: String,
+    /// `jsonData`.
+    pub json_data: Value,
+    /// Decrypted `secureJsonData`.
+    pub secure: Map<String, Value>,
+    /// `lastUpdatedMS`.
+    pub updated_ms: i64,
+}
+
+impl std::fmt::Debug for DatasourceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatasourceRef")
+            .field("uid", &self.uid)
+            .field("json_data", &self.json_data)
+            .field("updated_ms", &self.updated_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RequestContext {
+    /// Reads the raw protobuf context (resources, health).
+    pub fn from_proto(ctx: Option<&grafana_plugin_sdk::pluginv2::PluginContext>) -> Result<Self, AppError> {
+        let ctx = ctx.ok_or_else(|| Invalid::new("pluginContext", "the request carries no plugin context"))?;
+        let datasource = match &ctx.data_source_instance_settings {
+            None => None,
+            Some(ds) => {
+                let json_data = if ds.json_data.is_empty() {
+                    Value::Object(Map::new())
+                } else {
+                    serde_json::from_slice(&ds.json_data)
+                        .map_err(|e| Invalid::new("jsonData", format!("the datasource settings are not JSON: {e}")))?
+                };
+                Some(DatasourceRef {
+                    uid: ds.uid.clone(),
+                    json_data,
+                    secure: ds
+                        .decrypted_secure_json_data
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                        .collect(),
+                    updated_ms: ds.last_updated_ms,
+                })
+            }
+        };
+        Ok(Self {
+            org: ctx.org_id,
+            user: ctx.user.as_ref().map(|u| (u.login.clone(), u.role.clone())),
+            datasource,
+        })
+    }
+
+    /// The caller as the use cases see it.
+    pub fn caller(&self) -> Caller {
+        Caller {
+            org: self.org,
+            user: self.user.as_ref().map(|(login, role)| (login.clone(), Role::parse(role))),
+        }
+    }
+}
+
+/// A datasource instance: its settings and the use cases over its store.
+#[derive(Debug)]
+pub struct Instance {
+    /// Validated settings.
+    pub settings: DatasourceSettings,
+    /// Use cases.
+    pub app: App,
+    /// The store's passive-view writer.
+    pub views: Arc<ViewRecorder>,
+}
+
+#[derive(Clone)]
+struct StoreHandle {
+    store: Arc<dyn Store>,
+    views: Arc<ViewRecorder>,
+}
+
+type InstanceCell = Arc<OnceCell<Arc<Instance>>>;
+
+/// The cache of instances and store handles.
+pub struct Instances {
+    env: PathEnv,
+    clock: Clock,
+    instances: Mutex<HashMap<(i64, String), (i64, InstanceCell)>>,
+    stores: Mutex<HashMap<PathBuf, Arc<OnceCell<StoreHandle>>>>,
+}
+
+impl std::fmt::Debug for Instances {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instances").finish_non_exhaustive()
+    }
+}
+
+impl Instances {
+    /// An empty cache.
+    pub fn new(env: PathEnv, clock: Clock) -> Self {
+        Self {
+            env,
+            clock,
+            instances: Mutex::new(HashMap::new()),
+            stores: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The instance for the request's datasource, built on first use.
+    pub async fn get(&self, ctx: &RequestContext) -> Result<Arc<Instance>, AppError> {
+        let ds = ctx.datasource.as_ref().ok_or_else(|| {
+            Invalid::new(
+                "datasource",
+                "the request carries no datasource settings; call this plugin through a configured data source",
+            )
+        })?;
+        let key = (ctx.org, ds.uid.clone());
+        let cell = {
+            let mut map = self.instances.lock().unwrap_or_else(|p| p.into_inner());
+            match map.get(&key) {
+                Some((updated, cell)) if *updated == ds.updated_ms => cell.clone(),
+                _ => {
+                    let cell: InstanceCell = Arc::new(OnceCell::new());
+                    map.insert(key, (ds.updated_ms, cell.clone()));
+                    cell
+                }
+            }
+        };
+        let instance = cell.get_or_try_init(|| self.build(ds)).await?;
+        Ok(instance.clone())
+    }
+
+    async fn build(&self, ds: &DatasourceRef) -> Result<Arc<Instance>, AppError> {
+        let settings = settings::parse(&ds.json_data, &ds.secure, &self.env).map_err(|i| {
+            AppError::Invalid(Invalid::new(
+                i.field.clone(),
+                format!("invalid datasource settings: {}", i.message),
+            ))
+        })?;
+        let handle = match &settings.storage {
+            Storage::Sqlite { path, .. } => self.sqlite(path.clone()).await?,
+            Storage::Postgres { .. } => {
+                return Err(AppError::Invalid(Invalid::new(
+                    "storage",
+                    "PostgreSQL storage is not available in this version yet; use sqlite",
+                )))
+            }
+        };
+        let app = App::new(handle.store, settings.app.clone(), self.clock.clone());
+        Ok(Arc::new(Instance {
+            settings,
+            app,
+            views: handle.views,
+        }))
+    }
+
+    async fn sqlite(&self, path: PathBuf) -> Result<StoreHandle, AppError> {
+        let cell = {
+            let mut map = self.stores.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry(path.clone()).or_insert_with(|| Arc::new(OnceCell::new())).clone()
+        };
+        let clock = self.clock.clone();
+        let handle = cell
+            .get_or_try_init(|| async move {
+                let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+                    .await
+                    .map_err(|e| AppError::Internal(format!("opening the store failed: {e}")))?
+                    .map_err(AppError::from)?;
+                let store: Arc<dyn Store> = Arc::new(store);
+                let views = Arc::new(ViewRecorder::start(store.clone(), clock));
+                Ok::<_, AppError>(StoreHandle { store, views })
+            })
+            .await?;
+        Ok(handle.clone())
+    }
+
+    /// Every open store with its view writer (for metrics and for flushing at shutdown).
+    pub fn open_stores(&self) -> Vec<(Arc<dyn Store>, Arc<ViewRecorder>)> {
+        let map = self.stores.lock().unwrap_or_else(|p| p.into_inner());
+        map.values()
+            .filter_map(|c| c.get().map(|h| (h.store.clone(), h.views.clone())))
+            .collect()
+    }
+
+    /// Writes every pending passive view (Grafana is stopping the plugin).
+    pub async fn flush(&self) {
+        for (_, views) in self.open_stores() {
+            views.flush().await;
+        }
+    }
+}

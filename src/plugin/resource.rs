@@ -1,0 +1,268 @@
+//! CallResource: route `method path` to a use case, JSON in and out, SPEC §3 error bodies.
+
+use serde_json::{json, Value};
+
+use super::error::http_error;
+use super::instances::RequestContext;
+use super::PluginState;
+use crate::app::queries::TeamSelector;
+use crate::app::{annotation_json, annotation_to_event, AppError, AppResult, MAX_EVENT_PAGE};
+use crate::model::{parse_time_str, EventKind, Invalid, Source};
+use crate::store::EventFilter;
+
+/// Largest body of an ordinary request.
+pub const MAX_BODY: usize = 1 << 20;
+/// Largest body of `POST /import`; larger imports go through the command-line tool.
+pub const MAX_IMPORT_BODY: usize = 64 << 20;
+
+/// A resource request as Grafana sends it.
+#[derive(Debug, Clone)]
+pub struct ResourceRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path without leading slash or query.
+    pub path: String,
+    /// Path with the query string.
+    pub url: String,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+/// A resource response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Content type.
+    pub content_type: &'static str,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl ResourceResponse {
+    fn json(status: u16, v: &Value) -> Self {
+        Self {
+            status,
+            content_type: "application/json",
+            body: serde_json::to_vec(v).unwrap_or_default(),
+        }
+    }
+}
+
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn parse(url: &str) -> Self {
+        let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+        Params(form_urlencoded::parse(query.as_bytes()).into_owned().collect())
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+    }
+
+    /// All values of a key, repeated or comma-joined.
+    fn list(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .flat_map(|(_, v)| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect::<Vec<_>>())
+            .collect()
+    }
+
+    fn time(&self, key: &str) -> Result<Option<i64>, Invalid> {
+        self.get(key).map(|v| parse_time_str(key, v)).transpose()
+    }
+
+    fn count(&self, key: &str, default: usize, max: usize) -> Result<usize, Invalid> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) if n <= max => Ok(n),
+                _ => Err(Invalid::new(key, format!("must be a whole number from 0 to {max}, got {v:?}"))),
+            },
+        }
+    }
+
+    fn flag(&self, key: &str) -> Result<bool, Invalid> {
+        match self.get(key) {
+            None | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(v) => Err(Invalid::new(key, format!("must be true or false, got {v:?}"))),
+        }
+    }
+}
+
+fn json_body(body: &[u8]) -> Result<Value, Invalid> {
+    if body.is_empty() {
+        return Err(Invalid::new("body", "a JSON body is required"));
+    }
+    serde_json::from_slice(body).map_err(|e| Invalid::new("body", format!("not valid JSON: {e}")))
+}
+
+fn event_filter(p: &Params, default_limit: usize) -> Result<EventFilter, Invalid> {
+    let kinds = p
+        .list("kind")
+        .iter()
+        .map(|k| EventKind::parse(k).ok_or_else(|| Invalid::new("kind", format!("unknown kind {k:?}"))))
+        .collect::<Result<_, _>>()?;
+    Ok(EventFilter {
+        kinds,
+        teams: p.list("team"),
+        dashboard_uid: p.get("dashboardUid").or(p.get("dashboardUID")).map(String::from),
+        from: p.time("from")?,
+        to: p.time("to")?,
+        tags: p.list("tags").into_iter().chain(p.list("tag")).collect(),
+        limit: p.count("limit", default_limit, MAX_EVENT_PAGE)?,
+        offset: p.count("offset", 0, usize::MAX)?,
+    })
+}
+
+/// The route template a request matched, for metrics (ids replaced by `{id}`).
+pub fn route_label(method: &str, segments: &[&str]) -> String {
+    let shape: Vec<&str> = segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| if i == 1 && segments.len() > 1 { "{id}" } else { s })
+        .collect();
+    format!("{method} /{}", shape.join("/"))
+}
+
+/// Handles one resource request.
+pub async fn handle(state: &PluginState, ctx: &RequestContext, req: &ResourceRequest) -> (String, ResourceResponse) {
+    let path = if req.path.is_empty() {
+        req.url.split('?').next().unwrap_or("").trim_start_matches('/').to_string()
+    } else {
+        req.path.trim_start_matches('/').to_string()
+    };
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let method = req.method.to_ascii_uppercase();
+    let label = route_label(&method, &segments);
+    let response = match route(state, ctx, req, &method, &segments).await {
+        Ok(r) => r,
+        Err(e) => {
+            let (status, body) = http_error(&e);
+            if status >= 500 {
+                tracing::warn!(route = %label, error = %e, "resource request failed");
+            }
+            ResourceResponse::json(status, &body)
+        }
+    };
+    (label, response)
+}
+
+async fn route(
+    state: &PluginState,
+    ctx: &RequestContext,
+    req: &ResourceRequest,
+    method: &str,
+    segments: &[&str],
+) -> AppResult<ResourceResponse> {
+    let limit = if segments == ["import"] { MAX_IMPORT_BODY } else { MAX_BODY };
+    if req.body.len() > limit {
+        return Err(AppError::TooLarge(format!(
+            "the body is {} bytes; at most {limit} are taken here{}",
+            req.body.len(),
+            if limit == MAX_IMPORT_BODY { " (larger imports go through the `maturity import` command)" } else { "" }
+        )));
+    }
+    let instance = state.instances.get(ctx).await?;
+    let app = &instance.app;
+    let caller = ctx.caller();
+    let p = Params::parse(&req.url);
+    let ok = |v: Value| Ok(ResourceResponse::json(200, &v));
+    let created = |v: Value| Ok(ResourceResponse::json(201, &v));
+    match (method, segments) {
+        ("GET", ["teams"]) => ok(to_json(&app.list_teams(&caller).await?)),
+        ("POST", ["teams"]) => created(to_json(&app.create_team(&caller, &json_body(&req.body)?).await?)),
+        ("GET", ["teams", id]) => ok(to_json(&app.get_team(&caller, id).await?)),
+        ("PUT", ["teams", id]) => ok(to_json(&app.replace_team(&caller, id, &json_body(&req.body)?).await?)),
+        ("DELETE", ["teams", id]) => {
+            app.delete_team(&caller, id, p.flag("cascade")?).await?;
+            ok(json!({"deleted": id}))
+        }
+        ("GET", ["events"]) => ok(to_json(&app.list_events(&caller, event_filter(&p, 100)?).await?)),
+        ("POST", ["events"]) => {
+            let body = json_body(&req.body)?;
+            let events = app.record_events(&caller, &body, Source::Api).await?;
+            if body.is_array() {
+                created(to_json(&events))
+            } else {
+                created(to_json(&events[0]))
+            }
+        }
+        ("GET", ["events", id]) => ok(to_json(&app.get_event(&caller, id).await?)),
+        ("PATCH", ["events", id]) => ok(to_json(&app.patch_event(&caller, id, &json_body(&req.body)?).await?)),
+        ("DELETE", ["events", id]) => {
+            app.delete_event(&caller, id).await?;
+            ok(json!({"deleted": id}))
+        }
+        ("GET", ["annotations"]) => {
+            let events = app.list_events(&caller, event_filter(&p, 100)?).await?;
+            ok(Value::Array(events.iter().map(annotation_json).collect()))
+        }
+        ("POST", ["annotations"]) => {
+            let body = json_body(&req.body)?;
+            let event_body = annotation_to_event(&body)?;
+            let events = app.record_events(&caller, &event_body, Source::AnnotationApi).await?;
+            let e = &events[0];
+            created(json!({"id": e.id, "message": "Annotation added", "event": annotation_json(e)}))
+        }
+        ("GET", ["targets"]) => ok(to_json(&app.list_targets(&caller, p.list("team")).await?)),
+        ("POST", ["targets"]) => created(to_json(&app.create_target(&caller, &json_body(&req.body)?).await?)),
+        ("GET", ["targets", id]) => ok(to_json(&app.get_target(&caller, id).await?)),
+        ("PATCH", ["targets", id]) => ok(to_json(&app.patch_target(&caller, id, &json_body(&req.body)?).await?)),
+        ("DELETE", ["targets", id]) => {
+            app.delete_target(&caller, id).await?;
+            ok(json!({"deleted": id}))
+        }
+        ("POST", ["targets", id, "actuals"]) => ok(to_json(&app.add_actuals(&caller, id, &json_body(&req.body)?).await?)),
+        ("POST", ["targets", id, "verification"]) => {
+            ok(to_json(&app.verify_target(&caller, id, &json_body(&req.body)?).await?))
+        }
+        ("GET", ["maturity"]) => {
+            let at = p.time("at")?.unwrap_or_else(|| app.now());
+            let evals = match p.list("team") {
+                teams if teams.is_empty() => app.maturity(&caller, &TeamSelector::All, at).await?,
+                teams if teams.len() == 1 => vec![app.maturity_of(&caller, &teams[0], at).await?],
+                teams => app.maturity(&caller, &TeamSelector::Only(teams), at).await?,
+            };
+            ok(to_json(&evals))
+        }
+        ("GET", ["export"]) => Ok(ResourceResponse {
+            status: 200,
+            content_type: "application/x-ndjson",
+            body: app.export(&caller).await?.into_bytes(),
+        }),
+        ("POST", ["import"]) => {
+            let text = std::str::from_utf8(&req.body).map_err(|_| Invalid::new("body", "an import must be UTF-8 NDJSON"))?;
+            ok(to_json(&app.import(&caller, text).await?))
+        }
+        (m, s) => Err(AppError::NotFound(format!("no endpoint {m} /{}", s.join("/")))),
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_take_repeated_and_comma_joined_values() {
+        let p = Params::parse("events?kind=review,question&kind=note&team=p&limit=5");
+        assert_eq!(p.list("kind"), ["review", "question", "note"]);
+        assert_eq!(p.get("team"), Some("p"));
+        assert_eq!(p.count("limit", 100, 5000), Ok(5));
+        assert!(p.count("team", 1, 2).is_err());
+    }
+
+    #[test]
+    fn route_labels_hide_ids() {
+        assert_eq!(route_label("GET", &["events", "abc"]), "GET /events/{id}");
+        assert_eq!(route_label("POST", &["targets", "t1", "actuals"]), "POST /targets/{id}/actuals");
+        assert_eq!(route_label("GET", &["teams"]), "GET /teams");
+    }
+}

@@ -1,0 +1,141 @@
+//! Passive review evidence (SPEC §4.4): views are queued off the request path and written
+//! in batches by a background task, at most 500 ms after the query that saw them.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::app::{new_id, Clock};
+use crate::store::{PendingView, Store};
+
+/// How long a view may wait before it is written: well inside the 500 ms of SPEC §4.4.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
+/// Views queued beyond this are dropped (and counted) rather than slowing queries.
+const QUEUE_CAPACITY: usize = 10_000;
+
+enum Command {
+    View(PendingView),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The queue of one store's pending views and the task that writes them.
+pub struct ViewRecorder {
+    tx: mpsc::Sender<Command>,
+    dropped: AtomicU64,
+    written: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for ViewRecorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ViewRecorder").finish_non_exhaustive()
+    }
+}
+
+impl ViewRecorder {
+    /// Starts the writer task for `store` on the current runtime.
+    pub fn start(store: Arc<dyn Store>, clock: Clock) -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let written = Arc::new(AtomicU64::new(0));
+        tokio::spawn(run(store, clock, rx, written.clone()));
+        Self {
+            tx,
+            dropped: AtomicU64::new(0),
+            written,
+        }
+    }
+
+    /// Queues a view without waiting; a full queue drops it rather than slow the query.
+    pub fn record(&self, view: PendingView) {
+        if self.tx.try_send(Command::View(view)).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Writes everything queued so far and waits until it is stored.
+    pub async fn flush(&self) {
+        let (ack, done) = oneshot::channel();
+        if self.tx.send(Command::Flush(ack)).await.is_ok() {
+            let _ = done.await;
+        }
+    }
+
+    /// Views dropped because the queue was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Views written as new events.
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
+}
+
+type SessionKey = (i64, String, String, i64);
+
+async fn run(store: Arc<dyn Store>, clock: Clock, mut rx: mpsc::Receiver<Command>, written: Arc<AtomicU64>) {
+    // Sessions already written by this process: repeated panels of one dashboard load need
+    // not reach the store at all. The store's unique index stays the real guarantee.
+    let mut recent: HashSet<SessionKey> = HashSet::new();
+    while let Some(first) = rx.recv().await {
+        let mut batch: Vec<PendingView> = Vec::new();
+        let mut acks: Vec<oneshot::Sender<()>> = Vec::new();
+        let take = |cmd: Command, batch: &mut Vec<PendingView>, acks: &mut Vec<oneshot::Sender<()>>| match cmd {
+            Command::View(v) => batch.push(v),
+            Command::Flush(a) => acks.push(a),
+        };
+        take(first, &mut batch, &mut acks);
+        if acks.is_empty() {
+            let deadline = tokio::time::sleep(FLUSH_EVERY);
+            tokio::pin!(deadline);
+            loop {
+                tokio::select! {
+                    _ = &mut deadline => break,
+                    cmd = rx.recv() => match cmd {
+                        Some(c) => {
+                            let is_flush = matches!(c, Command::Flush(_));
+                            take(c, &mut batch, &mut acks);
+                            if is_flush || batch.len() >= 1000 { break; }
+                        }
+                        None => break,
+                    }
+                }
+            }
+        } else {
+            while let Ok(c) = rx.try_recv() {
+                take(c, &mut batch, &mut acks);
+            }
+        }
+        if recent.len() > 100_000 {
+            recent.clear();
+        }
+        batch.retain(|v| recent.insert((v.org, v.user.clone(), v.dashboard_uid.clone(), v.session_bucket)));
+        if !batch.is_empty() {
+            let store = store.clone();
+            let now = clock();
+            let to_write = batch.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                let mut make_id = || new_id("view");
+                store.insert_views(&to_write, &mut make_id, now)
+            })
+            .await;
+            match result {
+                Ok(Ok(n)) => {
+                    written.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                Ok(Err(e)) => {
+                    for v in &batch {
+                        recent.remove(&(v.org, v.user.clone(), v.dashboard_uid.clone(), v.session_bucket));
+                    }
+                    tracing::warn!(error = %e, views = batch.len(), "could not write passive views");
+                }
+                Err(e) => tracing::warn!(error = %e, "passive view writer failed"),
+            }
+        }
+        for a in acks {
+            let _ = a.send(());
+        }
+    }
+}

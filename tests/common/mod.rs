@@ -1,0 +1,431 @@
+//! The test host: starts the built `gpx_maturity` the way Grafana does (go-plugin handshake
+//! on stdout) and talks pluginv2 gRPC to it with the SDK's client stubs.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use grafana_plugin_sdk::arrow2::array::{Array, BooleanArray, PrimitiveArray, Utf8Array};
+use grafana_plugin_sdk::arrow2::datatypes::DataType;
+use grafana_plugin_sdk::arrow2::io::ipc::read::{read_file_metadata, FileReader};
+use grafana_plugin_sdk::pluginv2::{
+    data_client::DataClient, diagnostics_client::DiagnosticsClient, resource_client::ResourceClient,
+    CallResourceRequest, CheckHealthRequest, CheckHealthResponse, DataQuery, DataSourceInstanceSettings,
+    PluginContext, QueryDataRequest, QueryDataResponse, TimeRange, User,
+};
+use serde_json::{json, Value};
+use tonic::transport::Channel;
+
+/// The binary under test: `MATURITY_PLUGIN_BIN`, else the one cargo built for this test run.
+pub fn plugin_bin() -> PathBuf {
+    std::env::var_os("MATURITY_PLUGIN_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_gpx_maturity")))
+}
+
+/// The command-line tool under test: `MATURITY_CLI_BIN`, else cargo's build.
+pub fn cli_bin() -> PathBuf {
+    std::env::var_os("MATURITY_CLI_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_maturity")))
+}
+
+/// A running plugin process and clients connected to it.
+pub struct Plugin {
+    pub child: Child,
+    pub addr: String,
+    pub data: DataClient<Channel>,
+    pub resource: ResourceClient<Channel>,
+    pub diagnostics: DiagnosticsClient<Channel>,
+    /// The store file every context built by [`Plugin::ctx`] points at.
+    pub db: PathBuf,
+    /// `jsonData` of the datasource (with `databasePath` set to `db`).
+    pub json_data: Value,
+    /// `lastUpdatedMS` of the datasource settings.
+    pub updated_ms: i64,
+    pub uid: String,
+}
+
+const MAX_MSG: usize = 256 << 20;
+
+impl Plugin {
+    /// Starts the plugin with a store at `db` and extra environment.
+    pub async fn start(db: &Path, env: &[(&str, &str)]) -> Plugin {
+        let mut cmd = Command::new(plugin_bin());
+        cmd.env("grafana_plugin_type", "datasource")
+            .env("PLUGIN_PROTOCOL_VERSIONS", "2")
+            .env_remove("GF_PLUGIN_DATABASE_PATH")
+            .env_remove("GF_PATHS_DATA")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start the plugin binary");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let _ = tx.send(line);
+            // Keep draining so the plugin never blocks on a full pipe.
+            let mut sink = String::new();
+            while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                sink.clear();
+            }
+        });
+        let line = rx.recv_timeout(Duration::from_secs(20)).expect("handshake line within 20 s");
+        let parts: Vec<&str> = line.trim().split('|').collect();
+        assert_eq!(parts.len(), 5, "handshake {line:?}");
+        assert_eq!(parts[0], "1", "core protocol version");
+        assert_eq!(parts[1], "2", "app protocol version");
+        assert_eq!(parts[2], "tcp");
+        assert_eq!(parts[4], "grpc");
+        let addr = parts[3].to_string();
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect");
+        Plugin {
+            child,
+            data: DataClient::new(channel.clone()).max_decoding_message_size(MAX_MSG).max_encoding_message_size(MAX_MSG),
+            resource: ResourceClient::new(channel.clone()).max_decoding_message_size(MAX_MSG).max_encoding_message_size(MAX_MSG),
+            diagnostics: DiagnosticsClient::new(channel.clone()).max_decoding_message_size(MAX_MSG),
+            addr,
+            db: db.to_path_buf(),
+            json_data: json!({"databasePath": db.to_string_lossy()}),
+            updated_ms: 1,
+            uid: "maturity-ds".into(),
+        }
+    }
+
+    /// A context for `org` and a user (`None` = Grafana itself asking).
+    pub fn ctx(&self, org: i64, user: Option<(&str, &str)>) -> PluginContext {
+        PluginContext {
+            org_id: org,
+            plugin_id: "datadriven-maturity-datasource".into(),
+            user: user.map(|(login, role)| User {
+                login: login.into(),
+                name: login.into(),
+                email: format!("{login}@example.com"),
+                role: role.into(),
+            }),
+            app_instance_settings: None,
+            data_source_instance_settings: Some(DataSourceInstanceSettings {
+                id: 1,
+                name: "Maturity".into(),
+                url: String::new(),
+                user: String::new(),
+                database: String::new(),
+                basic_auth_enabled: false,
+                basic_auth_user: String::new(),
+                json_data: serde_json::to_vec(&self.json_data).expect("json"),
+                decrypted_secure_json_data: HashMap::new(),
+                last_updated_ms: self.updated_ms,
+                uid: self.uid.clone(),
+            }),
+        }
+    }
+
+    pub fn admin(&self, org: i64) -> PluginContext {
+        self.ctx(org, Some(("admin", "Admin")))
+    }
+
+    pub fn editor(&self, org: i64) -> PluginContext {
+        self.ctx(org, Some(("editor", "Editor")))
+    }
+
+    pub fn viewer(&self, org: i64) -> PluginContext {
+        self.ctx(org, Some(("viewer", "Viewer")))
+    }
+
+    /// Changes `jsonData` (and `lastUpdatedMS`, as Grafana does, so the instance is rebuilt).
+    pub fn set_json_data(&mut self, mut json_data: Value) {
+        json_data["databasePath"] = json!(self.db.to_string_lossy());
+        self.json_data = json_data;
+        self.updated_ms += 1;
+    }
+
+    /// Calls a resource as Grafana does: `path` without slash or query, `url` with the query.
+    pub async fn call_raw(&mut self, ctx: PluginContext, method: &str, path_and_query: &str, body: Vec<u8>) -> (u16, Vec<u8>, String) {
+        let path = path_and_query.split('?').next().unwrap_or("").trim_start_matches('/').to_string();
+        let req = CallResourceRequest {
+            plugin_context: Some(ctx),
+            path,
+            method: method.into(),
+            url: path_and_query.trim_start_matches('/').to_string(),
+            headers: HashMap::new(),
+            body: body.into(),
+        };
+        let mut stream = self.resource.call_resource(req).await.expect("call_resource").into_inner();
+        let mut status = 0;
+        let mut out = Vec::new();
+        let mut content_type = String::new();
+        while let Some(msg) = stream.message().await.expect("stream") {
+            if msg.code != 0 {
+                status = msg.code as u16;
+            }
+            if let Some(ct) = msg.headers.get("Content-Type") {
+                content_type = ct.values.join(",");
+            }
+            out.extend_from_slice(&msg.body);
+        }
+        (status, out, content_type)
+    }
+
+    /// Calls a resource with a JSON body and parses the JSON answer.
+    pub async fn call(&mut self, ctx: PluginContext, method: &str, path_and_query: &str, body: Option<Value>) -> (u16, Value) {
+        let bytes = body.map(|b| serde_json::to_vec(&b).expect("json")).unwrap_or_default();
+        let (status, out, _) = self.call_raw(ctx, method, path_and_query, bytes).await;
+        let v = if out.is_empty() { Value::Null } else { serde_json::from_slice(&out).unwrap_or(Value::String(String::from_utf8_lossy(&out).into())) };
+        (status, v)
+    }
+
+    /// Calls and asserts the status, returning the body.
+    pub async fn ok(&mut self, ctx: PluginContext, method: &str, path: &str, body: Option<Value>, want: u16) -> Value {
+        let (status, v) = self.call(ctx, method, path, body).await;
+        assert_eq!(status, want, "{method} {path} answered {v}");
+        v
+    }
+
+    pub async fn query(&mut self, ctx: PluginContext, headers: &[(&str, &str)], queries: Vec<DataQuery>) -> QueryDataResponse {
+        let req = QueryDataRequest {
+            plugin_context: Some(ctx),
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            queries,
+        };
+        self.data.query_data(req).await.expect("query_data").into_inner()
+    }
+
+    pub async fn health(&mut self, ctx: PluginContext) -> CheckHealthResponse {
+        self.diagnostics
+            .check_health(CheckHealthRequest { plugin_context: Some(ctx), headers: HashMap::new() })
+            .await
+            .expect("check_health")
+            .into_inner()
+    }
+
+    /// SIGKILL: no chance to flush.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Stops the way Grafana does: go-plugin's controller Shutdown, then wait for the exit.
+    pub async fn shutdown(&mut self) -> std::process::ExitStatus {
+        let channel = Channel::from_shared(format!("http://{}", self.addr)).expect("uri").connect().await.expect("connect");
+        let mut grpc = tonic::client::Grpc::new(channel);
+        grpc.ready().await.expect("ready");
+        let path = http::uri::PathAndQuery::from_static("/plugin.GRPCController/Shutdown");
+        let codec: tonic::codec::ProstCodec<Empty, Empty> = tonic::codec::ProstCodec::default();
+        let _ = grpc.unary(tonic::Request::new(Empty {}), path, codec).await;
+        for _ in 0..100 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the plugin did not exit within 5 s of Shutdown");
+    }
+}
+
+impl Drop for Plugin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, ::prost::Message)]
+pub struct Empty {}
+
+/// A query with a time range.
+pub fn query(ref_id: &str, query_type: &str, json: Value, from: i64, to: i64) -> DataQuery {
+    DataQuery {
+        ref_id: ref_id.into(),
+        max_data_points: 1000,
+        interval_ms: 60_000,
+        time_range: Some(TimeRange { from_epoch_ms: from, to_epoch_ms: to }),
+        json: serde_json::to_vec(&json).expect("json"),
+        query_type: query_type.into(),
+    }
+}
+
+/// A decoded column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    Str(Vec<Option<String>>),
+    Num(Vec<Option<f64>>),
+    Bool(Vec<Option<bool>>),
+    /// Epoch ms.
+    Time(Vec<Option<i64>>),
+}
+
+impl Column {
+    pub fn len(&self) -> usize {
+        match self {
+            Column::Str(v) => v.len(),
+            Column::Num(v) => v.len(),
+            Column::Bool(v) => v.len(),
+            Column::Time(v) => v.len(),
+        }
+    }
+    pub fn strs(&self) -> Vec<String> {
+        match self {
+            Column::Str(v) => v.iter().map(|s| s.clone().unwrap_or_default()).collect(),
+            other => panic!("not a string column: {other:?}"),
+        }
+    }
+    pub fn nums(&self) -> Vec<f64> {
+        match self {
+            Column::Num(v) => v.iter().map(|s| s.unwrap_or(f64::NAN)).collect(),
+            other => panic!("not a number column: {other:?}"),
+        }
+    }
+    pub fn times(&self) -> Vec<Option<i64>> {
+        match self {
+            Column::Time(v) => v.clone(),
+            other => panic!("not a time column: {other:?}"),
+        }
+    }
+    pub fn bools(&self) -> Vec<bool> {
+        match self {
+            Column::Bool(v) => v.iter().map(|b| b.unwrap_or(false)).collect(),
+            other => panic!("not a bool column: {other:?}"),
+        }
+    }
+}
+
+/// A decoded field: name, labels, values.
+#[derive(Debug, Clone)]
+pub struct DecodedField {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub has_config: bool,
+    pub nullable: bool,
+    pub column: Column,
+}
+
+/// A decoded frame.
+#[derive(Debug, Clone)]
+pub struct DecodedFrame {
+    pub name: String,
+    pub ref_id: String,
+    pub fields: Vec<DecodedField>,
+}
+
+impl DecodedFrame {
+    pub fn field(&self, name: &str) -> &DecodedField {
+        self.fields.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no field {name} in {:?}", self.names()))
+    }
+    pub fn names(&self) -> Vec<String> {
+        self.fields.iter().map(|f| f.name.clone()).collect()
+    }
+    pub fn rows(&self) -> usize {
+        self.fields.first().map(|f| f.column.len()).unwrap_or(0)
+    }
+}
+
+/// Decodes an Arrow IPC file frame as Grafana's SDK writes it.
+pub fn decode_frame(bytes: &[u8]) -> DecodedFrame {
+    let mut cursor = std::io::Cursor::new(bytes);
+    let metadata = read_file_metadata(&mut cursor).expect("arrow metadata");
+    let schema = metadata.schema.clone();
+    let reader = FileReader::new(cursor, metadata, None, None);
+    let mut columns: Vec<Option<Column>> = vec![None; schema.fields.len()];
+    for chunk in reader {
+        let chunk = chunk.expect("chunk");
+        for (i, array) in chunk.arrays().iter().enumerate() {
+            columns[i] = Some(to_column(array.as_ref()));
+        }
+    }
+    let fields = schema
+        .fields
+        .iter()
+        .zip(columns)
+        .map(|(f, c)| DecodedField {
+            name: f.name.clone(),
+            labels: f.metadata.get("labels").map(|l| serde_json::from_str(l).expect("labels json")).unwrap_or_default(),
+            has_config: f.metadata.contains_key("config"),
+            nullable: f.is_nullable,
+            column: c.unwrap_or_else(|| empty_column(&f.data_type)),
+        })
+        .collect();
+    DecodedFrame {
+        name: schema.metadata.get("name").cloned().unwrap_or_default(),
+        ref_id: schema.metadata.get("refId").cloned().unwrap_or_default(),
+        fields,
+    }
+}
+
+fn empty_column(t: &DataType) -> Column {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 => Column::Str(vec![]),
+        DataType::Boolean => Column::Bool(vec![]),
+        DataType::Timestamp(_, _) => Column::Time(vec![]),
+        _ => Column::Num(vec![]),
+    }
+}
+
+fn to_column(array: &dyn Array) -> Column {
+    match array.data_type() {
+        DataType::Utf8 => {
+            let a = array.as_any().downcast_ref::<Utf8Array<i32>>().expect("utf8");
+            Column::Str(a.iter().map(|s| s.map(String::from)).collect())
+        }
+        DataType::LargeUtf8 => {
+            let a = array.as_any().downcast_ref::<Utf8Array<i64>>().expect("utf8");
+            Column::Str(a.iter().map(|s| s.map(String::from)).collect())
+        }
+        DataType::Boolean => {
+            let a = array.as_any().downcast_ref::<BooleanArray>().expect("bool");
+            Column::Bool(a.iter().collect())
+        }
+        DataType::Float64 => {
+            let a = array.as_any().downcast_ref::<PrimitiveArray<f64>>().expect("f64");
+            Column::Num(a.iter().map(|v| v.copied()).collect())
+        }
+        DataType::Int64 => {
+            let a = array.as_any().downcast_ref::<PrimitiveArray<i64>>().expect("i64");
+            Column::Num(a.iter().map(|v| v.map(|x| *x as f64)).collect())
+        }
+        DataType::Timestamp(unit, _) => {
+            let a = array.as_any().downcast_ref::<PrimitiveArray<i64>>().expect("ts");
+            let div = match unit {
+                grafana_plugin_sdk::arrow2::datatypes::TimeUnit::Nanosecond => 1_000_000,
+                grafana_plugin_sdk::arrow2::datatypes::TimeUnit::Microsecond => 1_000,
+                grafana_plugin_sdk::arrow2::datatypes::TimeUnit::Millisecond => 1,
+                grafana_plugin_sdk::arrow2::datatypes::TimeUnit::Second => 1,
+            };
+            Column::Time(a.iter().map(|v| v.map(|x| *x / div)).collect())
+        }
+        other => panic!("unexpected arrow type {other:?}"),
+    }
+}
+
+/// The frames of one refId, or its error.
+pub fn frames_of(resp: &QueryDataResponse, ref_id: &str) -> Result<Vec<DecodedFrame>, (i32, String)> {
+    let r = resp.responses.get(ref_id).unwrap_or_else(|| panic!("no response for {ref_id}"));
+    if !r.error.is_empty() {
+        return Err((r.status, r.error.clone()));
+    }
+    Ok(r.frames.iter().map(|f| decode_frame(f)).collect())
+}
+
+/// Epoch ms of an RFC 3339 string.
+pub fn ms(s: &str) -> i64 {
+    maturity::model::parse_time_str("t", s).expect("time")
+}
+
+/// A fresh temp folder and a store path inside it.
+pub fn temp_store() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("maturity.db");
+    (dir, db)
+}
