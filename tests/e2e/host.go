@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -427,6 +428,9 @@ func (h *Host) QueryData(user *backend.User, headers map[string]string, queries 
 			r.Frames = append(r.Frames, f)
 		}
 		out[refID] = r
+		if os.Getenv("MATURITY_E2E_DUMP") != "" {
+			h.T.Logf("refId %s error=%q%s", refID, r.Error, dumpFrames(r.Frames))
+		}
 	}
 	for _, q := range queries {
 		if _, ok := out[q.RefID]; !ok {
@@ -447,4 +451,17 @@ func (h *Host) Query1(user *backend.User, q Query) *Result {
 		h.T.FailNow()
 	}
 	return r
+}
+
+// dumpFrames renders frames as tables (MATURITY_E2E_DUMP=1 logs every QueryData answer).
+func dumpFrames(frames []*data.Frame) string {
+	var b strings.Builder
+	for i, f := range frames {
+		table, err := f.StringTable(-1, -1)
+		if err != nil {
+			table = err.Error()
+		}
+		fmt.Fprintf(&b, "\nframe %d:\n%s", i, table)
+	}
+	return b.String()
 }

@@ -401,6 +401,45 @@ func TestResourceAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("import into a fresh store, then again", func(t *testing.T) {
+		h := h.With(t)
+		export := h.Must(Admin("admin"), "GET", "export", nil, 200).Body
+		fresh := &Host{T: t, P: h.P, DS: newDatasource(t, nil)}
+		requireErrorBody(t, fresh.Call(Editor("erin"), "POST", "import", export), 403, "forbidden", "")
+
+		ans := fresh.Must(Admin("admin"), "POST", "import", export, 200).Object(t)
+		expectFields(t, "first import", ans, "created", 16, "skipped", 0)
+		if got := fresh.Must(Viewer("vera"), "GET", "teams", nil, 200).List(t, "teams"); len(got) != 2 {
+			t.Errorf("after import: %d teams, want 2", len(got))
+		}
+		if got := eventsList(fresh, "limit=5000"); len(got) != 10 {
+			t.Errorf("after import: %d events, want 10", len(got))
+		}
+		if got := fresh.Must(Viewer("vera"), "GET", "targets", nil, 200).List(t, "targets"); len(got) != 4 {
+			t.Errorf("after import: %d targets, want 4", len(got))
+		}
+		tg := fresh.Must(Viewer("vera"), "GET", "targets/latency-q1", nil, 200).Object(t)
+		if a, _ := tg["actuals"].([]any); len(a) != 2 || tg["verification"] == nil {
+			t.Errorf("after import: latency-q1 lost its actuals or verification: %v", tg)
+		}
+		ev := fresh.Must(Viewer("vera"), "GET", "events/d-1", nil, 200).Object(t)
+		expectFields(t, "imported d-1", ev, "user", "bob", "kind", "decision")
+
+		again := fresh.Must(Admin("admin"), "POST", "import", export, 200).Object(t)
+		expectFields(t, "second import (idempotent by id)", again, "created", 0, "skipped", 16)
+		if got := eventsList(fresh, "limit=5000"); len(got) != 10 {
+			t.Errorf("after a second import: %d events, want still 10", len(got))
+		}
+
+		bad := fresh.Must(Admin("admin"), "POST", "import", "{\"type\":\"team\",\"value\":{\"id\":\"Bad Id!\",\"name\":\"x\"}}\nnot json\n", 200).Object(t)
+		expectFields(t, "import of bad lines", bad, "created", 0)
+		if n, ok := num(bad["rejected"]); ok && n != 2 {
+			t.Errorf("import of 2 bad lines: rejected = %v, want 2", bad["rejected"])
+		} else if arr, isArr := bad["rejected"].([]any); !ok && (!isArr || len(arr) != 2) {
+			t.Errorf("import of 2 bad lines: rejected = %v, want 2 (with reasons)", bad["rejected"])
+		}
+	})
+
 	t.Run("errors", func(t *testing.T) {
 		h := h.With(t)
 		requireErrorBody(t, h.Call(Viewer("vera"), "GET", "no-such-endpoint", nil), 404, "not_found", "")
@@ -451,4 +490,22 @@ func TestSettingsChangeRebuildsInstance(t *testing.T) {
 	if got := ids(h.Must(Viewer("vera"), "GET", "teams", nil, 200).List(t, "teams")); !reflect.DeepEqual(got, []string{"payments"}) {
 		t.Errorf("back on the first store, GET /teams = %v, want [payments]", got)
 	}
+}
+
+// With jsonData.viewersCanAnnotate false, recording evidence needs an Editor.
+func TestViewersCannotAnnotateWhenSwitchedOff(t *testing.T) {
+	h := newHost(t, map[string]any{"viewersCanAnnotate": false})
+	h.Must(Admin("admin"), "POST", "teams", map[string]any{"id": "payments", "name": "Payments"}, Created...)
+	now := time.Now()
+	review := map[string]any{"kind": "review", "team": "payments", "time": ms(now), "text": "weekly"}
+	requireErrorBody(t, h.Call(Viewer("vera"), "POST", "events", review), 403, "forbidden", "")
+	requireErrorBody(t, h.Call(Viewer("vera"), "POST", "annotations", map[string]any{
+		"time": ms(now), "text": "review", "tags": []string{"review"}, "dashboardUID": "slo-payments",
+	}), 403, "forbidden", "")
+	h.Must(Editor("erin"), "POST", "events", review, Created...)
+
+	// Switching it back on (settings saved again) lets viewers record again.
+	h.DS.JSONData["viewersCanAnnotate"] = true
+	h.DS.Touch()
+	h.Must(Viewer("vera"), "POST", "events", review, Created...)
 }
