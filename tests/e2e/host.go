@@ -244,8 +244,19 @@ func (r *Response) List(t testing.TB, keys ...string) []map[string]any {
 // Call performs one CallResource the way Grafana forwards
 // /api/datasources/uid/<uid>/resources/<target>: Path without leading slash or query,
 // URL = path plus "?query". body is nil, []byte / string (sent as is), or a value sent as JSON.
+// A transport failure fails the test.
 func (h *Host) Call(user *backend.User, method, target string, body any) *Response {
 	h.T.Helper()
+	r, err := h.TryCall(user, method, target, body)
+	if err != nil {
+		h.fatalf("%v", err)
+	}
+	return r
+}
+
+// TryCall is Call returning transport failures instead of failing the test, so it may run
+// on goroutines other than the test's.
+func (h *Host) TryCall(user *backend.User, method, target string, body any) (*Response, error) {
 	target = strings.TrimPrefix(target, "/")
 	path, rawQuery, _ := strings.Cut(target, "?")
 	u := url.URL{Path: path, RawQuery: rawQuery}
@@ -264,7 +275,7 @@ func (h *Host) Call(user *backend.User, method, target string, body any) *Respon
 	default:
 		var err error
 		if raw, err = json.Marshal(b); err != nil {
-			h.T.Fatalf("marshal body: %v", err)
+			return nil, fmt.Errorf("marshal body: %w", err)
 		}
 	}
 	headers := map[string][]string{
@@ -288,7 +299,7 @@ func (h *Host) Call(user *backend.User, method, target string, body any) *Respon
 	defer cancel()
 	stream, err := h.P.Resource.CallResource(ctx, backend.ToProto().CallResourceRequest(req))
 	if err != nil {
-		h.fatalf("CallResource %s %s: gRPC error: %v", method, fullURL, err)
+		return nil, fmt.Errorf("CallResource %s %s: gRPC error: %w", method, fullURL, err)
 	}
 	resp := &Response{Method: method, URL: fullURL, Headers: map[string][]string{}}
 	first := true
@@ -298,7 +309,7 @@ func (h *Host) Call(user *backend.User, method, target string, body any) *Respon
 			break
 		}
 		if err != nil {
-			h.fatalf("CallResource %s %s: stream error: %v", method, fullURL, err)
+			return nil, fmt.Errorf("CallResource %s %s: stream error: %w", method, fullURL, err)
 		}
 		part := backend.FromProto().CallResourceResponse(msg)
 		if first {
@@ -311,9 +322,9 @@ func (h *Host) Call(user *backend.User, method, target string, body any) *Respon
 		resp.Body = append(resp.Body, part.Body...)
 	}
 	if first {
-		h.fatalf("CallResource %s %s: the stream ended without a response", method, fullURL)
+		return nil, fmt.Errorf("CallResource %s %s: the stream ended without a response", method, fullURL)
 	}
-	return resp
+	return resp, nil
 }
 
 // Must performs Call and fails the test unless the status is one of want.

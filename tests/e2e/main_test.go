@@ -71,9 +71,14 @@ func pluginEnv() []string {
 // startShared starts a process for the shared slot (callers hold sharedMu).
 func startShared() (*Plugin, error) {
 	sharedStarts++
+	home := filepath.Join(workDir, "grafana-home")
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		return nil, err
+	}
 	return StartPlugin(BinaryPath(), StartOptions{
 		Env:     pluginEnv(),
 		LogPath: filepath.Join(workDir, fmt.Sprintf("plugin-%d.log", sharedStarts)),
+		Dir:     home,
 	})
 }
 

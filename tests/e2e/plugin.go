@@ -20,7 +20,6 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/grpcplugin"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
-	"google.golang.org/grpc"
 )
 
 // PluginID is the id of the plugin under test (plugin.json `id`).
@@ -75,6 +74,8 @@ type StartOptions struct {
 	Env []string
 	// LogPath receives the plugin's stderr as re-logged by go-plugin.
 	LogPath string
+	// Dir is the working directory (Grafana's own; "" inherits this process's).
+	Dir string
 }
 
 // StartPlugin starts the binary as Grafana does and dispenses its clients.
@@ -116,7 +117,7 @@ func StartPlugin(binary string, opts StartOptions) (*Plugin, error) {
 	}
 	cmd := exec.Command(abs)
 	cmd.Env = env
-	cmd.Dir = filepath.Dir(abs)
+	cmd.Dir = opts.Dir
 
 	p.client = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  handshake,
@@ -126,9 +127,7 @@ func StartPlugin(binary string, opts StartOptions) (*Plugin, error) {
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           logger,
 		StartTimeout:     30 * time.Second,
-		GRPCDialOptions: []grpc.DialOption{
-			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
-		},
+		// Grafana sets no message size: answers over gRPC's default 4 MiB fail there too.
 	})
 
 	rpc, err := p.client.Client()

@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"reflect"
 	"sort"
 	"strings"
@@ -40,6 +41,8 @@ type queryCase struct {
 	name      string // subtest name; defaults to queryType
 	queryType string
 	model     map[string]any
+	refID     string        // defaults to "A"
+	span      time.Duration // the time range is [T − span, T]; defaults to the fixture's 14 days
 	check     func(t *testing.T, q *queryEnv, r *Result)
 }
 
@@ -52,6 +55,7 @@ var queryCases = []queryCase{
 	{queryType: "teams", check: checkTeams},
 	{name: "events/reviews of payments", queryType: "events", model: map[string]any{"kinds": []string{"review"}, "team": "payments"}, check: checkEventsReviews},
 	{name: "events/all in range", queryType: "events", check: checkEventsAll},
+	{name: "events/annotation query (refId Anno) bounded by its range", queryType: "events", refID: "Anno", span: 36 * time.Hour, check: checkEventsAnno},
 	{name: "events/one dashboard", queryType: "events", model: map[string]any{"dashboardUid": "slo-payments"}, check: checkEventsDashboard},
 	{queryType: "reviewActivity", check: checkReviewActivity},
 	{name: "reviewLapse/hoursSinceReview", queryType: "reviewLapse", check: checkReviewLapse("hours_since_review", false)},
@@ -82,7 +86,14 @@ func TestQueryTypes(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			env := &queryEnv{h: h.With(t), f: f}
-			r := env.h.Query1(Viewer("vera"), f.query("A", c.queryType, c.model))
+			q := f.query(c.refID, c.queryType, c.model)
+			if c.refID == "" {
+				q.RefID = "A"
+			}
+			if c.span != 0 {
+				q.From = f.T.Add(-c.span)
+			}
+			r := env.h.Query1(Viewer("vera"), q)
 			answeredOrSkip(t, c.queryType, r)
 			c.check(t, env, r)
 		})
@@ -147,6 +158,16 @@ func checkEventsAll(t *testing.T, _ *queryEnv, r *Result) {
 	sort.Strings(want)
 	if got := sortedKeys(rows); !reflect.DeepEqual(got, want) {
 		t.Errorf("events over the range: ids %v, want %v (d-2 is before the range)", got, want)
+	}
+}
+
+func checkEventsAnno(t *testing.T, _ *queryEnv, r *Result) {
+	if r.RefID != "Anno" {
+		t.Fatalf("answer under refId %q, want Anno", r.RefID)
+	}
+	rows, _ := eventRows(t, r)
+	if got := sortedKeys(rows); !reflect.DeepEqual(got, []string{"q-3", "r-1", "v-1"}) {
+		t.Errorf("events over [T−36h, T]: ids %v, want [q-3 r-1 v-1]", got)
 	}
 }
 
@@ -246,7 +267,13 @@ func checkReviewLapse(valueField string, perDashboard bool) func(t *testing.T, q
 // restMaturity is GET /maturity?at=<ms>[&team=].
 func restMaturity(h *Host, at time.Time, team string) map[string]map[string]any {
 	h.T.Helper()
-	target := fmt.Sprintf("maturity?at=%d", ms(at))
+	return restMaturityAt(h, fmt.Sprint(ms(at)), team)
+}
+
+// restMaturityAt is GET /maturity?at=<at as given>[&team=], by team id.
+func restMaturityAt(h *Host, at string, team string) map[string]map[string]any {
+	h.T.Helper()
+	target := "maturity?at=" + url.QueryEscape(at)
 	if team != "" {
 		target += "&team=" + team
 	}
@@ -288,6 +315,21 @@ func checkMaturity(t *testing.T, q *queryEnv, r *Result) {
 		}
 		if got, ok := num(rest[team]["level"]); !ok || got != lvl {
 			t.Errorf("maturity %s: query says %v, GET /maturity?at=T says %v", team, lvl, rest[team]["level"])
+		}
+	}
+	one := restMaturity(q.h, q.f.T, "payments")
+	if len(one) != 1 || one["payments"] == nil {
+		t.Errorf("GET /maturity?team=payments: teams %v, want only payments", sortedKeys(one))
+	} else if got, _ := num(one["payments"]["level"]); got != levels["payments"] {
+		t.Errorf("GET /maturity?team=payments: level %v, want %v", got, levels["payments"])
+	}
+	if r2 := restMaturityAt(q.h, rfc(q.f.T), ""); !reflect.DeepEqual(sortedKeys(r2), sortedKeys(rest)) {
+		t.Errorf("GET /maturity?at=<RFC 3339>: teams %v, want %v", sortedKeys(r2), sortedKeys(rest))
+	} else {
+		for team := range rest {
+			if !reflect.DeepEqual(r2[team]["level"], rest[team]["level"]) {
+				t.Errorf("GET /maturity %s: at=<RFC 3339> level %v, at=<ms> level %v", team, r2[team]["level"], rest[team]["level"])
+			}
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -508,4 +509,40 @@ func TestViewersCannotAnnotateWhenSwitchedOff(t *testing.T) {
 	h.DS.JSONData["viewersCanAnnotate"] = true
 	h.DS.Touch()
 	h.Must(Viewer("vera"), "POST", "events", review, Created...)
+}
+
+// Grafana sends a dashboard's requests in parallel; the first ones to reach a new
+// datasource must all be answered from one instance (SPEC: built once).
+func TestParallelFirstRequests(t *testing.T) {
+	h := newHost(t, nil)
+	const n = 12
+	var wg sync.WaitGroup
+	errs := make(chan string, 2*n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			team := fmt.Sprintf("team-%02d", i)
+			r, err := h.TryCall(Admin("admin"), "POST", "teams", map[string]any{"id": team, "name": team})
+			switch {
+			case err != nil:
+				errs <- err.Error()
+			case r.Status != 200 && r.Status != 201:
+				errs <- r.String()
+			}
+			if r, err := h.TryCall(Viewer("vera"), "GET", "teams", nil); err != nil {
+				errs <- err.Error()
+			} else if r.Status != 200 {
+				errs <- r.String()
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if got := h.Must(Viewer("vera"), "GET", "teams", nil, 200).List(t, "teams"); len(got) != n {
+		t.Errorf("after %d parallel creates: %d teams", n, len(got))
+	}
 }

@@ -12,9 +12,10 @@ import (
 
 // scenario is one file of SPEC §8.
 type scenario struct {
-	Name     string           `json:"name"`
-	About    string           `json:"about"`
-	At       time.Time        `json:"at"`
+	Name     string    `json:"name"`
+	About    string    `json:"about"`
+	At       time.Time `json:"at"`
+	rawAt    string
 	Settings map[string]any   `json:"settings"`
 	Teams    []map[string]any `json:"teams"`
 	Events   []map[string]any `json:"events"`
@@ -65,6 +66,11 @@ func TestScenarios(t *testing.T) {
 		if err := json.Unmarshal(raw, &sc); err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
+		var at struct {
+			At string `json:"at"`
+		}
+		_ = json.Unmarshal(raw, &at)
+		sc.rawAt = at.At
 		name := strings.TrimSuffix(filepath.Base(file), ".json")
 		t.Run(name, func(t *testing.T) { runScenario(t, sc) })
 	}
@@ -122,6 +128,7 @@ func runScenario(t *testing.T, sc scenario) {
 	}
 	levels := levelsOf(t, r)
 	rest := restMaturity(h, T, "")
+	restRFC := restMaturityAt(h, sc.rawAt, "")
 	for team, want := range sc.Expect {
 		if got, ok := levels[team]; !ok || got != want.Level {
 			t.Errorf("%s: maturity query level %v, want %v", team, levels[team], want.Level)
@@ -132,7 +139,10 @@ func runScenario(t *testing.T, sc scenario) {
 			continue
 		}
 		if got, _ := num(m["level"]); got != want.Level {
-			t.Errorf("%s: GET /maturity level %v, want %v (blockers %v)", team, m["level"], want.Level, m["blockers"])
+			t.Errorf("%s: GET /maturity?at=%d level %v, want %v (blockers %v)", team, ms(T), m["level"], want.Level, m["blockers"])
+		}
+		if got, _ := num(restRFC[team]["level"]); got != want.Level {
+			t.Errorf("%s: GET /maturity?at=%s level %v, want %v", team, sc.rawAt, restRFC[team]["level"], want.Level)
 		}
 		if want.Score != nil {
 			if got, _ := num(m["score"]); got != *want.Score {
