@@ -13,6 +13,7 @@ use grafana_plugin_sdk::pluginv2::{
 };
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use futures::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Request, Response, Status};
 
@@ -226,6 +227,13 @@ pub async fn serve(state: Arc<PluginState>, listener: TcpListener, stop: Arc<Not
         .max_decoding_message_size(MAX_MESSAGE);
     let diagnostics = diagnostics_server::DiagnosticsServer::new(DiagnosticsService { state: state.clone() })
         .max_decoding_message_size(MAX_MESSAGE);
+    // Small gRPC messages must not wait for Nagle's algorithm (40 ms per round trip).
+    let incoming = TcpListenerStream::new(listener).map(|conn| {
+        if let Ok(c) = &conn {
+            let _ = c.set_nodelay(true);
+        }
+        conn
+    });
     let shutdown = {
         let stop = stop.clone();
         async move { stop.notified().await }
@@ -236,7 +244,7 @@ pub async fn serve(state: Arc<PluginState>, listener: TcpListener, stop: Arc<Not
         .add_service(data)
         .add_service(resources)
         .add_service(diagnostics)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(incoming, shutdown)
         .await;
     state.instances.flush().await;
     result.map_err(|e| AppError::Internal(format!("the gRPC server failed: {e}")))
