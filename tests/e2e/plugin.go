@@ -6,7 +6,6 @@
 package e2e
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -230,5 +229,5 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	if l.w == nil {
 		return len(b), nil
 	}
-	return l.w.Write(bytes.Clone(b))
+	return l.w.Write(b)
 }
