@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -126,4 +127,35 @@ func TestPassiveViews(t *testing.T) {
 			t.Errorf("a query without X-Dashboard-Uid: view count went %d → %d, want only the marker", before, after)
 		}
 	})
+}
+
+// Grafana stops a plugin with go-plugin's Kill (the controller's Shutdown first); views
+// still pending then are written before the process ends (SPEC §4.4).
+func TestStopFlushesPendingViews(t *testing.T) {
+	p, err := StartPlugin(BinaryPath(), StartOptions{
+		Env:     pluginEnv(),
+		LogPath: filepath.Join(workDir, "plugin-stop-test.log"),
+	})
+	if err != nil {
+		t.Fatalf("start a second process: %v", err)
+	}
+	ds := newDatasource(t, nil)
+	h := &Host{T: t, P: p, DS: ds}
+	now := time.Now()
+	r := h.QueryData(Viewer("carol"), map[string]string{"http_X-Dashboard-Uid": "slo-payments", "http_X-Panel-Id": "1"},
+		Query{RefID: "A", QueryType: "teams", From: now.Add(-time.Hour), To: now})["A"]
+	if r == nil || r.Error != "" {
+		t.Fatalf("query: %+v", r)
+	}
+	stopped := time.Now()
+	p.Kill()
+	if !p.Exited() {
+		t.Fatalf("the process did not exit on Kill")
+	}
+	t.Logf("stopped in %s", time.Since(stopped))
+
+	h.P = sharedPlugin(t)
+	if got := eventsList(h, "kind=view&dashboardUid=slo-payments"); len(got) != 1 {
+		t.Errorf("after a graceful stop right behind the query: %d views stored, want 1%s", len(got), p.logTail(20))
+	}
 }
