@@ -11,6 +11,11 @@
 //! - [`app`]: the use cases: roles, validation, writes, evidence handed to the engine.
 //! - [`plugin`]: the gRPC edge Grafana talks to: queries, resources, health, passive views.
 #![deny(missing_docs)]
+// No panics on request paths: tests may unwrap, the product may not.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::todo)
+)]
 
 pub mod app;
 pub mod engine;

@@ -1,6 +1,8 @@
 //! `gpx_maturity`: the backend binary Grafana starts. Wires logging, the plugin state and
 //! the gRPC server; stops gracefully on go-plugin's Shutdown, SIGTERM or SIGINT.
 
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -27,8 +29,14 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::registry().with(backend::layer()).with(filter).init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    tracing_subscriber::registry()
+        .with(backend::layer())
+        .with(filter)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start the async runtime: {e}");

@@ -1,0 +1,237 @@
+//! Every scenario file of SPEC §8, loaded through the running binary as Grafana would load
+//! it, gives its expected levels through every interface: the `maturity` and `criteria`
+//! queries at T = at, `GET /maturity?at=`, and `maturity report --json` on the same store.
+//! The folder is read at run time, so new files are covered without code changes.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use common::*;
+use serde_json::{json, Value};
+
+fn scenario_dir() -> PathBuf {
+    std::env::var_os("MATURITY_SCENARIOS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/scenarios"))
+}
+
+fn scenarios() -> Vec<(String, Value)> {
+    let dir = scenario_dir();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no scenario in {}", dir.display());
+    files
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).expect("read scenario");
+            let v: Value =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            (
+                f.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                v,
+            )
+        })
+        .collect()
+}
+
+/// Levels and criteria one interface reported: team → (level, criterion → passed).
+type Answer = BTreeMap<String, (i64, BTreeMap<String, bool>)>;
+
+fn check(name: &str, interface: &str, expect: &Value, got: &Answer) {
+    let expect = expect.as_object().expect("expect is an object");
+    for (team, want) in expect {
+        let (level, passed) = got
+            .get(team)
+            .unwrap_or_else(|| panic!("{name} / {interface}: no answer for team {team}"));
+        assert_eq!(
+            Some(*level),
+            want["level"].as_i64(),
+            "{name} / {interface}: level of {team}"
+        );
+        if let Some(score) = want.get("score").and_then(Value::as_i64) {
+            assert_eq!(
+                passed.values().filter(|p| **p).count() as i64,
+                score,
+                "{name} / {interface}: score of {team}"
+            );
+        }
+        for (criterion, want_passed) in want["passed"].as_object().into_iter().flatten() {
+            assert_eq!(
+                passed.get(criterion).copied(),
+                want_passed.as_bool(),
+                "{name} / {interface}: {team} {criterion}"
+            );
+        }
+    }
+}
+
+fn from_evaluations(v: &Value) -> Answer {
+    v.as_array()
+        .expect("an array of evaluations")
+        .iter()
+        .map(|e| {
+            let criteria = e["criteria"]
+                .as_array()
+                .expect("criteria")
+                .iter()
+                .map(|c| {
+                    (
+                        c["id"].as_str().unwrap_or_default().to_string(),
+                        c["passed"].as_bool().unwrap_or(false),
+                    )
+                })
+                .collect();
+            (
+                e["team"].as_str().unwrap_or_default().to_string(),
+                (e["level"].as_i64().unwrap_or(-1), criteria),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_scenario_gives_its_expected_levels_through_every_interface() {
+    let (dir, db) = temp_store();
+    let mut p = Plugin::start(&db, &[]).await;
+    for (index, (name, s)) in scenarios().into_iter().enumerate() {
+        // Each scenario gets an org of its own (ids repeat between scenarios) and a
+        // datasource whose jsonData carries the scenario's settings.
+        let org = index as i64 + 1;
+        let mut json_data = s["settings"].clone();
+        if !json_data.is_object() {
+            json_data = json!({});
+        }
+        json_data["databasePath"] = json!(db.to_string_lossy());
+        p.json_data = json_data.clone();
+        p.uid = format!("scenario-{org}");
+        let at = ms(s["at"].as_str().expect("at"));
+        for team in s["teams"].as_array().into_iter().flatten() {
+            p.ok(p.admin(org), "POST", "teams", Some(team.clone()), 201)
+                .await;
+        }
+        for target in s["targets"].as_array().into_iter().flatten() {
+            p.ok(p.editor(org), "POST", "targets", Some(target.clone()), 201)
+                .await;
+        }
+        for event in s["events"].as_array().into_iter().flatten() {
+            let user = event["user"].as_str().unwrap_or("editor").to_string();
+            let (status, body) = p
+                .call(
+                    p.ctx(org, Some((&user, "Editor"))),
+                    "POST",
+                    "events",
+                    Some(event.clone()),
+                )
+                .await;
+            assert_eq!(status, 201, "{name}: event {event} answered {body}");
+        }
+        let expect = &s["expect"];
+
+        // GET /maturity?at=
+        let rest = p
+            .ok(
+                p.viewer(org),
+                "GET",
+                &format!("maturity?at={at}"),
+                None,
+                200,
+            )
+            .await;
+        check(&name, "GET /maturity", expect, &from_evaluations(&rest));
+        for e in rest.as_array().into_iter().flatten() {
+            assert_eq!(e["at"], at, "{name}: at is echoed");
+            assert_eq!(
+                e["criteria"].as_array().map(Vec::len),
+                Some(7),
+                "{name}: seven criteria"
+            );
+            let failing = e["criteria"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|c| c["passed"] == false)
+                .count();
+            assert_eq!(
+                e["blockers"].as_array().map(Vec::len),
+                Some(failing),
+                "{name}: one blocker per failing criterion"
+            );
+        }
+
+        // The maturity and criteria queries at T = at.
+        let resp = p
+            .query(
+                p.viewer(org),
+                &[],
+                vec![
+                    query("M", "maturity", json!({}), at - 86_400_000, at),
+                    query("C", "criteria", json!({}), at - 86_400_000, at),
+                ],
+            )
+            .await;
+        let m = frames_of(&resp, "M").expect("maturity").remove(0);
+        let c = frames_of(&resp, "C").expect("criteria").remove(0);
+        let mut answer = Answer::new();
+        for (team, level) in m
+            .field("team")
+            .column
+            .strs()
+            .into_iter()
+            .zip(m.field("level").column.nums())
+        {
+            answer.insert(team, (level as i64, BTreeMap::new()));
+        }
+        let teams = c.field("team").column.strs();
+        let criteria = c.field("criterion").column.strs();
+        let passed = c.field("passed").column.bools();
+        for i in 0..teams.len() {
+            if let Some((_, map)) = answer.get_mut(&teams[i]) {
+                map.insert(criteria[i].clone(), passed[i]);
+            }
+        }
+        check(&name, "maturity + criteria queries", expect, &answer);
+
+        // The command-line tool on the same store.
+        let settings = dir.path().join(format!("settings-{org}.json"));
+        std::fs::write(&settings, serde_json::to_vec(&s["settings"]).expect("json"))
+            .expect("write settings");
+        let out = std::process::Command::new(cli_bin())
+            .args([
+                "--db",
+                &db.to_string_lossy(),
+                "--org",
+                &org.to_string(),
+                "--settings",
+                &settings.to_string_lossy(),
+            ])
+            .args([
+                "report",
+                "--json",
+                "--at",
+                s["at"].as_str().unwrap_or_default(),
+            ])
+            .output()
+            .expect("run maturity report");
+        assert!(
+            out.status.success(),
+            "{name}: maturity report failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).expect("report --json is JSON");
+        check(
+            &name,
+            "maturity report --json",
+            expect,
+            &from_evaluations(&report),
+        );
+        assert_eq!(report, rest, "{name}: the report equals GET /maturity");
+    }
+}
