@@ -82,7 +82,10 @@ pub fn parse_time(field: &str, value: &Value) -> Result<EpochMs, Invalid> {
         Value::String(s) => parse_time_str(field, s),
         other => Err(Invalid::new(
             field,
-            format!("expected a time (epoch milliseconds or an RFC 3339 string), got {}", type_name(other)),
+            format!(
+                "expected a time (epoch milliseconds or an RFC 3339 string), got {}",
+                type_name(other)
+            ),
         )),
     }
 }
@@ -93,13 +96,14 @@ pub fn parse_time_str(field: &str, s: &str) -> Result<EpochMs, Invalid> {
     if let Ok(ms) = trimmed.parse::<i64>() {
         return Ok(ms);
     }
-    let parsed = time::OffsetDateTime::parse(trimmed, &time::format_description::well_known::Rfc3339)
-        .map_err(|e| {
-            Invalid::new(
-                field,
-                format!("{s:?} is neither epoch milliseconds nor an RFC 3339 time ({e})"),
-            )
-        })?;
+    let parsed =
+        time::OffsetDateTime::parse(trimmed, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| {
+                Invalid::new(
+                    field,
+                    format!("{s:?} is neither epoch milliseconds nor an RFC 3339 time ({e})"),
+                )
+            })?;
     let ms = parsed.unix_timestamp_nanos().div_euclid(1_000_000);
     i64::try_from(ms).map_err(|_| Invalid::new(field, format!("time {s:?} is out of range")))
 }
@@ -238,9 +242,14 @@ impl Source {
 
     /// Parses a wire name.
     pub fn parse(s: &str) -> Option<Source> {
-        [Source::Api, Source::Passive, Source::AnnotationApi, Source::Grafana]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            Source::Api,
+            Source::Passive,
+            Source::AnnotationApi,
+            Source::Grafana,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -432,7 +441,11 @@ impl Target {
 
 /// Derives a verdict from the last actual against the target: met when the last actual is
 /// at or beyond the target in the target's direction; missed otherwise (or with no actual).
-pub fn derive_verdict(direction: Direction, target: Option<f64>, last_actual: Option<f64>) -> Verdict {
+pub fn derive_verdict(
+    direction: Direction,
+    target: Option<f64>,
+    last_actual: Option<f64>,
+) -> Verdict {
     match (target, last_actual) {
         (Some(t), Some(a)) => {
             let reached = match direction {
@@ -477,7 +490,10 @@ mod tests {
 
     #[test]
     fn times_parse_from_epoch_ms_and_rfc3339_to_the_millisecond() {
-        assert_eq!(parse_time("t", &json!(1_700_000_000_123_i64)), Ok(1_700_000_000_123));
+        assert_eq!(
+            parse_time("t", &json!(1_700_000_000_123_i64)),
+            Ok(1_700_000_000_123)
+        );
         assert_eq!(
             parse_time("t", &json!("2026-06-01T00:00:00Z")),
             Ok(1_780_272_000_000)
@@ -490,7 +506,10 @@ mod tests {
             parse_time("t", &json!("2026-06-01T02:00:00+02:00")),
             Ok(1_780_272_000_000)
         );
-        assert_eq!(parse_time("t", &json!("1780272000000")), Ok(1_780_272_000_000));
+        assert_eq!(
+            parse_time("t", &json!("1780272000000")),
+            Ok(1_780_272_000_000)
+        );
         let err = parse_time("time", &json!("yesterday")).unwrap_err();
         assert_eq!(err.field, "time");
         assert!(parse_time("t", &json!(true)).is_err());
@@ -499,10 +518,7 @@ mod tests {
 
     #[test]
     fn times_before_1970_round_down_to_the_millisecond() {
-        assert_eq!(
-            parse_time("t", &json!("1969-12-31T23:59:59.9995Z")),
-            Ok(-1)
-        );
+        assert_eq!(parse_time("t", &json!("1969-12-31T23:59:59.9995Z")), Ok(-1));
     }
 
     #[test]
@@ -513,8 +529,14 @@ mod tests {
 
     #[test]
     fn kinds_parse_both_spellings_of_metric_change() {
-        assert_eq!(EventKind::parse("metric_change"), Some(EventKind::MetricChange));
-        assert_eq!(EventKind::parse("metric-change"), Some(EventKind::MetricChange));
+        assert_eq!(
+            EventKind::parse("metric_change"),
+            Some(EventKind::MetricChange)
+        );
+        assert_eq!(
+            EventKind::parse("metric-change"),
+            Some(EventKind::MetricChange)
+        );
         assert_eq!(EventKind::parse("vote"), None);
     }
 
@@ -522,7 +544,10 @@ mod tests {
     fn derived_verdict_follows_the_direction() {
         use Direction::*;
         assert_eq!(derive_verdict(Decrease, Some(8.0), Some(8.0)), Verdict::Met);
-        assert_eq!(derive_verdict(Decrease, Some(8.0), Some(8.1)), Verdict::Missed);
+        assert_eq!(
+            derive_verdict(Decrease, Some(8.0), Some(8.1)),
+            Verdict::Missed
+        );
         assert_eq!(derive_verdict(Increase, Some(8.0), Some(8.1)), Verdict::Met);
         assert_eq!(derive_verdict(Increase, Some(8.0), None), Verdict::Missed);
     }

@@ -13,7 +13,8 @@ async fn started() -> (tempfile::TempDir, Plugin) {
 }
 
 async fn with_team(p: &mut Plugin, org: i64, id: &str) {
-    let body = json!({"id": id, "name": id, "dashboards": [format!("slo-{id}")], "members": ["alice"]});
+    let body =
+        json!({"id": id, "name": id, "dashboards": [format!("slo-{id}")], "members": ["alice"]});
     p.ok(p.admin(org), "POST", "teams", Some(body), 201).await;
 }
 
@@ -21,23 +22,47 @@ async fn with_team(p: &mut Plugin, org: i64, id: &str) {
 async fn teams_are_created_read_replaced_and_deleted() {
     let (_d, mut p) = started().await;
     let created = p
-        .ok(p.editor(1), "POST", "teams", Some(json!({"id": "payments", "name": "Payments", "dashboards": ["slo-payments"]})), 201)
+        .ok(
+            p.editor(1),
+            "POST",
+            "teams",
+            Some(json!({"id": "payments", "name": "Payments", "dashboards": ["slo-payments"]})),
+            201,
+        )
         .await;
     assert_eq!(created["cadenceDays"], 7);
     assert!(created["createdAt"].as_i64().unwrap_or(0) > 0);
     let list = p.ok(p.viewer(1), "GET", "teams", None, 200).await;
     assert_eq!(list.as_array().map(Vec::len), Some(1));
     let replaced = p
-        .ok(p.editor(1), "PUT", "teams/payments", Some(json!({"name": "Pay", "cadenceDays": 14, "members": ["bob"]})), 200)
+        .ok(
+            p.editor(1),
+            "PUT",
+            "teams/payments",
+            Some(json!({"name": "Pay", "cadenceDays": 14, "members": ["bob"]})),
+            200,
+        )
         .await;
     assert_eq!(replaced["cadenceDays"], 14);
-    assert_eq!(replaced["createdAt"], created["createdAt"], "a replace keeps createdAt");
+    assert_eq!(
+        replaced["createdAt"], created["createdAt"],
+        "a replace keeps createdAt"
+    );
     let one = p.ok(p.viewer(1), "GET", "teams/payments", None, 200).await;
     assert_eq!(one["members"], json!(["bob"]));
-    let (status, body) = p.call(p.editor(1), "POST", "teams", Some(json!({"id": "payments"}))).await;
+    let (status, body) = p
+        .call(
+            p.editor(1),
+            "POST",
+            "teams",
+            Some(json!({"id": "payments"})),
+        )
+        .await;
     assert_eq!((status, body["error"].as_str()), (409, Some("conflict")));
-    p.ok(p.editor(1), "DELETE", "teams/payments", None, 403).await;
-    p.ok(p.admin(1), "DELETE", "teams/payments", None, 200).await;
+    p.ok(p.editor(1), "DELETE", "teams/payments", None, 403)
+        .await;
+    p.ok(p.admin(1), "DELETE", "teams/payments", None, 200)
+        .await;
     p.ok(p.viewer(1), "GET", "teams/payments", None, 404).await;
 }
 
@@ -45,10 +70,26 @@ async fn teams_are_created_read_replaced_and_deleted() {
 async fn a_team_named_by_events_is_deleted_only_with_cascade() {
     let (_d, mut p) = started().await;
     with_team(&mut p, 1, "payments").await;
-    p.ok(p.viewer(1), "POST", "events", Some(json!({"kind": "question", "team": "payments", "text": "why?"})), 201).await;
-    let body = p.ok(p.admin(1), "DELETE", "teams/payments", None, 409).await;
+    p.ok(
+        p.viewer(1),
+        "POST",
+        "events",
+        Some(json!({"kind": "question", "team": "payments", "text": "why?"})),
+        201,
+    )
+    .await;
+    let body = p
+        .ok(p.admin(1), "DELETE", "teams/payments", None, 409)
+        .await;
     assert!(body["message"].as_str().unwrap_or("").contains("cascade"));
-    p.ok(p.admin(1), "DELETE", "teams/payments?cascade=true", None, 200).await;
+    p.ok(
+        p.admin(1),
+        "DELETE",
+        "teams/payments?cascade=true",
+        None,
+        200,
+    )
+    .await;
     let events = p.ok(p.viewer(1), "GET", "events", None, 200).await;
     assert_eq!(events, json!([]));
 }
@@ -66,7 +107,10 @@ async fn events_are_recorded_listed_filtered_edited_and_deleted() {
             201,
         )
         .await;
-    assert_eq!(e["user"], "alice", "the user comes from the request, not the body");
+    assert_eq!(
+        e["user"], "alice",
+        "the user comes from the request, not the body"
+    );
     assert_eq!(e["time"], ms("2026-05-01T10:00:00Z"));
     assert_eq!(e["source"], "api");
     let id = e["id"].as_str().expect("id").to_string();
@@ -86,27 +130,81 @@ async fn events_are_recorded_listed_filtered_edited_and_deleted() {
     assert_eq!(batch.as_array().map(Vec::len), Some(3));
     assert_eq!(batch[0]["data"]["followUpAt"], ms("2026-06-01T00:00:00Z"));
     let all = p.ok(p.viewer(1), "GET", "events", None, 200).await;
-    let times: Vec<i64> = all.as_array().expect("list").iter().map(|e| e["time"].as_i64().unwrap_or(0)).collect();
+    let times: Vec<i64> = all
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|e| e["time"].as_i64().unwrap_or(0))
+        .collect();
     assert_eq!(times.len(), 4);
-    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first: {times:?}");
-    let reviews = p.ok(p.viewer(1), "GET", "events?kind=review,decision", None, 200).await;
+    assert!(
+        times.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {times:?}"
+    );
+    let reviews = p
+        .ok(p.viewer(1), "GET", "events?kind=review,decision", None, 200)
+        .await;
     assert_eq!(reviews.as_array().map(Vec::len), Some(2));
-    let tagged = p.ok(p.viewer(1), "GET", "events?tags=weekly", None, 200).await;
+    let tagged = p
+        .ok(p.viewer(1), "GET", "events?tags=weekly", None, 200)
+        .await;
     assert_eq!(tagged[0]["id"], id.as_str());
-    let page = p.ok(p.viewer(1), "GET", "events?limit=1&offset=1", None, 200).await;
+    let page = p
+        .ok(p.viewer(1), "GET", "events?limit=1&offset=1", None, 200)
+        .await;
     assert_eq!(page.as_array().map(Vec::len), Some(1));
-    let ranged = p.ok(p.viewer(1), "GET", "events?from=1500&to=3000", None, 200).await;
+    let ranged = p
+        .ok(p.viewer(1), "GET", "events?from=1500&to=3000", None, 200)
+        .await;
     assert_eq!(ranged.as_array().map(Vec::len), Some(2));
     // The author may edit; another Viewer may not; an Editor may.
-    let edited = p.ok(p.ctx(1, Some(("alice", "Viewer"))), "PATCH", &format!("events/{id}"), Some(json!({"text": "edited"})), 200).await;
+    let edited = p
+        .ok(
+            p.ctx(1, Some(("alice", "Viewer"))),
+            "PATCH",
+            &format!("events/{id}"),
+            Some(json!({"text": "edited"})),
+            200,
+        )
+        .await;
     assert_eq!(edited["text"], "edited");
-    p.ok(p.ctx(1, Some(("bob", "Viewer"))), "PATCH", &format!("events/{id}"), Some(json!({"text": "x"})), 403).await;
-    p.ok(p.editor(1), "PATCH", &format!("events/{id}"), Some(json!({"text": "by editor"})), 200).await;
-    p.ok(p.editor(1), "PATCH", &format!("events/{id}"), Some(json!({"kind": "note"})), 400).await;
+    p.ok(
+        p.ctx(1, Some(("bob", "Viewer"))),
+        "PATCH",
+        &format!("events/{id}"),
+        Some(json!({"text": "x"})),
+        403,
+    )
+    .await;
+    p.ok(
+        p.editor(1),
+        "PATCH",
+        &format!("events/{id}"),
+        Some(json!({"text": "by editor"})),
+        200,
+    )
+    .await;
+    p.ok(
+        p.editor(1),
+        "PATCH",
+        &format!("events/{id}"),
+        Some(json!({"kind": "note"})),
+        400,
+    )
+    .await;
     // Deleting: the author or an Admin.
-    p.ok(p.editor(1), "DELETE", &format!("events/{id}"), None, 403).await;
-    p.ok(p.ctx(1, Some(("alice", "Viewer"))), "DELETE", &format!("events/{id}"), None, 200).await;
-    p.ok(p.viewer(1), "GET", &format!("events/{id}"), None, 404).await;
+    p.ok(p.editor(1), "DELETE", &format!("events/{id}"), None, 403)
+        .await;
+    p.ok(
+        p.ctx(1, Some(("alice", "Viewer"))),
+        "DELETE",
+        &format!("events/{id}"),
+        None,
+        200,
+    )
+    .await;
+    p.ok(p.viewer(1), "GET", &format!("events/{id}"), None, 404)
+        .await;
 }
 
 #[tokio::test]
@@ -123,15 +221,54 @@ async fn annotations_take_and_give_grafanas_shape() {
         )
         .await;
     let id = posted["id"].as_str().expect("id").to_string();
-    let stored = p.ok(p.viewer(1), "GET", &format!("events/{id}"), None, 200).await;
-    assert_eq!(stored["kind"], "review", "the first tag naming a kind decides");
+    let stored = p
+        .ok(p.viewer(1), "GET", &format!("events/{id}"), None, 200)
+        .await;
+    assert_eq!(
+        stored["kind"], "review",
+        "the first tag naming a kind decides"
+    );
     assert_eq!(stored["source"], "annotation_api");
-    assert_eq!(stored["timeEnd"], Value::Null, "a point annotation has no end");
-    p.ok(p.viewer(1), "POST", "annotations", Some(json!({"time": 6_000, "text": "fyi", "tags": ["x"]})), 403).await;
-    p.ok(p.editor(1), "POST", "annotations", Some(json!({"time": 6_000, "text": "fyi", "tags": ["x"]})), 201).await;
-    let list = p.ok(p.viewer(1), "GET", "annotations?dashboardUID=slo-payments", None, 200).await;
+    assert_eq!(
+        stored["timeEnd"],
+        Value::Null,
+        "a point annotation has no end"
+    );
+    p.ok(
+        p.viewer(1),
+        "POST",
+        "annotations",
+        Some(json!({"time": 6_000, "text": "fyi", "tags": ["x"]})),
+        403,
+    )
+    .await;
+    p.ok(
+        p.editor(1),
+        "POST",
+        "annotations",
+        Some(json!({"time": 6_000, "text": "fyi", "tags": ["x"]})),
+        201,
+    )
+    .await;
+    let list = p
+        .ok(
+            p.viewer(1),
+            "GET",
+            "annotations?dashboardUID=slo-payments",
+            None,
+            200,
+        )
+        .await;
     let a = &list[0];
-    for key in ["id", "time", "timeEnd", "text", "tags", "dashboardUID", "panelId"] {
+    for key in [
+        "id",
+        "time",
+        "timeEnd",
+        "text",
+        "tags",
+        "dashboardUID",
+        "panelId",
+    ] {
         assert!(a.get(key).is_some(), "annotation lacks {key}: {a}");
     }
     assert_eq!(a["panelId"], 2);
@@ -156,21 +293,51 @@ async fn targets_carry_actuals_and_a_verification() {
         .await;
     assert_eq!(t["actuals"][0]["value"], 9.5);
     let t = p
-        .ok(p.editor(1), "POST", "targets/latency/actuals", Some(json!([{"time": "2026-02-01T00:00:00Z", "value": 7.9}])), 200)
+        .ok(
+            p.editor(1),
+            "POST",
+            "targets/latency/actuals",
+            Some(json!([{"time": "2026-02-01T00:00:00Z", "value": 7.9}])),
+            200,
+        )
         .await;
     assert_eq!(t["actuals"].as_array().map(Vec::len), Some(2));
     let v = p
-        .ok(p.ctx(1, Some(("carol", "Editor"))), "POST", "targets/latency/verification", Some(json!({"learnings": "caching helped"})), 200)
+        .ok(
+            p.ctx(1, Some(("carol", "Editor"))),
+            "POST",
+            "targets/latency/verification",
+            Some(json!({"learnings": "caching helped"})),
+            200,
+        )
         .await;
-    assert_eq!(v["verification"]["verdict"], "met", "derived from the last actual");
+    assert_eq!(
+        v["verification"]["verdict"], "met",
+        "derived from the last actual"
+    );
     assert_eq!(v["verification"]["verifiedBy"], "carol");
-    let patched = p.ok(p.editor(1), "PATCH", "targets/latency", Some(json!({"name": "p99 latency", "unit": "ms"})), 200).await;
+    let patched = p
+        .ok(
+            p.editor(1),
+            "PATCH",
+            "targets/latency",
+            Some(json!({"name": "p99 latency", "unit": "ms"})),
+            200,
+        )
+        .await;
     assert_eq!(patched["unit"], "ms");
-    assert_eq!(patched["verification"]["verdict"], "met", "a patch keeps the verification");
-    let list = p.ok(p.viewer(1), "GET", "targets?team=payments", None, 200).await;
+    assert_eq!(
+        patched["verification"]["verdict"], "met",
+        "a patch keeps the verification"
+    );
+    let list = p
+        .ok(p.viewer(1), "GET", "targets?team=payments", None, 200)
+        .await;
     assert_eq!(list.as_array().map(Vec::len), Some(1));
-    p.ok(p.editor(1), "DELETE", "targets/latency", None, 403).await;
-    p.ok(p.admin(1), "DELETE", "targets/latency", None, 200).await;
+    p.ok(p.editor(1), "DELETE", "targets/latency", None, 403)
+        .await;
+    p.ok(p.admin(1), "DELETE", "targets/latency", None, 200)
+        .await;
     p.ok(p.viewer(1), "GET", "targets/latency", None, 404).await;
 }
 
@@ -186,24 +353,75 @@ async fn the_role_matrix_holds() {
     p.ok(none.clone(), "GET", "teams", None, 403).await;
     p.ok(none.clone(), "GET", "events", None, 403).await;
     // Writes need a user.
-    p.ok(internal.clone(), "POST", "events", Some(json!({"kind": "question", "team": "payments"})), 403).await;
+    p.ok(
+        internal.clone(),
+        "POST",
+        "events",
+        Some(json!({"kind": "question", "team": "payments"})),
+        403,
+    )
+    .await;
     // Viewers record rituals, not metric changes or notes.
     for kind in ["view", "review", "question", "decision"] {
-        p.ok(p.viewer(1), "POST", "events", Some(json!({"kind": kind, "team": "payments"})), 201).await;
+        p.ok(
+            p.viewer(1),
+            "POST",
+            "events",
+            Some(json!({"kind": kind, "team": "payments"})),
+            201,
+        )
+        .await;
     }
     for kind in ["metric_change", "note"] {
-        p.ok(p.viewer(1), "POST", "events", Some(json!({"kind": kind, "team": "payments"})), 403).await;
-        p.ok(p.editor(1), "POST", "events", Some(json!({"kind": kind, "team": "payments"})), 201).await;
+        p.ok(
+            p.viewer(1),
+            "POST",
+            "events",
+            Some(json!({"kind": kind, "team": "payments"})),
+            403,
+        )
+        .await;
+        p.ok(
+            p.editor(1),
+            "POST",
+            "events",
+            Some(json!({"kind": kind, "team": "payments"})),
+            201,
+        )
+        .await;
     }
     // Teams and targets: Editor; deletes: Admin; export and import: Admin.
-    p.ok(p.viewer(1), "POST", "teams", Some(json!({"id": "x"})), 403).await;
-    p.ok(p.viewer(1), "POST", "targets", Some(json!({"team": "payments", "name": "n", "direction": "increase"})), 403).await;
+    p.ok(p.viewer(1), "POST", "teams", Some(json!({"id": "x"})), 403)
+        .await;
+    p.ok(
+        p.viewer(1),
+        "POST",
+        "targets",
+        Some(json!({"team": "payments", "name": "n", "direction": "increase"})),
+        403,
+    )
+    .await;
     p.ok(p.editor(1), "GET", "export", None, 403).await;
-    p.ok(p.editor(1), "POST", "import", Some(json!({})), 403).await;
+    p.ok(p.editor(1), "POST", "import", Some(json!({})), 403)
+        .await;
     // viewersCanAnnotate=false lifts rituals to Editor.
     p.set_json_data(json!({"viewersCanAnnotate": false}));
-    p.ok(p.viewer(1), "POST", "events", Some(json!({"kind": "review", "team": "payments"})), 403).await;
-    p.ok(p.editor(1), "POST", "events", Some(json!({"kind": "review", "team": "payments"})), 201).await;
+    p.ok(
+        p.viewer(1),
+        "POST",
+        "events",
+        Some(json!({"kind": "review", "team": "payments"})),
+        403,
+    )
+    .await;
+    p.ok(
+        p.editor(1),
+        "POST",
+        "events",
+        Some(json!({"kind": "review", "team": "payments"})),
+        201,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -211,17 +429,42 @@ async fn two_orgs_never_see_each_other() {
     let (_d, mut p) = started().await;
     with_team(&mut p, 1, "payments").await;
     with_team(&mut p, 2, "payments").await;
-    p.ok(p.editor(1), "POST", "events", Some(json!({"id": "shared-id", "kind": "note", "team": "payments", "text": "org one"})), 201).await;
-    p.ok(p.editor(2), "POST", "events", Some(json!({"id": "shared-id", "kind": "note", "team": "payments", "text": "org two"})), 201).await;
-    let one = p.ok(p.viewer(1), "GET", "events/shared-id", None, 200).await;
+    p.ok(
+        p.editor(1),
+        "POST",
+        "events",
+        Some(json!({"id": "shared-id", "kind": "note", "team": "payments", "text": "org one"})),
+        201,
+    )
+    .await;
+    p.ok(
+        p.editor(2),
+        "POST",
+        "events",
+        Some(json!({"id": "shared-id", "kind": "note", "team": "payments", "text": "org two"})),
+        201,
+    )
+    .await;
+    let one = p
+        .ok(p.viewer(1), "GET", "events/shared-id", None, 200)
+        .await;
     assert_eq!(one["text"], "org one");
     let two = p.ok(p.viewer(2), "GET", "events", None, 200).await;
     assert_eq!(two.as_array().map(Vec::len), Some(1));
     assert_eq!(two[0]["text"], "org two");
-    p.ok(p.admin(2), "DELETE", "events/shared-id", None, 200).await;
-    p.ok(p.viewer(1), "GET", "events/shared-id", None, 200).await;
+    p.ok(p.admin(2), "DELETE", "events/shared-id", None, 200)
+        .await;
+    p.ok(p.viewer(1), "GET", "events/shared-id", None, 200)
+        .await;
     p.ok(p.viewer(3), "GET", "teams/payments", None, 404).await;
-    p.ok(p.editor(3), "POST", "events", Some(json!({"kind": "question", "team": "payments"})), 400).await;
+    p.ok(
+        p.editor(3),
+        "POST",
+        "events",
+        Some(json!({"kind": "question", "team": "payments"})),
+        400,
+    )
+    .await;
 }
 
 async fn expect_invalid(p: &mut Plugin, method: &str, path: &str, body: Vec<u8>, field: &str) {
@@ -237,21 +480,84 @@ async fn expect_invalid(p: &mut Plugin, method: &str, path: &str, body: Vec<u8>,
 async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     let (_d, mut p) = started().await;
     with_team(&mut p, 1, "payments").await;
-    p.ok(p.editor(1), "POST", "events", Some(json!({"id": "keep", "kind": "note", "team": "payments"})), 201).await;
+    p.ok(
+        p.editor(1),
+        "POST",
+        "events",
+        Some(json!({"id": "keep", "kind": "note", "team": "payments"})),
+        201,
+    )
+    .await;
     let j = |v: Value| serde_json::to_vec(&v).expect("json");
     expect_invalid(&mut p, "POST", "events", b"{not json".to_vec(), "body").await;
     expect_invalid(&mut p, "POST", "events", Vec::new(), "body").await;
     expect_invalid(&mut p, "POST", "events", j(json!({"kind": "vote"})), "kind").await;
-    expect_invalid(&mut p, "POST", "events", j(json!({"kind": "note", "time": "last tuesday"})), "time").await;
-    expect_invalid(&mut p, "POST", "events", j(json!({"kind": "note", "tags": "a"})), "tags").await;
-    expect_invalid(&mut p, "POST", "events", j(json!({"kind": "note", "id": "no spaces"})), "id").await;
-    expect_invalid(&mut p, "POST", "events", j(json!({"kind": "note", "team": "Not A Slug"})), "team").await;
-    expect_invalid(&mut p, "POST", "events", j(json!({"kind": "note", "team": "ghosts"})), "team").await;
+    expect_invalid(
+        &mut p,
+        "POST",
+        "events",
+        j(json!({"kind": "note", "time": "last tuesday"})),
+        "time",
+    )
+    .await;
+    expect_invalid(
+        &mut p,
+        "POST",
+        "events",
+        j(json!({"kind": "note", "tags": "a"})),
+        "tags",
+    )
+    .await;
+    expect_invalid(
+        &mut p,
+        "POST",
+        "events",
+        j(json!({"kind": "note", "id": "no spaces"})),
+        "id",
+    )
+    .await;
+    expect_invalid(
+        &mut p,
+        "POST",
+        "events",
+        j(json!({"kind": "note", "team": "Not A Slug"})),
+        "team",
+    )
+    .await;
+    expect_invalid(
+        &mut p,
+        "POST",
+        "events",
+        j(json!({"kind": "note", "team": "ghosts"})),
+        "team",
+    )
+    .await;
     expect_invalid(&mut p, "POST", "events", j(json!({"kind": "outcome", "team": "payments", "data": {"decisionId": "nope", "result": "confirmed"}})), "data.decisionId").await;
-    expect_invalid(&mut p, "POST", "events", j(json!([{"kind": "note", "team": "payments"}, {"kind": "bogus"}])), "[1].kind").await;
+    expect_invalid(
+        &mut p,
+        "POST",
+        "events",
+        j(json!([{"kind": "note", "team": "payments"}, {"kind": "bogus"}])),
+        "[1].kind",
+    )
+    .await;
     expect_invalid(&mut p, "POST", "teams", j(json!({"id": "-bad"})), "id").await;
-    expect_invalid(&mut p, "POST", "teams", j(json!({"id": "ok", "cadenceDays": "weekly"})), "cadenceDays").await;
-    expect_invalid(&mut p, "POST", "targets", j(json!({"team": "payments", "name": "n", "direction": "sideways"})), "direction").await;
+    expect_invalid(
+        &mut p,
+        "POST",
+        "teams",
+        j(json!({"id": "ok", "cadenceDays": "weekly"})),
+        "cadenceDays",
+    )
+    .await;
+    expect_invalid(
+        &mut p,
+        "POST",
+        "targets",
+        j(json!({"team": "payments", "name": "n", "direction": "sideways"})),
+        "direction",
+    )
+    .await;
     expect_invalid(&mut p, "POST", "targets", j(json!({"team": "payments", "name": "n", "direction": "increase", "baseline": 1, "target": 1})), "target").await;
     expect_invalid(&mut p, "POST", "targets", j(json!({"team": "payments", "name": "n", "direction": "increase", "startAt": 10, "deadline": 5})), "deadline").await;
     expect_invalid(&mut p, "POST", "targets", j(json!({"team": "payments", "name": "n", "direction": "increase", "actuals": [{"time": 1, "value": "high"}]})), "actuals[0].value").await;
@@ -264,8 +570,12 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     assert_eq!(status, 409);
     expect_invalid(&mut p, "POST", "events", j(json!([{"id": "twice", "kind": "note", "team": "payments"}, {"id": "twice", "kind": "note", "team": "payments"}])), "[1].id").await;
     // Too large: an array over 1000, a body over 1 MiB.
-    let many: Vec<Value> = (0..1001).map(|_| json!({"kind": "note", "team": "payments"})).collect();
-    let (status, body) = p.call(p.editor(1), "POST", "events", Some(Value::Array(many))).await;
+    let many: Vec<Value> = (0..1001)
+        .map(|_| json!({"kind": "note", "team": "payments"}))
+        .collect();
+    let (status, body) = p
+        .call(p.editor(1), "POST", "events", Some(Value::Array(many)))
+        .await;
     assert_eq!((status, body["error"].as_str()), (413, Some("too_large")));
     let huge = j(json!({"kind": "note", "team": "payments", "text": "x".repeat(1 << 20)}));
     let (status, _, _) = p.call_raw(p.editor(1), "POST", "events", huge).await;
@@ -289,7 +599,13 @@ async fn requests_without_settings_or_with_invalid_settings_are_refused_clearly(
     p.set_json_data(json!({"maturity": {"reviewRatio": 3}}));
     let (status, body) = p.call(p.viewer(1), "GET", "teams", None).await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["message"].as_str().unwrap_or("").contains("reviewRatio"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("reviewRatio"),
+        "{body}"
+    );
     let mut ctx = p.viewer(1);
     if let Some(ds) = ctx.data_source_instance_settings.as_mut() {
         ds.json_data = b"{oops".to_vec();
@@ -332,7 +648,11 @@ async fn health_names_the_store_the_rule_and_the_counts() {
     with_team(&mut p, 1, "payments").await;
     let h = p.health(p.viewer(1)).await;
     assert_eq!(h.status, 1, "OK: {}", h.message);
-    assert!(h.message.contains(&*p.db.to_string_lossy()), "{}", h.message);
+    assert!(
+        h.message.contains(&*p.db.to_string_lossy()),
+        "{}",
+        h.message
+    );
     assert!(h.message.contains("jsonData.databasePath"), "{}", h.message);
     let details: Value = serde_json::from_slice(&h.json_details).expect("details");
     assert_eq!(details["teams"], 1);
@@ -352,32 +672,74 @@ async fn export_and_import_round_trip_and_import_is_idempotent() {
     let (status, ndjson, content_type) = p.call_raw(p.admin(1), "GET", "export", Vec::new()).await;
     assert_eq!(status, 200);
     assert!(content_type.contains("ndjson"));
-    let lines: Vec<Value> = ndjson.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).expect("line")).collect();
-    let types: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap_or("")).collect();
+    let lines: Vec<Value> = ndjson
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).expect("line"))
+        .collect();
+    let types: Vec<&str> = lines
+        .iter()
+        .map(|l| l["type"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(types, ["team", "target", "event", "event"]);
     // Into another org: everything is created; a second time: everything skipped.
-    let (status, out, _) = p.call_raw(p.admin(2), "POST", "import", ndjson.clone()).await;
+    let (status, out, _) = p
+        .call_raw(p.admin(2), "POST", "import", ndjson.clone())
+        .await;
     let report: Value = serde_json::from_slice(&out).expect("report");
     assert_eq!(status, 200, "{report}");
-    assert_eq!((report["created"].as_u64(), report["skipped"].as_u64(), report["rejected"].as_u64()), (Some(4), Some(0), Some(0)), "{report}");
-    let (_, out, _) = p.call_raw(p.admin(2), "POST", "import", ndjson.clone()).await;
+    assert_eq!(
+        (
+            report["created"].as_u64(),
+            report["skipped"].as_u64(),
+            report["rejected"].as_u64()
+        ),
+        (Some(4), Some(0), Some(0)),
+        "{report}"
+    );
+    let (_, out, _) = p
+        .call_raw(p.admin(2), "POST", "import", ndjson.clone())
+        .await;
     let report: Value = serde_json::from_slice(&out).expect("report");
-    assert_eq!((report["created"].as_u64(), report["skipped"].as_u64()), (Some(0), Some(4)), "{report}");
+    assert_eq!(
+        (report["created"].as_u64(), report["skipped"].as_u64()),
+        (Some(0), Some(4)),
+        "{report}"
+    );
     let (_, again, _) = p.call_raw(p.admin(2), "GET", "export", Vec::new()).await;
-    assert_eq!(String::from_utf8_lossy(&again), String::from_utf8_lossy(&ndjson), "org 2 now exports what org 1 did");
+    assert_eq!(
+        String::from_utf8_lossy(&again),
+        String::from_utf8_lossy(&ndjson),
+        "org 2 now exports what org 1 did"
+    );
     // Bad lines are rejected one by one with their reason; the rest go in.
     let mixed = "{\"type\":\"event\",\"value\":{\"id\":\"n1\",\"kind\":\"note\",\"team\":\"payments\",\"time\":1}}\nnot json\n{\"type\":\"gizmo\",\"value\":{}}\n";
-    let (_, out, _) = p.call_raw(p.admin(2), "POST", "import", mixed.as_bytes().to_vec()).await;
+    let (_, out, _) = p
+        .call_raw(p.admin(2), "POST", "import", mixed.as_bytes().to_vec())
+        .await;
     let report: Value = serde_json::from_slice(&out).expect("report");
-    assert_eq!((report["created"].as_u64(), report["rejected"].as_u64()), (Some(1), Some(2)), "{report}");
+    assert_eq!(
+        (report["created"].as_u64(), report["rejected"].as_u64()),
+        (Some(1), Some(2)),
+        "{report}"
+    );
     assert_eq!(report["errors"][0]["line"], 2);
 }
 
 #[tokio::test]
 async fn the_none_role_and_missing_users_cannot_write() {
     let (_d, mut p) = started().await;
-    let (status, body) = p.call(p.ctx(1, Some(("x", "None"))), "POST", "teams", Some(json!({"id": "t"}))).await;
+    let (status, body) = p
+        .call(
+            p.ctx(1, Some(("x", "None"))),
+            "POST",
+            "teams",
+            Some(json!({"id": "t"})),
+        )
+        .await;
     assert_eq!((status, body["error"].as_str()), (403, Some("forbidden")));
-    let (status, _) = p.call(p.ctx(1, None), "POST", "teams", Some(json!({"id": "t"}))).await;
+    let (status, _) = p
+        .call(p.ctx(1, None), "POST", "teams", Some(json!({"id": "t"})))
+        .await;
     assert_eq!(status, 403);
 }

@@ -11,7 +11,10 @@ use crate::model::{
 /// A JSON object, or an error saying the body must be one.
 pub fn object<'a>(field: &str, v: &'a Value) -> Result<&'a Map<String, Value>, Invalid> {
     v.as_object().ok_or_else(|| {
-        Invalid::new(field, format!("expected a JSON object, got {}", type_name(v)))
+        Invalid::new(
+            field,
+            format!("expected a JSON object, got {}", type_name(v)),
+        )
     })
 }
 
@@ -20,11 +23,18 @@ fn present<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
 }
 
 /// An optional string field.
-pub fn opt_string(o: &Map<String, Value>, key: &str, field: &str) -> Result<Option<String>, Invalid> {
+pub fn opt_string(
+    o: &Map<String, Value>,
+    key: &str,
+    field: &str,
+) -> Result<Option<String>, Invalid> {
     match present(o, key) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(v) => Err(Invalid::new(field, format!("expected a string, got {}", type_name(v)))),
+        Some(v) => Err(Invalid::new(
+            field,
+            format!("expected a string, got {}", type_name(v)),
+        )),
     }
 }
 
@@ -34,24 +44,38 @@ pub fn req_string(o: &Map<String, Value>, key: &str, field: &str) -> Result<Stri
 }
 
 /// An optional list of strings.
-pub fn opt_strings(o: &Map<String, Value>, key: &str, field: &str) -> Result<Option<Vec<String>>, Invalid> {
+pub fn opt_strings(
+    o: &Map<String, Value>,
+    key: &str,
+    field: &str,
+) -> Result<Option<Vec<String>>, Invalid> {
     match present(o, key) {
         None => Ok(None),
         Some(Value::Array(items)) => items
             .iter()
             .map(|i| {
                 i.as_str().map(String::from).ok_or_else(|| {
-                    Invalid::new(field, format!("expected a list of strings, found {}", type_name(i)))
+                    Invalid::new(
+                        field,
+                        format!("expected a list of strings, found {}", type_name(i)),
+                    )
                 })
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some),
-        Some(v) => Err(Invalid::new(field, format!("expected a list of strings, got {}", type_name(v)))),
+        Some(v) => Err(Invalid::new(
+            field,
+            format!("expected a list of strings, got {}", type_name(v)),
+        )),
     }
 }
 
 /// An optional time (epoch ms or RFC 3339).
-pub fn opt_time(o: &Map<String, Value>, key: &str, field: &str) -> Result<Option<EpochMs>, Invalid> {
+pub fn opt_time(
+    o: &Map<String, Value>,
+    key: &str,
+    field: &str,
+) -> Result<Option<EpochMs>, Invalid> {
     present(o, key).map(|v| parse_time(field, v)).transpose()
 }
 
@@ -63,7 +87,10 @@ pub fn opt_number(o: &Map<String, Value>, key: &str, field: &str) -> Result<Opti
             Some(f) if f.is_finite() => Ok(Some(f)),
             _ => Err(Invalid::new(field, "must be a finite number")),
         },
-        Some(v) => Err(Invalid::new(field, format!("expected a number, got {}", type_name(v)))),
+        Some(v) => Err(Invalid::new(
+            field,
+            format!("expected a number, got {}", type_name(v)),
+        )),
     }
 }
 
@@ -80,7 +107,10 @@ pub fn opt_integer(o: &Map<String, Value>, key: &str, field: &str) -> Result<Opt
             .parse::<i64>()
             .map(Some)
             .map_err(|_| Invalid::new(field, format!("expected an integer, got {s:?}"))),
-        Some(v) => Err(Invalid::new(field, format!("expected an integer, got {}", type_name(v)))),
+        Some(v) => Err(Invalid::new(
+            field,
+            format!("expected an integer, got {}", type_name(v)),
+        )),
     }
 }
 
@@ -89,7 +119,10 @@ pub fn opt_bool(o: &Map<String, Value>, key: &str, field: &str) -> Result<Option
     match present(o, key) {
         None => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(v) => Err(Invalid::new(field, format!("expected true or false, got {}", type_name(v)))),
+        Some(v) => Err(Invalid::new(
+            field,
+            format!("expected true or false, got {}", type_name(v)),
+        )),
     }
 }
 
@@ -115,7 +148,10 @@ pub fn team(v: &Value, path_id: Option<&str>) -> Result<TeamInput, Invalid> {
     let o = object("body", v)?;
     let id = match (opt_string(o, "id", "id")?, path_id) {
         (Some(body), Some(path)) if body != path => {
-            return Err(Invalid::new("id", format!("the body names team {body:?} but the path names {path:?}")))
+            return Err(Invalid::new(
+                "id",
+                format!("the body names team {body:?} but the path names {path:?}"),
+            ))
         }
         (Some(body), _) => body,
         (None, Some(path)) => path.to_string(),
@@ -128,12 +164,18 @@ pub fn team(v: &Value, path_id: Option<&str>) -> Result<TeamInput, Invalid> {
     }
     let dashboards = opt_strings(o, "dashboards", "dashboards")?.unwrap_or_default();
     if dashboards.iter().any(|d| d.trim().is_empty()) {
-        return Err(Invalid::new("dashboards", "a dashboard uid must not be blank"));
+        return Err(Invalid::new(
+            "dashboards",
+            "a dashboard uid must not be blank",
+        ));
     }
     let members = opt_strings(o, "members", "members")?.unwrap_or_default();
     let cadence = opt_integer(o, "cadenceDays", "cadenceDays")?.unwrap_or(7);
     if !(1..=366).contains(&cadence) {
-        return Err(Invalid::new("cadenceDays", format!("must be a whole number of days from 1 to 366, got {cadence}")));
+        return Err(Invalid::new(
+            "cadenceDays",
+            format!("must be a whole number of days from 1 to 366, got {cadence}"),
+        ));
     }
     Ok(TeamInput {
         id,
@@ -174,7 +216,14 @@ pub struct EventInput {
 /// in errors (`[3].time` for the fourth element of a batch).
 pub fn event(v: &Value, at: &str) -> Result<EventInput, Invalid> {
     let f = |name: &str| format!("{at}{name}");
-    let o = object(if at.is_empty() { "body" } else { at.trim_end_matches('.') }, v)?;
+    let o = object(
+        if at.is_empty() {
+            "body"
+        } else {
+            at.trim_end_matches('.')
+        },
+        v,
+    )?;
     let kind_name = req_string(o, "kind", &f("kind"))?;
     let kind = EventKind::parse(&kind_name).ok_or_else(|| {
         Invalid::new(
@@ -208,7 +257,12 @@ pub fn event(v: &Value, at: &str) -> Result<EventInput, Invalid> {
     let data = match present(o, "data") {
         None => Map::new(),
         Some(Value::Object(m)) => m.clone(),
-        Some(v) => return Err(Invalid::new(f("data"), format!("expected an object, got {}", type_name(v)))),
+        Some(v) => {
+            return Err(Invalid::new(
+                f("data"),
+                format!("expected an object, got {}", type_name(v)),
+            ))
+        }
     };
     let data = event_data(kind, data, &f("data."))?;
     Ok(EventInput {
@@ -226,7 +280,11 @@ pub fn event(v: &Value, at: &str) -> Result<EventInput, Invalid> {
 }
 
 /// Validates the `data` fields of a kind (SPEC §3.1) and normalises its times to epoch ms.
-pub fn event_data(kind: EventKind, mut data: Map<String, Value>, at: &str) -> Result<Map<String, Value>, Invalid> {
+pub fn event_data(
+    kind: EventKind,
+    mut data: Map<String, Value>,
+    at: &str,
+) -> Result<Map<String, Value>, Invalid> {
     let f = |name: &str| format!("{at}{name}");
     match kind {
         EventKind::Review => {
@@ -247,7 +305,9 @@ pub fn event_data(kind: EventKind, mut data: Map<String, Value>, at: &str) -> Re
             if OutcomeResult::parse(&result).is_none() {
                 return Err(Invalid::new(
                     f("result"),
-                    format!("unknown result {result:?}; one of confirmed, not_confirmed, inconclusive"),
+                    format!(
+                        "unknown result {result:?}; one of confirmed, not_confirmed, inconclusive"
+                    ),
                 ));
             }
         }
@@ -303,7 +363,10 @@ pub fn direction(o: &Map<String, Value>, field: &str) -> Result<Option<Direction
     opt_string(o, "direction", field)?
         .map(|d| {
             Direction::parse(&d).ok_or_else(|| {
-                Invalid::new(field, format!("unknown direction {d:?}; one of increase, decrease"))
+                Invalid::new(
+                    field,
+                    format!("unknown direction {d:?}; one of increase, decrease"),
+                )
             })
         })
         .transpose()
@@ -322,7 +385,8 @@ pub fn target(v: &Value) -> Result<TargetInput, Invalid> {
     if name.trim().is_empty() {
         return Err(Invalid::new("name", "must not be blank"));
     }
-    let direction = direction(o, "direction")?.ok_or_else(|| Invalid::new("direction", "is required (increase or decrease)"))?;
+    let direction = direction(o, "direction")?
+        .ok_or_else(|| Invalid::new("direction", "is required (increase or decrease)"))?;
     let actuals = match present(o, "actuals") {
         None => Vec::new(),
         Some(v) => actuals(v, "actuals")?,
@@ -357,7 +421,10 @@ pub fn check_target_numbers(
 ) -> Result<(), Invalid> {
     if let (Some(b), Some(t)) = (baseline, target) {
         if b == t {
-            return Err(Invalid::new("target", format!("must differ from the baseline ({b}): there is nothing to move")));
+            return Err(Invalid::new(
+                "target",
+                format!("must differ from the baseline ({b}): there is nothing to move"),
+            ));
         }
     }
     if let Some(d) = deadline {
@@ -415,10 +482,22 @@ pub struct VerificationInput {
 /// Parses a verification body; `at` prefixes field names.
 pub fn verification(v: &Value, at: &str) -> Result<VerificationInput, Invalid> {
     let f = |name: &str| format!("{at}{name}");
-    let o = object(if at.is_empty() { "body" } else { at.trim_end_matches('.') }, v)?;
+    let o = object(
+        if at.is_empty() {
+            "body"
+        } else {
+            at.trim_end_matches('.')
+        },
+        v,
+    )?;
     let verdict = opt_string(o, "verdict", &f("verdict"))?
         .map(|s| {
-            Verdict::parse(&s).ok_or_else(|| Invalid::new(f("verdict"), format!("unknown verdict {s:?}; one of met, missed")))
+            Verdict::parse(&s).ok_or_else(|| {
+                Invalid::new(
+                    f("verdict"),
+                    format!("unknown verdict {s:?}; one of met, missed"),
+                )
+            })
         })
         .transpose()?;
     let learnings = opt_string(o, "learnings", &f("learnings"))?
@@ -445,24 +524,62 @@ mod tests {
         assert!(t.members.is_empty());
         let err = team(&json!({"id": "other"}), Some("payments")).expect_err("mismatch");
         assert_eq!(err.field, "id");
-        assert_eq!(team(&json!({"id": "p", "cadenceDays": 0}), None).expect_err("zero").field, "cadenceDays");
-        assert_eq!(team(&json!({"id": "p", "dashboards": [1]}), None).expect_err("type").field, "dashboards");
+        assert_eq!(
+            team(&json!({"id": "p", "cadenceDays": 0}), None)
+                .expect_err("zero")
+                .field,
+            "cadenceDays"
+        );
+        assert_eq!(
+            team(&json!({"id": "p", "dashboards": [1]}), None)
+                .expect_err("type")
+                .field,
+            "dashboards"
+        );
     }
 
     #[test]
     fn an_event_names_the_field_that_is_wrong() {
-        assert_eq!(event(&json!({"kind": "vote"}), "").expect_err("kind").field, "kind");
-        assert_eq!(event(&json!({"kind": "review", "time": "soon"}), "").expect_err("time").field, "time");
         assert_eq!(
-            event(&json!({"kind": "outcome", "data": {"result": "confirmed"}}), "[2].").expect_err("decision").field,
+            event(&json!({"kind": "vote"}), "").expect_err("kind").field,
+            "kind"
+        );
+        assert_eq!(
+            event(&json!({"kind": "review", "time": "soon"}), "")
+                .expect_err("time")
+                .field,
+            "time"
+        );
+        assert_eq!(
+            event(
+                &json!({"kind": "outcome", "data": {"result": "confirmed"}}),
+                "[2]."
+            )
+            .expect_err("decision")
+            .field,
             "[2].data.decisionId"
         );
         assert_eq!(
-            event(&json!({"kind": "outcome", "data": {"decisionId": "d1", "result": "maybe"}}), "").expect_err("result").field,
+            event(
+                &json!({"kind": "outcome", "data": {"decisionId": "d1", "result": "maybe"}}),
+                ""
+            )
+            .expect_err("result")
+            .field,
             "data.result"
         );
-        assert_eq!(event(&json!({"kind": "note", "tags": "x"}), "").expect_err("tags").field, "tags");
-        assert_eq!(event(&json!({"kind": "note", "id": "a b"}), "").expect_err("id").field, "id");
+        assert_eq!(
+            event(&json!({"kind": "note", "tags": "x"}), "")
+                .expect_err("tags")
+                .field,
+            "tags"
+        );
+        assert_eq!(
+            event(&json!({"kind": "note", "id": "a b"}), "")
+                .expect_err("id")
+                .field,
+            "id"
+        );
         assert_eq!(event(&json!([1]), "").expect_err("shape").field, "body");
     }
 
@@ -473,30 +590,79 @@ mod tests {
             "",
         )
         .expect("decision");
-        assert_eq!(e.data.get("followUpAt"), Some(&json!(1_780_272_000_500_i64)));
+        assert_eq!(
+            e.data.get("followUpAt"),
+            Some(&json!(1_780_272_000_500_i64))
+        );
     }
 
     #[test]
     fn actuals_must_be_finite_numbers() {
-        assert_eq!(actuals(&json!({"time": 1, "value": "9"}), "actuals").expect_err("s").field, "actuals.value");
-        assert_eq!(actuals(&json!([{"time": 1, "value": 1}, {"time": 2}]), "actuals").expect_err("m").field, "actuals[1].value");
-        assert_eq!(actuals(&json!([{"value": 1}]), "actuals").expect_err("t").field, "actuals[0].time");
-        assert_eq!(actuals(&json!([{"time": 1, "value": 2.5}]), "a").expect("ok"), vec![Actual { time: 1, value: 2.5 }]);
+        assert_eq!(
+            actuals(&json!({"time": 1, "value": "9"}), "actuals")
+                .expect_err("s")
+                .field,
+            "actuals.value"
+        );
+        assert_eq!(
+            actuals(&json!([{"time": 1, "value": 1}, {"time": 2}]), "actuals")
+                .expect_err("m")
+                .field,
+            "actuals[1].value"
+        );
+        assert_eq!(
+            actuals(&json!([{"value": 1}]), "actuals")
+                .expect_err("t")
+                .field,
+            "actuals[0].time"
+        );
+        assert_eq!(
+            actuals(&json!([{"time": 1, "value": 2.5}]), "a").expect("ok"),
+            vec![Actual {
+                time: 1,
+                value: 2.5
+            }]
+        );
     }
 
     #[test]
     fn target_numbers_must_hang_together() {
-        assert_eq!(check_target_numbers(Some(1.0), Some(1.0), 0, None).expect_err("eq").field, "target");
-        assert_eq!(check_target_numbers(Some(1.0), Some(2.0), 10, Some(5)).expect_err("d").field, "deadline");
+        assert_eq!(
+            check_target_numbers(Some(1.0), Some(1.0), 0, None)
+                .expect_err("eq")
+                .field,
+            "target"
+        );
+        assert_eq!(
+            check_target_numbers(Some(1.0), Some(2.0), 10, Some(5))
+                .expect_err("d")
+                .field,
+            "deadline"
+        );
         assert!(check_target_numbers(None, Some(2.0), 10, None).is_ok());
-        assert_eq!(target(&json!({"team": "p", "name": "n", "direction": "up"})).expect_err("dir").field, "direction");
+        assert_eq!(
+            target(&json!({"team": "p", "name": "n", "direction": "up"}))
+                .expect_err("dir")
+                .field,
+            "direction"
+        );
     }
 
     #[test]
     fn a_verification_needs_learnings_even_if_empty() {
-        assert_eq!(verification(&json!({"verdict": "met"}), "").expect_err("l").field, "learnings");
+        assert_eq!(
+            verification(&json!({"verdict": "met"}), "")
+                .expect_err("l")
+                .field,
+            "learnings"
+        );
         let v = verification(&json!({"learnings": ""}), "").expect("empty ok");
         assert_eq!(v.verdict, None);
-        assert_eq!(verification(&json!({"learnings": "", "verdict": "meh"}), "").expect_err("v").field, "verdict");
+        assert_eq!(
+            verification(&json!({"learnings": "", "verdict": "meh"}), "")
+                .expect_err("v")
+                .field,
+            "verdict"
+        );
     }
 }

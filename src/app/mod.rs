@@ -77,7 +77,8 @@ impl Caller {
     pub fn check_read(&self) -> Result<(), AppError> {
         match self.role() {
             Some(Role::None) => Err(AppError::Forbidden(
-                "your Grafana role in this organisation (None) may not read this data source".into(),
+                "your Grafana role in this organisation (None) may not read this data source"
+                    .into(),
             )),
             _ => Ok(()),
         }
@@ -266,7 +267,8 @@ impl App {
             cadence_days: input.cadence_days,
         };
         let (org, t) = (caller.org, team.clone());
-        self.with_store(move |s| Ok(s.create_team(org, &t)?)).await?;
+        self.with_store(move |s| Ok(s.create_team(org, &t)?))
+            .await?;
         Ok(team)
     }
 
@@ -283,20 +285,27 @@ impl App {
             cadence_days: input.cadence_days,
         };
         let org = caller.org;
-        self.with_store(move |s| Ok(s.replace_team(org, &team)?)).await
+        self.with_store(move |s| Ok(s.replace_team(org, &team)?))
+            .await
     }
 
     /// `DELETE /teams/{id}`.
     pub async fn delete_team(&self, caller: &Caller, id: &str, cascade: bool) -> AppResult<()> {
         caller.check_write(Role::Admin, "deleting a team")?;
         let (org, id) = (caller.org, id.to_string());
-        self.with_store(move |s| Ok(s.delete_team(org, &id, cascade)?)).await
+        self.with_store(move |s| Ok(s.delete_team(org, &id, cascade)?))
+            .await
     }
 
     // ---- events ----
 
     /// `POST /events` (and `/annotations`): one event or an array of up to 1000, all or none.
-    pub async fn record_events(&self, caller: &Caller, body: &Value, source: Source) -> AppResult<Vec<Event>> {
+    pub async fn record_events(
+        &self,
+        caller: &Caller,
+        body: &Value,
+        source: Source,
+    ) -> AppResult<Vec<Event>> {
         let (items, batch) = match body {
             Value::Array(items) => (items.as_slice(), true),
             other => (std::slice::from_ref(other), false),
@@ -308,11 +317,19 @@ impl App {
             )));
         }
         if items.is_empty() {
-            return Err(Invalid::new("body", "an empty array records nothing; send at least one event").into());
+            return Err(Invalid::new(
+                "body",
+                "an empty array records nothing; send at least one event",
+            )
+            .into());
         }
         let mut inputs = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            let at = if batch { format!("[{i}].") } else { String::new() };
+            let at = if batch {
+                format!("[{i}].")
+            } else {
+                String::new()
+            };
             inputs.push(input::event(item, &at)?);
         }
         let least = if inputs
@@ -356,7 +373,8 @@ impl App {
     pub async fn list_events(&self, caller: &Caller, filter: EventFilter) -> AppResult<Vec<Event>> {
         caller.check_read()?;
         let org = caller.org;
-        self.with_store(move |s| Ok(s.list_events(org, &filter)?)).await
+        self.with_store(move |s| Ok(s.list_events(org, &filter)?))
+            .await
     }
 
     /// `GET /events/{id}`.
@@ -385,7 +403,11 @@ impl App {
             match k.as_str() {
                 "id" | "user" | "source" | "createdAt" | "updatedAt" => {}
                 "kind" if v.as_str() != Some(event.kind.as_str()) => {
-                    return Err(Invalid::new("kind", "the kind of an event cannot change; delete it and record a new one").into())
+                    return Err(Invalid::new(
+                        "kind",
+                        "the kind of an event cannot change; delete it and record a new one",
+                    )
+                    .into())
                 }
                 _ => {
                     merged.insert(k, v);
@@ -420,16 +442,22 @@ impl App {
             caller.check_write(Role::Admin, "deleting another user's event")?;
         }
         let (org, id) = (caller.org, id.to_string());
-        self.with_store(move |s| Ok(s.delete_event(org, &id)?)).await
+        self.with_store(move |s| Ok(s.delete_event(org, &id)?))
+            .await
     }
 
     // ---- targets ----
 
     /// `GET /targets`.
-    pub async fn list_targets(&self, caller: &Caller, teams: Vec<String>) -> AppResult<Vec<Target>> {
+    pub async fn list_targets(
+        &self,
+        caller: &Caller,
+        teams: Vec<String>,
+    ) -> AppResult<Vec<Target>> {
         caller.check_read()?;
         let org = caller.org;
-        self.with_store(move |s| Ok(s.list_targets(org, &teams)?)).await
+        self.with_store(move |s| Ok(s.list_targets(org, &teams)?))
+            .await
     }
 
     /// `GET /targets/{id}`.
@@ -484,10 +512,19 @@ impl App {
         Ok(target)
     }
 
-    fn make_verification(&self, caller: &Caller, target: &Target, v: input::VerificationInput) -> Verification {
-        let last = v
-            .actual
-            .or_else(|| target.actuals.iter().max_by_key(|a| a.time).map(|a| a.value));
+    fn make_verification(
+        &self,
+        caller: &Caller,
+        target: &Target,
+        v: input::VerificationInput,
+    ) -> Verification {
+        let last = v.actual.or_else(|| {
+            target
+                .actuals
+                .iter()
+                .max_by_key(|a| a.time)
+                .map(|a| a.value)
+        });
         Verification {
             verdict: v
                 .verdict
@@ -510,7 +547,15 @@ impl App {
         for key in o.keys() {
             if !matches!(
                 key.as_str(),
-                "id" | "team" | "name" | "unit" | "direction" | "baseline" | "target" | "startAt" | "deadline" | "query"
+                "id" | "team"
+                    | "name"
+                    | "unit"
+                    | "direction"
+                    | "baseline"
+                    | "target"
+                    | "startAt"
+                    | "deadline"
+                    | "query"
             ) {
                 return Err(Invalid::new(
                     key.clone(),
@@ -569,7 +614,8 @@ impl App {
     pub async fn delete_target(&self, caller: &Caller, id: &str) -> AppResult<()> {
         caller.check_write(Role::Admin, "deleting a target")?;
         let (org, id) = (caller.org, id.to_string());
-        self.with_store(move |s| Ok(s.delete_target(org, &id)?)).await
+        self.with_store(move |s| Ok(s.delete_target(org, &id)?))
+            .await
     }
 
     /// `POST /targets/{id}/actuals`.
@@ -585,7 +631,12 @@ impl App {
     }
 
     /// `POST /targets/{id}/verification`.
-    pub async fn verify_target(&self, caller: &Caller, id: &str, body: &Value) -> AppResult<Target> {
+    pub async fn verify_target(
+        &self,
+        caller: &Caller,
+        id: &str,
+        body: &Value,
+    ) -> AppResult<Target> {
         caller.check_write(Role::Editor, "verifying a target")?;
         let v = input::verification(body, "")?;
         let mut target = self.get_target(caller, id).await?;
@@ -618,16 +669,31 @@ fn check_references(s: &dyn Store, org: OrgId, events: &[Event], batch: bool) ->
     let mut decisions_in_batch: HashSet<&str> = HashSet::new();
     let wanted: Vec<String> = events
         .iter()
-        .filter_map(|e| e.decision_id().filter(|_| e.kind == EventKind::Outcome).map(String::from))
+        .filter_map(|e| {
+            e.decision_id()
+                .filter(|_| e.kind == EventKind::Outcome)
+                .map(String::from)
+        })
         .collect();
     let stored: HashSet<String> = s.existing_decisions(org, &wanted)?.into_iter().collect();
     for (i, e) in events.iter().enumerate() {
         if let Some(first) = seen_ids.insert(e.id.as_str(), i) {
-            return Err(Invalid::new(field(i, "id"), format!("id {:?} is given twice in this batch (also at [{first}])", e.id)).into());
+            return Err(Invalid::new(
+                field(i, "id"),
+                format!(
+                    "id {:?} is given twice in this batch (also at [{first}])",
+                    e.id
+                ),
+            )
+            .into());
         }
         if let Some(team) = &e.team {
             if e.kind != EventKind::View && !teams.contains(team) {
-                return Err(Invalid::new(field(i, "team"), format!("no team {team:?} in this organisation; create it first")).into());
+                return Err(Invalid::new(
+                    field(i, "team"),
+                    format!("no team {team:?} in this organisation; create it first"),
+                )
+                .into());
             }
         }
         if e.kind == EventKind::Outcome {
@@ -650,9 +716,11 @@ fn check_references(s: &dyn Store, org: OrgId, events: &[Event], batch: bool) ->
 fn require_team(s: &dyn Store, org: OrgId, team: &str, field: &str) -> AppResult<()> {
     match s.get_team(org, team) {
         Ok(_) => Ok(()),
-        Err(StoreError::NotFound(_)) => {
-            Err(Invalid::new(field, format!("no team {team:?} in this organisation; create it first")).into())
-        }
+        Err(StoreError::NotFound(_)) => Err(Invalid::new(
+            field,
+            format!("no team {team:?} in this organisation; create it first"),
+        )
+        .into()),
         Err(e) => Err(e.into()),
     }
 }

@@ -68,10 +68,17 @@ pub fn day_buckets(from: EpochMs, to: EpochMs, step: i64) -> Vec<EpochMs> {
 }
 
 impl App {
-    async fn evidence_for(&self, caller: &Caller, teams: &TeamSelector, from: EpochMs, to: EpochMs) -> AppResult<Evidence> {
+    async fn evidence_for(
+        &self,
+        caller: &Caller,
+        teams: &TeamSelector,
+        from: EpochMs,
+        to: EpochMs,
+    ) -> AppResult<Evidence> {
         caller.check_read()?;
         let (org, ids) = (caller.org, teams.ids());
-        self.with_store(move |s| Ok(s.evidence(org, &ids, from, to)?)).await
+        self.with_store(move |s| Ok(s.evidence(org, &ids, from, to)?))
+            .await
     }
 
     /// The `teams` query: every team of the org.
@@ -80,7 +87,12 @@ impl App {
     }
 
     /// `GET /maturity` and the `maturity` / `criteria` queries: the ladder at `at`.
-    pub async fn maturity(&self, caller: &Caller, teams: &TeamSelector, at: EpochMs) -> AppResult<Vec<Evaluation>> {
+    pub async fn maturity(
+        &self,
+        caller: &Caller,
+        teams: &TeamSelector,
+        at: EpochMs,
+    ) -> AppResult<Vec<Evaluation>> {
         let settings = self.settings().maturity.clone();
         let from = at.saturating_sub(settings.window_ms());
         let ev = self.evidence_for(caller, teams, from, at).await?;
@@ -92,7 +104,12 @@ impl App {
     }
 
     /// `GET /maturity?team=X` for one team; 404 when the team does not exist.
-    pub async fn maturity_of(&self, caller: &Caller, team: &str, at: EpochMs) -> AppResult<Evaluation> {
+    pub async fn maturity_of(
+        &self,
+        caller: &Caller,
+        team: &str,
+        at: EpochMs,
+    ) -> AppResult<Evaluation> {
         self.maturity(caller, &TeamSelector::Only(vec![team.to_string()]), at)
             .await?
             .into_iter()
@@ -112,17 +129,33 @@ impl App {
         };
         let settings = self.settings().maturity.clone();
         let ev = self
-            .evidence_for(caller, teams, first.saturating_sub(settings.window_ms()), *last)
+            .evidence_for(
+                caller,
+                teams,
+                first.saturating_sub(settings.window_ms()),
+                *last,
+            )
             .await?;
         Ok(ev
             .teams
             .iter()
-            .map(|t| (t.id.clone(), engine::history(&settings, t, &ev.events, &ev.targets, steps)))
+            .map(|t| {
+                (
+                    t.id.clone(),
+                    engine::history(&settings, t, &ev.events, &ev.targets, steps),
+                )
+            })
             .collect())
     }
 
     /// `reviewActivity`: counts per day bucket ending at `to`.
-    pub async fn review_activity(&self, caller: &Caller, teams: &TeamSelector, from: EpochMs, to: EpochMs) -> AppResult<Vec<Activity>> {
+    pub async fn review_activity(
+        &self,
+        caller: &Caller,
+        teams: &TeamSelector,
+        from: EpochMs,
+        to: EpochMs,
+    ) -> AppResult<Vec<Activity>> {
         let buckets = day_buckets(from, to, DAY_MS);
         let Some(&start) = buckets.first() else {
             return Ok(Vec::new());
@@ -168,7 +201,13 @@ impl App {
     }
 
     /// `reviewLapse`: hours since the last review evidence at `at`, per team or per dashboard.
-    pub async fn review_lapse(&self, caller: &Caller, teams: &TeamSelector, per_dashboard: bool, at: EpochMs) -> AppResult<Vec<Lapse>> {
+    pub async fn review_lapse(
+        &self,
+        caller: &Caller,
+        teams: &TeamSelector,
+        per_dashboard: bool,
+        at: EpochMs,
+    ) -> AppResult<Vec<Lapse>> {
         let settings = self.settings().maturity.clone();
         let ev = self
             .evidence_for(caller, teams, at.saturating_sub(settings.window_ms()), at)
@@ -181,7 +220,13 @@ impl App {
                     rows.push(Lapse {
                         team: team.id.clone(),
                         dashboard: d.clone(),
-                        hours_since_review: engine::hours_since_review(&settings, team, &ev.events, at, Some(d)),
+                        hours_since_review: engine::hours_since_review(
+                            &settings,
+                            team,
+                            &ev.events,
+                            at,
+                            Some(d),
+                        ),
                         cadence_hours,
                     });
                 }
@@ -189,7 +234,9 @@ impl App {
                 rows.push(Lapse {
                     team: team.id.clone(),
                     dashboard: String::new(),
-                    hours_since_review: engine::hours_since_review(&settings, team, &ev.events, at, None),
+                    hours_since_review: engine::hours_since_review(
+                        &settings, team, &ev.events, at, None,
+                    ),
                     cadence_hours,
                 });
             }
@@ -204,7 +251,10 @@ mod tests {
 
     #[test]
     fn day_buckets_are_anchored_at_the_end() {
-        assert_eq!(day_buckets(0, 3 * DAY_MS, DAY_MS), vec![0, DAY_MS, 2 * DAY_MS]);
+        assert_eq!(
+            day_buckets(0, 3 * DAY_MS, DAY_MS),
+            vec![0, DAY_MS, 2 * DAY_MS]
+        );
         // A partial first day still gets a bucket, anchored at `to`.
         assert_eq!(day_buckets(10, 2 * DAY_MS + 5, DAY_MS), vec![5, DAY_MS + 5]);
         assert!(day_buckets(5, 5, DAY_MS).is_empty());

@@ -41,7 +41,13 @@ impl App {
         caller.check_write(Role::Admin, "exporting")?;
         let org = caller.org;
         let (teams, targets, events) = self
-            .with_store(move |s| Ok((s.list_teams(org)?, s.list_targets(org, &[])?, s.all_events(org)?)))
+            .with_store(move |s| {
+                Ok((
+                    s.list_teams(org)?,
+                    s.list_targets(org, &[])?,
+                    s.all_events(org)?,
+                ))
+            })
             .await?;
         let mut out = String::new();
         for t in &teams {
@@ -82,14 +88,19 @@ impl App {
                 Err(AppError::Internal(m)) => return Err(AppError::Internal(m)),
                 Err(e) => {
                     report.rejected += 1;
-                    report.errors.push(ImportError { line: n, reason: e.to_string() });
+                    report.errors.push(ImportError {
+                        line: n,
+                        reason: e.to_string(),
+                    });
                 }
             }
             if pending_events.len() >= 1000 {
-                self.flush_imported_events(caller, &mut pending_events, &mut report).await?;
+                self.flush_imported_events(caller, &mut pending_events, &mut report)
+                    .await?;
             }
         }
-        self.flush_imported_events(caller, &mut pending_events, &mut report).await?;
+        self.flush_imported_events(caller, &mut pending_events, &mut report)
+            .await?;
         Ok(report)
     }
 
@@ -104,7 +115,11 @@ impl App {
     ) -> AppResult<Option<()>> {
         let v: Value = serde_json::from_str(line)
             .map_err(|e| Invalid::new("line", format!("not JSON: {e}")))?;
-        let kind = v.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
+        let kind = v
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let value = v
             .get("value")
             .ok_or_else(|| Invalid::new("value", "every line needs {\"type\", \"value\"}"))?;
@@ -120,7 +135,8 @@ impl App {
                     cadence_days: i.cadence_days,
                 };
                 let org = caller.org;
-                self.with_store(move |s| Ok(s.create_team(org, &team)?)).await?;
+                self.with_store(move |s| Ok(s.create_team(org, &team)?))
+                    .await?;
                 Ok(Some(()))
             }
             "target" => {
@@ -132,7 +148,11 @@ impl App {
                 pending.push((n, e));
                 Ok(None)
             }
-            other => Err(Invalid::new("type", format!("unknown type {other:?}; one of team, target, event")).into()),
+            other => Err(Invalid::new(
+                "type",
+                format!("unknown type {other:?}; one of team, target, event"),
+            )
+            .into()),
         }
     }
 
@@ -174,11 +194,15 @@ impl App {
         let o = input::object("value", value)?;
         let now = self.now();
         let source = match input::opt_string(o, "source", "source")? {
-            Some(s) => Source::parse(&s).ok_or_else(|| Invalid::new("source", format!("unknown source {s:?}")))?,
+            Some(s) => Source::parse(&s)
+                .ok_or_else(|| Invalid::new("source", format!("unknown source {s:?}")))?,
             None => Source::Api,
         };
         let time_of = |key: &str| -> Result<Option<i64>, Invalid> {
-            o.get(key).filter(|v| !v.is_null()).map(|v| parse_time(key, v)).transpose()
+            o.get(key)
+                .filter(|v| !v.is_null())
+                .map(|v| parse_time(key, v))
+                .transpose()
         };
         Ok(Event {
             id: i.id.unwrap_or_else(|| new_id("ev")),
@@ -188,7 +212,8 @@ impl App {
             team: i.team,
             dashboard_uid: i.dashboard_uid,
             panel_id: i.panel_id,
-            user: input::opt_string(o, "user", "user")?.unwrap_or_else(|| caller.login().to_string()),
+            user: input::opt_string(o, "user", "user")?
+                .unwrap_or_else(|| caller.login().to_string()),
             text: i.text,
             tags: i.tags,
             data: i.data,
@@ -214,8 +239,12 @@ impl App {
         let results = self
             .with_store(move |s| {
                 let ids: Vec<String> = batch.iter().map(|(_, e)| e.id.clone()).collect();
-                let existing: std::collections::HashSet<String> = s.existing_event_ids(org, &ids)?.into_iter().collect();
-                let fresh: Vec<(usize, Event)> = batch.into_iter().filter(|(_, e)| !existing.contains(&e.id)).collect();
+                let existing: std::collections::HashSet<String> =
+                    s.existing_event_ids(org, &ids)?.into_iter().collect();
+                let fresh: Vec<(usize, Event)> = batch
+                    .into_iter()
+                    .filter(|(_, e)| !existing.contains(&e.id))
+                    .collect();
                 let skipped = ids.len() - fresh.len();
                 let events: Vec<Event> = fresh.iter().map(|(_, e)| e.clone()).collect();
                 if super::insert_checked(s, org, &events, true).is_ok() {
@@ -227,7 +256,10 @@ impl App {
                     match super::insert_checked(s, org, std::slice::from_ref(&e), false) {
                         Ok(()) => created += 1,
                         Err(AppError::Internal(m)) => return Err(AppError::Internal(m)),
-                        Err(err) => errors.push(ImportError { line, reason: err.to_string() }),
+                        Err(err) => errors.push(ImportError {
+                            line,
+                            reason: err.to_string(),
+                        }),
                     }
                 }
                 Ok((skipped, created, errors))

@@ -69,7 +69,10 @@ where
         Box::pin(async move {
             let mut response = http::Response::new(empty_body());
             let headers = response.headers_mut();
-            headers.insert("grpc-status", http::HeaderValue::from(tonic::Code::Unimplemented as i32));
+            headers.insert(
+                "grpc-status",
+                http::HeaderValue::from(tonic::Code::Unimplemented as i32),
+            );
             headers.insert(
                 http::header::CONTENT_TYPE,
                 http::HeaderValue::from_static("application/grpc"),

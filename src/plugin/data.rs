@@ -77,7 +77,10 @@ fn context_of(req: &SdkRequest) -> RequestContext {
     let ctx = &req.plugin_context;
     RequestContext {
         org: ctx.org_id,
-        user: ctx.user.as_ref().map(|u| (u.login.clone(), format!("{:?}", u.role))),
+        user: ctx
+            .user
+            .as_ref()
+            .map(|u| (u.login.clone(), format!("{:?}", u.role))),
         datasource: ctx.instance_settings.as_ref().map(|ds| DatasourceRef {
             uid: ds.uid.clone(),
             json_data: ds.json_data.clone(),
@@ -91,7 +94,10 @@ fn context_of(req: &SdkRequest) -> RequestContext {
 }
 
 /// Header lookup that ignores case (Grafana has sent both spellings over the years).
-fn header<'a>(headers: &'a std::collections::HashMap<String, String>, name: &str) -> Option<&'a str> {
+fn header<'a>(
+    headers: &'a std::collections::HashMap<String, String>,
+    name: &str,
+) -> Option<&'a str> {
     headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -107,7 +113,9 @@ pub fn passive_view(
     now: EpochMs,
 ) -> Option<PendingView> {
     let from_alert = header(headers, "FromAlert").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let dashboard = header(headers, "http_X-Dashboard-Uid").map(str::trim).filter(|d| !d.is_empty())?;
+    let dashboard = header(headers, "http_X-Dashboard-Uid")
+        .map(str::trim)
+        .filter(|d| !d.is_empty())?;
     let login = login.filter(|l| !l.is_empty())?;
     if from_alert {
         return None;
@@ -149,7 +157,11 @@ impl backend::DataService for DataHandler {
         for q in &request.queries {
             let started = Instant::now();
             let qt = if q.query_type.is_empty() {
-                q.query.get("queryType").and_then(Value::as_str).unwrap_or_default().to_string()
+                q.query
+                    .get("queryType")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
             } else {
                 q.query_type.clone()
             };
@@ -157,12 +169,25 @@ impl backend::DataService for DataHandler {
                 Ok(instance) => answer(instance, &caller, q).await,
                 Err(e) => Err(clone_error(e)),
             };
-            let label = if query::QUERY_TYPES.contains(&qt.as_str()) { qt.as_str() } else { "unknown" };
-            self.state.metrics.observe("query", label, started.elapsed(), result.is_err());
+            let label = if query::QUERY_TYPES.contains(&qt.as_str()) {
+                qt.as_str()
+            } else {
+                "unknown"
+            };
+            self.state
+                .metrics
+                .observe("query", label, started.elapsed(), result.is_err());
             responses.push(match result {
-                Ok(frames) => match frames.iter().map(Frame::check).collect::<Result<Vec<_>, _>>() {
+                Ok(frames) => match frames
+                    .iter()
+                    .map(Frame::check)
+                    .collect::<Result<Vec<_>, _>>()
+                {
                     Ok(checked) => Ok(backend::DataResponse::new(q.ref_id.clone(), checked)),
-                    Err(e) => Err(QueryError::new(&q.ref_id, &AppError::Internal(format!("bad frame: {e}")))),
+                    Err(e) => Err(QueryError::new(
+                        &q.ref_id,
+                        &AppError::Internal(format!("bad frame: {e}")),
+                    )),
                 },
                 Err(e) => {
                     if super::error::is_downstream(&e) {
@@ -192,7 +217,11 @@ fn history_step(interval: std::time::Duration) -> i64 {
     (interval.as_millis() as i64).max(DAY_MS)
 }
 
-async fn answer(instance: &Instance, caller: &Caller, q: &backend::DataQuery<Value>) -> Result<Vec<Frame>, AppError> {
+async fn answer(
+    instance: &Instance,
+    caller: &Caller,
+    q: &backend::DataQuery<Value>,
+) -> Result<Vec<Frame>, AppError> {
     let decoded = query::decode(&q.query_type, &q.query)?;
     let app = &instance.app;
     let from = q.time_range.from.timestamp_millis();
@@ -200,7 +229,13 @@ async fn answer(instance: &Instance, caller: &Caller, q: &backend::DataQuery<Val
     // The evaluation instant is the range's end, capped at now.
     let at = to_raw.min(app.now());
     Ok(match decoded {
-        Query::Events { kinds, teams, dashboard_uid, tags, limit } => {
+        Query::Events {
+            kinds,
+            teams,
+            dashboard_uid,
+            tags,
+            limit,
+        } => {
             let filter = EventFilter {
                 kinds,
                 teams: match teams {
@@ -217,12 +252,25 @@ async fn answer(instance: &Instance, caller: &Caller, q: &backend::DataQuery<Val
             vec![frames::events(&app.list_events(caller, filter).await?)]
         }
         Query::Teams => vec![frames::teams(&app.teams(caller).await?)],
-        Query::ReviewActivity { teams } => vec![frames::review_activity(&app.review_activity(caller, &teams, from, at).await?)],
-        Query::ReviewLapse { teams, per_dashboard, measure } => {
-            vec![frames::review_lapse(&app.review_lapse(caller, &teams, per_dashboard, at).await?, measure)]
+        Query::ReviewActivity { teams } => vec![frames::review_activity(
+            &app.review_activity(caller, &teams, from, at).await?,
+        )],
+        Query::ReviewLapse {
+            teams,
+            per_dashboard,
+            measure,
+        } => {
+            vec![frames::review_lapse(
+                &app.review_lapse(caller, &teams, per_dashboard, at).await?,
+                measure,
+            )]
         }
-        Query::Maturity { teams } => vec![frames::maturity(&app.maturity(caller, &teams, at).await?)],
-        Query::Criteria { teams } => vec![frames::criteria(&app.maturity(caller, &teams, at).await?)],
+        Query::Maturity { teams } => {
+            vec![frames::maturity(&app.maturity(caller, &teams, at).await?)]
+        }
+        Query::Criteria { teams } => {
+            vec![frames::criteria(&app.maturity(caller, &teams, at).await?)]
+        }
         Query::MaturityHistory { teams } => {
             let steps = engine::history_steps(from, at, history_step(q.interval));
             let history = app.maturity_history(caller, &teams, &steps).await?;
@@ -233,7 +281,11 @@ async fn answer(instance: &Instance, caller: &Caller, q: &backend::DataQuery<Val
             let history = app.maturity_history(caller, &teams, &steps).await?;
             let changes: Vec<(String, engine::LevelChange)> = history
                 .iter()
-                .flat_map(|(team, evals)| engine::level_changes(evals).into_iter().map(move |c| (team.clone(), c)))
+                .flat_map(|(team, evals)| {
+                    engine::level_changes(evals)
+                        .into_iter()
+                        .map(move |c| (team.clone(), c))
+                })
                 .collect();
             vec![frames::level_changes(&changes)]
         }
@@ -246,14 +298,20 @@ mod tests {
     use std::collections::HashMap;
 
     fn headers(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn a_view_needs_a_dashboard_and_a_login_and_no_alert() {
         let h = headers(&[("http_X-Dashboard-Uid", "d1"), ("http_X-Panel-Id", "4")]);
         let v = passive_view(1, Some("alice"), &h, 30, 90 * 60_000).expect("view");
-        assert_eq!((v.dashboard_uid.as_str(), v.panel_id, v.session_bucket), ("d1", Some(4), 3));
+        assert_eq!(
+            (v.dashboard_uid.as_str(), v.panel_id, v.session_bucket),
+            ("d1", Some(4), 3)
+        );
         assert!(passive_view(1, Some(""), &h, 30, 0).is_none());
         assert!(passive_view(1, None, &h, 30, 0).is_none());
         assert!(passive_view(1, Some("alice"), &headers(&[]), 30, 0).is_none());
@@ -264,6 +322,9 @@ mod tests {
     #[test]
     fn the_history_step_is_at_least_a_day() {
         assert_eq!(history_step(std::time::Duration::from_secs(60)), DAY_MS);
-        assert_eq!(history_step(std::time::Duration::from_secs(7 * 86_400)), 7 * DAY_MS);
+        assert_eq!(
+            history_step(std::time::Duration::from_secs(7 * 86_400)),
+            7 * DAY_MS
+        );
     }
 }

@@ -32,14 +32,23 @@ fn title_of(e: &Event) -> String {
 pub fn events(events: &[Event]) -> Frame {
     [
         events.iter().map(|e| time(e.time)).into_field("time"),
-        events.iter().map(|e| e.time_end.map(time)).into_opt_field("timeEnd"),
+        events
+            .iter()
+            .map(|e| e.time_end.map(time))
+            .into_opt_field("timeEnd"),
         events.iter().map(title_of).into_field("title"),
         events.iter().map(|e| e.text.clone()).into_field("text"),
         events.iter().map(|e| e.tags.join(",")).into_field("tags"),
         events.iter().map(|e| e.id.clone()).into_field("id"),
         events.iter().map(|e| e.kind.as_str()).into_field("kind"),
-        events.iter().map(|e| e.team.clone().unwrap_or_default()).into_field("team"),
-        events.iter().map(|e| e.dashboard_uid.clone().unwrap_or_default()).into_field("dashboardUID"),
+        events
+            .iter()
+            .map(|e| e.team.clone().unwrap_or_default())
+            .into_field("team"),
+        events
+            .iter()
+            .map(|e| e.dashboard_uid.clone().unwrap_or_default())
+            .into_field("dashboardUID"),
         events.iter().map(|e| e.user.clone()).into_field("login"),
     ]
     .into_frame("events")
@@ -49,11 +58,26 @@ pub fn events(events: &[Event]) -> Frame {
 pub fn level_changes(changes: &[(String, LevelChange)]) -> Frame {
     [
         changes.iter().map(|(_, c)| time(c.time)).into_field("time"),
-        changes.iter().map(|_| None::<DateTime<Utc>>).into_opt_field("timeEnd"),
-        changes.iter().map(|(t, c)| format!("{t}: level {} → {}", c.from, c.to)).into_field("title"),
-        changes.iter().map(|(_, c)| c.text.clone()).into_field("text"),
-        changes.iter().map(|(t, c)| format!("level-change,{t},{}", c.criterion)).into_field("tags"),
-        changes.iter().map(|(t, c)| format!("{t}:{}", c.time)).into_field("id"),
+        changes
+            .iter()
+            .map(|_| None::<DateTime<Utc>>)
+            .into_opt_field("timeEnd"),
+        changes
+            .iter()
+            .map(|(t, c)| format!("{t}: level {} → {}", c.from, c.to))
+            .into_field("title"),
+        changes
+            .iter()
+            .map(|(_, c)| c.text.clone())
+            .into_field("text"),
+        changes
+            .iter()
+            .map(|(t, c)| format!("level-change,{t},{}", c.criterion))
+            .into_field("tags"),
+        changes
+            .iter()
+            .map(|(t, c)| format!("{t}:{}", c.time))
+            .into_field("id"),
         changes.iter().map(|_| "level_change").into_field("kind"),
         changes.iter().map(|(t, _)| t.clone()).into_field("team"),
         changes.iter().map(|_| "").into_field("dashboardUID"),
@@ -69,7 +93,10 @@ pub fn teams(teams: &[Team]) -> Frame {
 
 /// `reviewActivity`: one wide frame, a shared `time` and four counts per team.
 pub fn review_activity(activity: &[Activity]) -> Frame {
-    let times = activity.first().map(|a| a.times.clone()).unwrap_or_default();
+    let times = activity
+        .first()
+        .map(|a| a.times.clone())
+        .unwrap_or_default();
     let mut fields = vec![times.iter().map(|t| time(*t)).into_field("time")];
     for a in activity {
         for (name, values) in [
@@ -96,15 +123,22 @@ pub enum LapseMeasure {
 /// `reviewLapse`: an alertable number table (strings, then exactly one number).
 pub fn review_lapse(rows: &[Lapse], measure: LapseMeasure) -> Frame {
     let (name, values): (&str, Vec<f64>) = match measure {
-        LapseMeasure::HoursSinceReview => ("hours_since_review", rows.iter().map(|r| r.hours_since_review).collect()),
+        LapseMeasure::HoursSinceReview => (
+            "hours_since_review",
+            rows.iter().map(|r| r.hours_since_review).collect(),
+        ),
         LapseMeasure::HoursOverdue => (
             "hours_overdue",
-            rows.iter().map(|r| r.hours_since_review - r.cadence_hours).collect(),
+            rows.iter()
+                .map(|r| r.hours_since_review - r.cadence_hours)
+                .collect(),
         ),
     };
     [
         rows.iter().map(|r| r.team.clone()).into_field("team"),
-        rows.iter().map(|r| r.dashboard.clone()).into_field("dashboard"),
+        rows.iter()
+            .map(|r| r.dashboard.clone())
+            .into_field("dashboard"),
         values.into_field(name),
     ]
     .into_frame("reviewLapse")
@@ -127,12 +161,24 @@ pub fn criteria(evals: &[Evaluation]) -> Frame {
         .collect();
     [
         rows.iter().map(|(t, _)| t.to_string()).into_field("team"),
-        rows.iter().map(|(_, c)| f64::from(c.level)).into_field("level"),
+        rows.iter()
+            .map(|(_, c)| f64::from(c.level))
+            .into_field("level"),
         rows.iter().map(|(_, c)| c.id).into_field("criterion"),
         rows.iter().map(|(_, c)| c.passed).into_field("passed"),
         rows.iter().map(|(_, c)| c.value).into_field("value"),
-        rows.iter().map(|(_, c)| c.threshold).into_field("threshold"),
-        rows.iter().map(|(_, c)| if c.passed { String::new() } else { c.detail.clone() }).into_field("detail"),
+        rows.iter()
+            .map(|(_, c)| c.threshold)
+            .into_field("threshold"),
+        rows.iter()
+            .map(|(_, c)| {
+                if c.passed {
+                    String::new()
+                } else {
+                    c.detail.clone()
+                }
+            })
+            .into_field("detail"),
     ]
     .into_frame("criteria")
 }

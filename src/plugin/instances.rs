@@ -52,16 +52,24 @@ impl std::fmt::Debug for DatasourceRef {
 
 impl RequestContext {
     /// Reads the raw protobuf context (resources, health).
-    pub fn from_proto(ctx: Option<&grafana_plugin_sdk::pluginv2::PluginContext>) -> Result<Self, AppError> {
-        let ctx = ctx.ok_or_else(|| Invalid::new("pluginContext", "the request carries no plugin context"))?;
+    pub fn from_proto(
+        ctx: Option<&grafana_plugin_sdk::pluginv2::PluginContext>,
+    ) -> Result<Self, AppError> {
+        let ctx = ctx.ok_or_else(|| {
+            Invalid::new("pluginContext", "the request carries no plugin context")
+        })?;
         let datasource = match &ctx.data_source_instance_settings {
             None => None,
             Some(ds) => {
                 let json_data = if ds.json_data.is_empty() {
                     Value::Object(Map::new())
                 } else {
-                    serde_json::from_slice(&ds.json_data)
-                        .map_err(|e| Invalid::new("jsonData", format!("the datasource settings are not JSON: {e}")))?
+                    serde_json::from_slice(&ds.json_data).map_err(|e| {
+                        Invalid::new(
+                            "jsonData",
+                            format!("the datasource settings are not JSON: {e}"),
+                        )
+                    })?
                 };
                 Some(DatasourceRef {
                     uid: ds.uid.clone(),
@@ -86,7 +94,10 @@ impl RequestContext {
     pub fn caller(&self) -> Caller {
         Caller {
             org: self.org,
-            user: self.user.as_ref().map(|(login, role)| (login.clone(), Role::parse(role))),
+            user: self
+                .user
+                .as_ref()
+                .map(|(login, role)| (login.clone(), Role::parse(role))),
         }
     }
 }
@@ -186,7 +197,9 @@ impl Instances {
     async fn sqlite(&self, path: PathBuf) -> Result<StoreHandle, AppError> {
         let cell = {
             let mut map = self.stores.lock().unwrap_or_else(|p| p.into_inner());
-            map.entry(path.clone()).or_insert_with(|| Arc::new(OnceCell::new())).clone()
+            map.entry(path.clone())
+                .or_insert_with(|| Arc::new(OnceCell::new()))
+                .clone()
         };
         let clock = self.clock.clone();
         let handle = cell

@@ -88,18 +88,26 @@ pub fn team_selector(o: &Map<String, Value>) -> Result<TeamSelector, Invalid> {
         None | Some(Value::Null) => return Ok(TeamSelector::All),
         Some(Value::String(s)) => {
             let s = s.trim();
-            let inner = s.strip_prefix('{').and_then(|r| r.strip_suffix('}')).unwrap_or(s);
+            let inner = s
+                .strip_prefix('{')
+                .and_then(|r| r.strip_suffix('}'))
+                .unwrap_or(s);
             inner.split(',').map(|p| p.trim().to_string()).collect()
         }
         Some(Value::Array(items)) => items
             .iter()
             .map(|i| {
-                i.as_str()
-                    .map(String::from)
-                    .ok_or_else(|| Invalid::new("team", format!("expected team ids, found {}", type_name(i))))
+                i.as_str().map(String::from).ok_or_else(|| {
+                    Invalid::new("team", format!("expected team ids, found {}", type_name(i)))
+                })
             })
             .collect::<Result<_, _>>()?,
-        Some(v) => return Err(Invalid::new("team", format!("expected a team id or a list of ids, got {}", type_name(v)))),
+        Some(v) => {
+            return Err(Invalid::new(
+                "team",
+                format!("expected a team id or a list of ids, got {}", type_name(v)),
+            ))
+        }
     };
     if ids.is_empty() || ids.iter().any(|i| is_all(i)) {
         return Ok(TeamSelector::All);
@@ -110,12 +118,24 @@ pub fn team_selector(o: &Map<String, Value>) -> Result<TeamSelector, Invalid> {
 fn list(o: &Map<String, Value>, key: &str) -> Result<Vec<String>, Invalid> {
     match o.get(key) {
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()),
+        Some(Value::String(s)) => Ok(s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect()),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|i| i.as_str().map(String::from).ok_or_else(|| Invalid::new(key, "expected a list of strings")))
+            .map(|i| {
+                i.as_str()
+                    .map(String::from)
+                    .ok_or_else(|| Invalid::new(key, "expected a list of strings"))
+            })
             .collect(),
-        Some(v) => Err(Invalid::new(key, format!("expected a list of strings, got {}", type_name(v)))),
+        Some(v) => Err(Invalid::new(
+            key,
+            format!("expected a list of strings, got {}", type_name(v)),
+        )),
     }
 }
 
@@ -125,20 +145,35 @@ pub fn decode(query_type: &str, json: &Value) -> Result<Query, Invalid> {
     let o = match json {
         Value::Object(o) => o,
         Value::Null => &empty,
-        other => return Err(Invalid::new("query", format!("expected a JSON object, got {}", type_name(other)))),
+        other => {
+            return Err(Invalid::new(
+                "query",
+                format!("expected a JSON object, got {}", type_name(other)),
+            ))
+        }
     };
     let from_json = opt_string(o, "queryType", "queryType")?;
-    let qt = if query_type.is_empty() { from_json.unwrap_or_default() } else { query_type.to_string() };
+    let qt = if query_type.is_empty() {
+        from_json.unwrap_or_default()
+    } else {
+        query_type.to_string()
+    };
     let teams = || team_selector(o);
     Ok(match qt.as_str() {
         "events" => {
             let kinds = list(o, "kinds")?
                 .iter()
-                .map(|k| EventKind::parse(k).ok_or_else(|| Invalid::new("kinds", format!("unknown kind {k:?}"))))
+                .map(|k| {
+                    EventKind::parse(k)
+                        .ok_or_else(|| Invalid::new("kinds", format!("unknown kind {k:?}")))
+                })
                 .collect::<Result<_, _>>()?;
             let limit = opt_integer(o, "limit", "limit")?.unwrap_or(DEFAULT_QUERY_EVENTS as i64);
             if limit < 1 || limit > MAX_EVENT_PAGE as i64 {
-                return Err(Invalid::new("limit", format!("must be from 1 to {MAX_EVENT_PAGE}, got {limit}")));
+                return Err(Invalid::new(
+                    "limit",
+                    format!("must be from 1 to {MAX_EVENT_PAGE}, got {limit}"),
+                ));
             }
             Query::Events {
                 kinds,
@@ -173,11 +208,19 @@ pub fn decode(query_type: &str, json: &Value) -> Result<Query, Invalid> {
         "criteria" => Query::Criteria { teams: teams()? },
         "maturityHistory" => Query::MaturityHistory { teams: teams()? },
         "levelChanges" => Query::LevelChanges { teams: teams()? },
-        "" => return Err(Invalid::new("queryType", format!("is required; one of {}", QUERY_TYPES.join(", ")))),
+        "" => {
+            return Err(Invalid::new(
+                "queryType",
+                format!("is required; one of {}", QUERY_TYPES.join(", ")),
+            ))
+        }
         other => {
             return Err(Invalid::new(
                 "queryType",
-                format!("unknown queryType {other:?}; one of {}", QUERY_TYPES.join(", ")),
+                format!(
+                    "unknown queryType {other:?}; one of {}",
+                    QUERY_TYPES.join(", ")
+                ),
             ))
         }
     })
@@ -194,19 +237,47 @@ mod tests {
         assert_eq!(sel(json!({})), Ok(TeamSelector::All));
         assert_eq!(sel(json!({"team": "*"})), Ok(TeamSelector::All));
         assert_eq!(sel(json!({"team": "$__all"})), Ok(TeamSelector::All));
-        assert_eq!(sel(json!({"team": "p"})), Ok(TeamSelector::Only(vec!["p".into()])));
-        assert_eq!(sel(json!({"team": ["p", "q"]})), Ok(TeamSelector::Only(vec!["p".into(), "q".into()])));
-        assert_eq!(sel(json!({"team": "{p,q}"})), Ok(TeamSelector::Only(vec!["p".into(), "q".into()])));
+        assert_eq!(
+            sel(json!({"team": "p"})),
+            Ok(TeamSelector::Only(vec!["p".into()]))
+        );
+        assert_eq!(
+            sel(json!({"team": ["p", "q"]})),
+            Ok(TeamSelector::Only(vec!["p".into(), "q".into()]))
+        );
+        assert_eq!(
+            sel(json!({"team": "{p,q}"})),
+            Ok(TeamSelector::Only(vec!["p".into(), "q".into()]))
+        );
         assert!(sel(json!({"team": 5})).is_err());
     }
 
     #[test]
     fn unknown_or_missing_query_types_are_named() {
-        assert_eq!(decode("", &json!({})).expect_err("missing").field, "queryType");
-        assert!(decode("vote", &json!({})).expect_err("unknown").message.contains("vote"));
+        assert_eq!(
+            decode("", &json!({})).expect_err("missing").field,
+            "queryType"
+        );
+        assert!(decode("vote", &json!({}))
+            .expect_err("unknown")
+            .message
+            .contains("vote"));
         assert_eq!(decode("", &json!({"queryType": "teams"})), Ok(Query::Teams));
-        assert_eq!(decode("events", &json!({"limit": 0})).expect_err("limit").field, "limit");
-        assert_eq!(decode("reviewLapse", &json!({"measure": "days"})).expect_err("m").field, "measure");
-        assert_eq!(decode("events", &json!("x")).expect_err("shape").field, "query");
+        assert_eq!(
+            decode("events", &json!({"limit": 0}))
+                .expect_err("limit")
+                .field,
+            "limit"
+        );
+        assert_eq!(
+            decode("reviewLapse", &json!({"measure": "days"}))
+                .expect_err("m")
+                .field,
+            "measure"
+        );
+        assert_eq!(
+            decode("events", &json!("x")).expect_err("shape").field,
+            "query"
+        );
     }
 }

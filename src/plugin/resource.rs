@@ -54,11 +54,19 @@ struct Params(Vec<(String, String)>);
 impl Params {
     fn parse(url: &str) -> Self {
         let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
-        Params(form_urlencoded::parse(query.as_bytes()).into_owned().collect())
+        Params(
+            form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+        )
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
     }
 
     /// All values of a key, repeated or comma-joined.
@@ -66,7 +74,13 @@ impl Params {
         self.0
             .iter()
             .filter(|(k, _)| k == key)
-            .flat_map(|(_, v)| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect::<Vec<_>>())
+            .flat_map(|(_, v)| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            })
             .collect()
     }
 
@@ -79,7 +93,10 @@ impl Params {
             None => Ok(default),
             Some(v) => match v.parse::<usize>() {
                 Ok(n) if n <= max => Ok(n),
-                _ => Err(Invalid::new(key, format!("must be a whole number from 0 to {max}, got {v:?}"))),
+                _ => Err(Invalid::new(
+                    key,
+                    format!("must be a whole number from 0 to {max}, got {v:?}"),
+                )),
             },
         }
     }
@@ -88,7 +105,10 @@ impl Params {
         match self.get(key) {
             None | Some("false") | Some("0") => Ok(false),
             Some("true") | Some("1") => Ok(true),
-            Some(v) => Err(Invalid::new(key, format!("must be true or false, got {v:?}"))),
+            Some(v) => Err(Invalid::new(
+                key,
+                format!("must be true or false, got {v:?}"),
+            )),
         }
     }
 }
@@ -104,12 +124,17 @@ fn event_filter(p: &Params, default_limit: usize) -> Result<EventFilter, Invalid
     let kinds = p
         .list("kind")
         .iter()
-        .map(|k| EventKind::parse(k).ok_or_else(|| Invalid::new("kind", format!("unknown kind {k:?}"))))
+        .map(|k| {
+            EventKind::parse(k).ok_or_else(|| Invalid::new("kind", format!("unknown kind {k:?}")))
+        })
         .collect::<Result<_, _>>()?;
     Ok(EventFilter {
         kinds,
         teams: p.list("team"),
-        dashboard_uid: p.get("dashboardUid").or(p.get("dashboardUID")).map(String::from),
+        dashboard_uid: p
+            .get("dashboardUid")
+            .or(p.get("dashboardUID"))
+            .map(String::from),
         from: p.time("from")?,
         to: p.time("to")?,
         tags: p.list("tags").into_iter().chain(p.list("tag")).collect(),
@@ -123,15 +148,30 @@ pub fn route_label(method: &str, segments: &[&str]) -> String {
     let shape: Vec<&str> = segments
         .iter()
         .enumerate()
-        .map(|(i, s)| if i == 1 && segments.len() > 1 { "{id}" } else { s })
+        .map(|(i, s)| {
+            if i == 1 && segments.len() > 1 {
+                "{id}"
+            } else {
+                s
+            }
+        })
         .collect();
     format!("{method} /{}", shape.join("/"))
 }
 
 /// Handles one resource request.
-pub async fn handle(state: &PluginState, ctx: &RequestContext, req: &ResourceRequest) -> (String, ResourceResponse) {
+pub async fn handle(
+    state: &PluginState,
+    ctx: &RequestContext,
+    req: &ResourceRequest,
+) -> (String, ResourceResponse) {
     let path = if req.path.is_empty() {
-        req.url.split('?').next().unwrap_or("").trim_start_matches('/').to_string()
+        req.url
+            .split('?')
+            .next()
+            .unwrap_or("")
+            .trim_start_matches('/')
+            .to_string()
     } else {
         req.path.trim_start_matches('/').to_string()
     };
@@ -158,12 +198,20 @@ async fn route(
     method: &str,
     segments: &[&str],
 ) -> AppResult<ResourceResponse> {
-    let limit = if segments == ["import"] { MAX_IMPORT_BODY } else { MAX_BODY };
+    let limit = if segments == ["import"] {
+        MAX_IMPORT_BODY
+    } else {
+        MAX_BODY
+    };
     if req.body.len() > limit {
         return Err(AppError::TooLarge(format!(
             "the body is {} bytes; at most {limit} are taken here{}",
             req.body.len(),
-            if limit == MAX_IMPORT_BODY { " (larger imports go through the `maturity import` command)" } else { "" }
+            if limit == MAX_IMPORT_BODY {
+                " (larger imports go through the `maturity import` command)"
+            } else {
+                ""
+            }
         )));
     }
     let instance = state.instances.get(ctx).await?;
@@ -174,14 +222,21 @@ async fn route(
     let created = |v: Value| Ok(ResourceResponse::json(201, &v));
     match (method, segments) {
         ("GET", ["teams"]) => ok(to_json(&app.list_teams(&caller).await?)),
-        ("POST", ["teams"]) => created(to_json(&app.create_team(&caller, &json_body(&req.body)?).await?)),
+        ("POST", ["teams"]) => created(to_json(
+            &app.create_team(&caller, &json_body(&req.body)?).await?,
+        )),
         ("GET", ["teams", id]) => ok(to_json(&app.get_team(&caller, id).await?)),
-        ("PUT", ["teams", id]) => ok(to_json(&app.replace_team(&caller, id, &json_body(&req.body)?).await?)),
+        ("PUT", ["teams", id]) => ok(to_json(
+            &app.replace_team(&caller, id, &json_body(&req.body)?)
+                .await?,
+        )),
         ("DELETE", ["teams", id]) => {
             app.delete_team(&caller, id, p.flag("cascade")?).await?;
             ok(json!({"deleted": id}))
         }
-        ("GET", ["events"]) => ok(to_json(&app.list_events(&caller, event_filter(&p, 100)?).await?)),
+        ("GET", ["events"]) => ok(to_json(
+            &app.list_events(&caller, event_filter(&p, 100)?).await?,
+        )),
         ("POST", ["events"]) => {
             let body = json_body(&req.body)?;
             let events = app.record_events(&caller, &body, Source::Api).await?;
@@ -192,7 +247,9 @@ async fn route(
             }
         }
         ("GET", ["events", id]) => ok(to_json(&app.get_event(&caller, id).await?)),
-        ("PATCH", ["events", id]) => ok(to_json(&app.patch_event(&caller, id, &json_body(&req.body)?).await?)),
+        ("PATCH", ["events", id]) => ok(to_json(
+            &app.patch_event(&caller, id, &json_body(&req.body)?).await?,
+        )),
         ("DELETE", ["events", id]) => {
             app.delete_event(&caller, id).await?;
             ok(json!({"deleted": id}))
@@ -204,28 +261,41 @@ async fn route(
         ("POST", ["annotations"]) => {
             let body = json_body(&req.body)?;
             let event_body = annotation_to_event(&body)?;
-            let events = app.record_events(&caller, &event_body, Source::AnnotationApi).await?;
+            let events = app
+                .record_events(&caller, &event_body, Source::AnnotationApi)
+                .await?;
             let e = &events[0];
             created(json!({"id": e.id, "message": "Annotation added", "event": annotation_json(e)}))
         }
         ("GET", ["targets"]) => ok(to_json(&app.list_targets(&caller, p.list("team")).await?)),
-        ("POST", ["targets"]) => created(to_json(&app.create_target(&caller, &json_body(&req.body)?).await?)),
+        ("POST", ["targets"]) => created(to_json(
+            &app.create_target(&caller, &json_body(&req.body)?).await?,
+        )),
         ("GET", ["targets", id]) => ok(to_json(&app.get_target(&caller, id).await?)),
-        ("PATCH", ["targets", id]) => ok(to_json(&app.patch_target(&caller, id, &json_body(&req.body)?).await?)),
+        ("PATCH", ["targets", id]) => ok(to_json(
+            &app.patch_target(&caller, id, &json_body(&req.body)?)
+                .await?,
+        )),
         ("DELETE", ["targets", id]) => {
             app.delete_target(&caller, id).await?;
             ok(json!({"deleted": id}))
         }
-        ("POST", ["targets", id, "actuals"]) => ok(to_json(&app.add_actuals(&caller, id, &json_body(&req.body)?).await?)),
-        ("POST", ["targets", id, "verification"]) => {
-            ok(to_json(&app.verify_target(&caller, id, &json_body(&req.body)?).await?))
-        }
+        ("POST", ["targets", id, "actuals"]) => ok(to_json(
+            &app.add_actuals(&caller, id, &json_body(&req.body)?).await?,
+        )),
+        ("POST", ["targets", id, "verification"]) => ok(to_json(
+            &app.verify_target(&caller, id, &json_body(&req.body)?)
+                .await?,
+        )),
         ("GET", ["maturity"]) => {
             let at = p.time("at")?.unwrap_or_else(|| app.now());
             let evals = match p.list("team") {
                 teams if teams.is_empty() => app.maturity(&caller, &TeamSelector::All, at).await?,
                 teams if teams.len() == 1 => vec![app.maturity_of(&caller, &teams[0], at).await?],
-                teams => app.maturity(&caller, &TeamSelector::Only(teams), at).await?,
+                teams => {
+                    app.maturity(&caller, &TeamSelector::Only(teams), at)
+                        .await?
+                }
             };
             ok(to_json(&evals))
         }
@@ -235,10 +305,14 @@ async fn route(
             body: app.export(&caller).await?.into_bytes(),
         }),
         ("POST", ["import"]) => {
-            let text = std::str::from_utf8(&req.body).map_err(|_| Invalid::new("body", "an import must be UTF-8 NDJSON"))?;
+            let text = std::str::from_utf8(&req.body)
+                .map_err(|_| Invalid::new("body", "an import must be UTF-8 NDJSON"))?;
             ok(to_json(&app.import(&caller, text).await?))
         }
-        (m, s) => Err(AppError::NotFound(format!("no endpoint {m} /{}", s.join("/")))),
+        (m, s) => Err(AppError::NotFound(format!(
+            "no endpoint {m} /{}",
+            s.join("/")
+        ))),
     }
 }
 
@@ -262,7 +336,10 @@ mod tests {
     #[test]
     fn route_labels_hide_ids() {
         assert_eq!(route_label("GET", &["events", "abc"]), "GET /events/{id}");
-        assert_eq!(route_label("POST", &["targets", "t1", "actuals"]), "POST /targets/{id}/actuals");
+        assert_eq!(
+            route_label("POST", &["targets", "t1", "actuals"]),
+            "POST /targets/{id}/actuals"
+        );
         assert_eq!(route_label("GET", &["teams"]), "GET /teams");
     }
 }

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
+use futures::StreamExt;
 use grafana_plugin_sdk::pluginv2::{
-    self, data_server, diagnostics_server, resource_server, CallResourceResponse, CheckHealthResponse,
-    CollectMetricsResponse, DataResponse, QueryDataResponse, StringList,
+    self, data_server, diagnostics_server, resource_server, CallResourceResponse,
+    CheckHealthResponse, CollectMetricsResponse, DataResponse, QueryDataResponse, StringList,
 };
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
-use futures::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Request, Response, Status};
 
@@ -67,11 +67,19 @@ fn request_problem(req: &pluginv2::QueryDataRequest) -> Option<(i32, String)> {
             "datasource: the request carries no datasource settings; call this plugin through a configured data source".into(),
         ));
     };
-    if !ds.json_data.is_empty() && serde_json::from_slice::<serde_json::Value>(&ds.json_data).is_err() {
-        return Some((400, "jsonData: the datasource settings are not valid JSON".into()));
+    if !ds.json_data.is_empty()
+        && serde_json::from_slice::<serde_json::Value>(&ds.json_data).is_err()
+    {
+        return Some((
+            400,
+            "jsonData: the datasource settings are not valid JSON".into(),
+        ));
     }
     if !valid_ms(ds.last_updated_ms) {
-        return Some((400, format!("lastUpdatedMS {} is not a valid time", ds.last_updated_ms)));
+        return Some((
+            400,
+            format!("lastUpdatedMS {} is not a valid time", ds.last_updated_ms),
+        ));
     }
     None
 }
@@ -95,7 +103,10 @@ fn query_problem(q: &pluginv2::DataQuery) -> Option<String> {
 
 #[tonic::async_trait]
 impl data_server::Data for DataFront {
-    async fn query_data(&self, request: Request<pluginv2::QueryDataRequest>) -> Result<Response<QueryDataResponse>, Status> {
+    async fn query_data(
+        &self,
+        request: Request<pluginv2::QueryDataRequest>,
+    ) -> Result<Response<QueryDataResponse>, Status> {
         let mut req = request.into_inner();
         let mut responses: HashMap<String, DataResponse> = HashMap::new();
         if let Some((status, message)) = request_problem(&req) {
@@ -126,9 +137,13 @@ pub struct ResourceService {
 
 #[tonic::async_trait]
 impl resource_server::Resource for ResourceService {
-    type CallResourceStream = futures::stream::Iter<std::vec::IntoIter<Result<CallResourceResponse, Status>>>;
+    type CallResourceStream =
+        futures::stream::Iter<std::vec::IntoIter<Result<CallResourceResponse, Status>>>;
 
-    async fn call_resource(&self, request: Request<pluginv2::CallResourceRequest>) -> Result<Response<Self::CallResourceStream>, Status> {
+    async fn call_resource(
+        &self,
+        request: Request<pluginv2::CallResourceRequest>,
+    ) -> Result<Response<Self::CallResourceStream>, Status> {
         let started = Instant::now();
         let req = request.into_inner();
         let (label, response) = match RequestContext::from_proto(req.plugin_context.as_ref()) {
@@ -163,7 +178,9 @@ impl resource_server::Resource for ResourceService {
         let mut headers = HashMap::new();
         headers.insert(
             "Content-Type".to_string(),
-            StringList { values: vec![response.content_type.to_string()] },
+            StringList {
+                values: vec![response.content_type.to_string()],
+            },
         );
         let reply = CallResourceResponse {
             code: i32::from(response.status),
@@ -181,7 +198,10 @@ pub struct DiagnosticsService {
 
 #[tonic::async_trait]
 impl diagnostics_server::Diagnostics for DiagnosticsService {
-    async fn check_health(&self, request: Request<pluginv2::CheckHealthRequest>) -> Result<Response<CheckHealthResponse>, Status> {
+    async fn check_health(
+        &self,
+        request: Request<pluginv2::CheckHealthRequest>,
+    ) -> Result<Response<CheckHealthResponse>, Status> {
         let started = Instant::now();
         let req = request.into_inner();
         let health = match RequestContext::from_proto(req.plugin_context.as_ref()) {
@@ -192,7 +212,9 @@ impl diagnostics_server::Diagnostics for DiagnosticsService {
                 details: serde_json::json!({"error": e.to_string()}),
             },
         };
-        self.state.metrics.observe("health", "check", started.elapsed(), !health.ok);
+        self.state
+            .metrics
+            .observe("health", "check", started.elapsed(), !health.ok);
         Ok(Response::new(CheckHealthResponse {
             status: if health.ok {
                 pluginv2::check_health_response::HealthStatus::Ok as i32
@@ -204,7 +226,10 @@ impl diagnostics_server::Diagnostics for DiagnosticsService {
         }))
     }
 
-    async fn collect_metrics(&self, _request: Request<pluginv2::CollectMetricsRequest>) -> Result<Response<CollectMetricsResponse>, Status> {
+    async fn collect_metrics(
+        &self,
+        _request: Request<pluginv2::CollectMetricsRequest>,
+    ) -> Result<Response<CollectMetricsResponse>, Status> {
         Ok(Response::new(CollectMetricsResponse {
             metrics: Some(pluginv2::collect_metrics_response::Payload {
                 prometheus: diagnostics::collect_metrics(&self.state),
@@ -215,18 +240,30 @@ impl diagnostics_server::Diagnostics for DiagnosticsService {
 
 /// Serves every service on `listener` until `stop` is notified (go-plugin's Shutdown, or a
 /// signal), then writes pending views. Returns once everything is flushed.
-pub async fn serve(state: Arc<PluginState>, listener: TcpListener, stop: Arc<Notify>) -> Result<(), AppError> {
+pub async fn serve(
+    state: Arc<PluginState>,
+    listener: TcpListener,
+    stop: Arc<Notify>,
+) -> Result<(), AppError> {
     let (mut health, health_service) = tonic_health::server::health_reporter();
     // go-plugin's Ping asks for the service named "plugin".
-    health.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
+    health
+        .set_service_status("plugin", tonic_health::ServingStatus::Serving)
+        .await;
     let data = data_server::DataServer::new(DataFront {
-        handler: DataHandler { state: state.clone() },
+        handler: DataHandler {
+            state: state.clone(),
+        },
     })
     .max_decoding_message_size(MAX_MESSAGE);
-    let resources = resource_server::ResourceServer::new(ResourceService { state: state.clone() })
-        .max_decoding_message_size(MAX_MESSAGE);
-    let diagnostics = diagnostics_server::DiagnosticsServer::new(DiagnosticsService { state: state.clone() })
-        .max_decoding_message_size(MAX_MESSAGE);
+    let resources = resource_server::ResourceServer::new(ResourceService {
+        state: state.clone(),
+    })
+    .max_decoding_message_size(MAX_MESSAGE);
+    let diagnostics = diagnostics_server::DiagnosticsServer::new(DiagnosticsService {
+        state: state.clone(),
+    })
+    .max_decoding_message_size(MAX_MESSAGE);
     // Small gRPC messages must not wait for Nagle's algorithm (40 ms per round trip).
     let incoming = TcpListenerStream::new(listener).map(|conn| {
         if let Ok(c) = &conn {

@@ -59,7 +59,9 @@ impl PathRule {
     pub fn describe(self) -> &'static str {
         match self {
             PathRule::JsonData => "jsonData.databasePath",
-            PathRule::PluginEnv => "GF_PLUGIN_DATABASE_PATH ([plugin.datadriven-maturity-datasource] database_path)",
+            PathRule::PluginEnv => {
+                "GF_PLUGIN_DATABASE_PATH ([plugin.datadriven-maturity-datasource] database_path)"
+            }
             PathRule::GrafanaDataEnv => "GF_PATHS_DATA (Grafana's data folder)",
             PathRule::BesidePluginsFolder => "the folder that holds Grafana's plugins folder",
         }
@@ -122,7 +124,10 @@ impl PathEnv {
 }
 
 /// Resolves the SQLite path: the first rule of SPEC §2 that is set.
-pub fn resolve_path(json_path: Option<&str>, env: &PathEnv) -> Result<(PathBuf, PathRule), Invalid> {
+pub fn resolve_path(
+    json_path: Option<&str>,
+    env: &PathEnv,
+) -> Result<(PathBuf, PathRule), Invalid> {
     if let Some(p) = json_path.filter(|p| !p.trim().is_empty()) {
         return Ok((PathBuf::from(p), PathRule::JsonData));
     }
@@ -130,7 +135,10 @@ pub fn resolve_path(json_path: Option<&str>, env: &PathEnv) -> Result<(PathBuf, 
         return Ok((PathBuf::from(p), PathRule::PluginEnv));
     }
     if let Some(d) = &env.grafana_data {
-        return Ok((Path::new(d).join(DATA_FOLDER).join(DATABASE_FILE), PathRule::GrafanaDataEnv));
+        return Ok((
+            Path::new(d).join(DATA_FOLDER).join(DATABASE_FILE),
+            PathRule::GrafanaDataEnv,
+        ));
     }
     // <data>/plugins/<plugin folder>/gpx_maturity_*: never the plugin's own folder, which an
     // upgrade replaces, but the folder that holds the plugins folder.
@@ -150,7 +158,11 @@ pub fn resolve_path(json_path: Option<&str>, env: &PathEnv) -> Result<(PathBuf, 
 }
 
 /// Parses `jsonData` bytes and the decrypted `secureJsonData` into validated settings.
-pub fn parse(json_data: &Value, secure: &Map<String, Value>, env: &PathEnv) -> Result<DatasourceSettings, Invalid> {
+pub fn parse(
+    json_data: &Value,
+    secure: &Map<String, Value>,
+    env: &PathEnv,
+) -> Result<DatasourceSettings, Invalid> {
     let empty = Map::new();
     let o = match json_data {
         Value::Object(o) => o,
@@ -167,12 +179,18 @@ pub fn parse(json_data: &Value, secure: &Map<String, Value>, env: &PathEnv) -> R
         match secure.get(k) {
             None | Some(Value::Null) => Ok(Secret::default()),
             Some(Value::String(s)) => Ok(Secret(s.clone())),
-            Some(v) => Err(Invalid::new(k, format!("expected a string, got {}", type_name(v)))),
+            Some(v) => Err(Invalid::new(
+                k,
+                format!("expected a string, got {}", type_name(v)),
+            )),
         }
     };
     let storage = match storage_kind.as_str() {
         "sqlite" | "" => {
-            let (path, rule) = resolve_path(opt_string(o, "databasePath", "databasePath")?.as_deref(), env)?;
+            let (path, rule) = resolve_path(
+                opt_string(o, "databasePath", "databasePath")?.as_deref(),
+                env,
+            )?;
             Storage::Sqlite { path, rule }
         }
         "postgres" => {
@@ -192,18 +210,22 @@ pub fn parse(json_data: &Value, secure: &Map<String, Value>, env: &PathEnv) -> R
             ))
         }
     };
-    let view_session_minutes = opt_integer(o, "viewSessionMinutes", "viewSessionMinutes")?.unwrap_or(30);
+    let view_session_minutes =
+        opt_integer(o, "viewSessionMinutes", "viewSessionMinutes")?.unwrap_or(30);
     if !(1..=10_080).contains(&view_session_minutes) {
         return Err(Invalid::new(
             "viewSessionMinutes",
-            format!("must be a whole number of minutes from 1 to 10080, got {view_session_minutes}"),
+            format!(
+                "must be a whole number of minutes from 1 to 10080, got {view_session_minutes}"
+            ),
         ));
     }
     let maturity = MaturitySettings::from_json(o.get("maturity"))?;
     Ok(DatasourceSettings {
         storage,
         app: AppSettings {
-            viewers_can_annotate: opt_bool(o, "viewersCanAnnotate", "viewersCanAnnotate")?.unwrap_or(true),
+            viewers_can_annotate: opt_bool(o, "viewersCanAnnotate", "viewersCanAnnotate")?
+                .unwrap_or(true),
             maturity,
         },
         view_session_minutes,
@@ -221,7 +243,9 @@ mod tests {
         PathEnv {
             plugin_database_path: None,
             grafana_data: None,
-            executable: Some(PathBuf::from("/var/lib/grafana/plugins/datadriven-maturity-datasource/gpx_maturity_linux_amd64")),
+            executable: Some(PathBuf::from(
+                "/var/lib/grafana/plugins/datadriven-maturity-datasource/gpx_maturity_linux_amd64",
+            )),
         }
     }
 
@@ -230,17 +254,32 @@ mod tests {
         let mut e = env();
         assert_eq!(
             resolve_path(None, &e).expect("exe"),
-            (PathBuf::from("/var/lib/grafana/datadriven-maturity/maturity.db"), PathRule::BesidePluginsFolder)
+            (
+                PathBuf::from("/var/lib/grafana/datadriven-maturity/maturity.db"),
+                PathRule::BesidePluginsFolder
+            )
         );
         e.grafana_data = Some("/data".into());
         assert_eq!(
             resolve_path(None, &e).expect("data"),
-            (PathBuf::from("/data/datadriven-maturity/maturity.db"), PathRule::GrafanaDataEnv)
+            (
+                PathBuf::from("/data/datadriven-maturity/maturity.db"),
+                PathRule::GrafanaDataEnv
+            )
         );
         e.plugin_database_path = Some("/env.db".into());
-        assert_eq!(resolve_path(None, &e).expect("env"), (PathBuf::from("/env.db"), PathRule::PluginEnv));
-        assert_eq!(resolve_path(Some("/json.db"), &e).expect("json"), (PathBuf::from("/json.db"), PathRule::JsonData));
-        assert_eq!(resolve_path(Some("  "), &e).expect("blank").1, PathRule::PluginEnv);
+        assert_eq!(
+            resolve_path(None, &e).expect("env"),
+            (PathBuf::from("/env.db"), PathRule::PluginEnv)
+        );
+        assert_eq!(
+            resolve_path(Some("/json.db"), &e).expect("json"),
+            (PathBuf::from("/json.db"), PathRule::JsonData)
+        );
+        assert_eq!(
+            resolve_path(Some("  "), &e).expect("blank").1,
+            PathRule::PluginEnv
+        );
     }
 
     #[test]
@@ -248,7 +287,13 @@ mod tests {
         let s = parse(&json!({}), &Map::new(), &env()).expect("settings");
         assert!(s.app.viewers_can_annotate);
         assert_eq!(s.view_session_minutes, 30);
-        assert!(matches!(s.storage, Storage::Sqlite { rule: PathRule::BesidePluginsFolder, .. }));
+        assert!(matches!(
+            s.storage,
+            Storage::Sqlite {
+                rule: PathRule::BesidePluginsFolder,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -257,7 +302,10 @@ mod tests {
         assert_eq!(bad(json!({"storage": "mysql"})), "storage");
         assert_eq!(bad(json!({"storage": "postgres"})), "postgresUrl");
         assert_eq!(bad(json!({"viewSessionMinutes": 0})), "viewSessionMinutes");
-        assert_eq!(bad(json!({"viewersCanAnnotate": "yes"})), "viewersCanAnnotate");
+        assert_eq!(
+            bad(json!({"viewersCanAnnotate": "yes"})),
+            "viewersCanAnnotate"
+        );
         assert_eq!(bad(json!({"databasePath": 5})), "databasePath");
         assert_eq!(bad(json!([])), "jsonData");
         assert!(bad(json!({"maturity": {"reviewRatio": 2}})).contains("reviewRatio"));
@@ -270,6 +318,9 @@ mod tests {
         secure.insert("serviceAccountToken".into(), json!("glsa_topsecret"));
         let s = parse(&json!({"storage": "postgres"}), &secure, &env()).expect("settings");
         let printed = format!("{s:?}");
-        assert!(!printed.contains("hunter2") && !printed.contains("topsecret"), "{printed}");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("topsecret"),
+            "{printed}"
+        );
     }
 }

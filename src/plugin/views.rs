@@ -75,14 +75,21 @@ impl ViewRecorder {
 
 type SessionKey = (i64, String, String, i64);
 
-async fn run(store: Arc<dyn Store>, clock: Clock, mut rx: mpsc::Receiver<Command>, written: Arc<AtomicU64>) {
+async fn run(
+    store: Arc<dyn Store>,
+    clock: Clock,
+    mut rx: mpsc::Receiver<Command>,
+    written: Arc<AtomicU64>,
+) {
     // Sessions already written by this process: repeated panels of one dashboard load need
     // not reach the store at all. The store's unique index stays the real guarantee.
     let mut recent: HashSet<SessionKey> = HashSet::new();
     while let Some(first) = rx.recv().await {
         let mut batch: Vec<PendingView> = Vec::new();
         let mut acks: Vec<oneshot::Sender<()>> = Vec::new();
-        let take = |cmd: Command, batch: &mut Vec<PendingView>, acks: &mut Vec<oneshot::Sender<()>>| match cmd {
+        let take = |cmd: Command,
+                    batch: &mut Vec<PendingView>,
+                    acks: &mut Vec<oneshot::Sender<()>>| match cmd {
             Command::View(v) => batch.push(v),
             Command::Flush(a) => acks.push(a),
         };
@@ -111,7 +118,14 @@ async fn run(store: Arc<dyn Store>, clock: Clock, mut rx: mpsc::Receiver<Command
         if recent.len() > 100_000 {
             recent.clear();
         }
-        batch.retain(|v| recent.insert((v.org, v.user.clone(), v.dashboard_uid.clone(), v.session_bucket)));
+        batch.retain(|v| {
+            recent.insert((
+                v.org,
+                v.user.clone(),
+                v.dashboard_uid.clone(),
+                v.session_bucket,
+            ))
+        });
         if !batch.is_empty() {
             let store = store.clone();
             let now = clock();
@@ -127,7 +141,12 @@ async fn run(store: Arc<dyn Store>, clock: Clock, mut rx: mpsc::Receiver<Command
                 }
                 Ok(Err(e)) => {
                     for v in &batch {
-                        recent.remove(&(v.org, v.user.clone(), v.dashboard_uid.clone(), v.session_bucket));
+                        recent.remove(&(
+                            v.org,
+                            v.user.clone(),
+                            v.dashboard_uid.clone(),
+                            v.session_bucket,
+                        ));
                     }
                     tracing::warn!(error = %e, views = batch.len(), "could not write passive views");
                 }

@@ -126,8 +126,12 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts events all-or-none; `Conflict` naming the first id already taken.
     fn insert_events(&self, org: OrgId, events: &[Event]) -> StoreResult<()>;
     /// Writes passive views, at most one per session bucket; returns how many were new.
-    fn insert_views(&self, views: &[PendingView], make_id: &mut dyn FnMut() -> String, now: EpochMs)
-        -> StoreResult<usize>;
+    fn insert_views(
+        &self,
+        views: &[PendingView],
+        make_id: &mut dyn FnMut() -> String,
+        now: EpochMs,
+    ) -> StoreResult<usize>;
     /// Events matching the filter, newest first.
     fn list_events(&self, org: OrgId, filter: &EventFilter) -> StoreResult<Vec<Event>>;
     /// One event.
@@ -150,12 +154,23 @@ pub trait Store: Send + Sync + 'static {
     /// Adds actuals (an actual at an existing time replaces it).
     fn add_actuals(&self, org: OrgId, id: &str, actuals: &[Actual]) -> StoreResult<()>;
     /// Records (or replaces) the verification.
-    fn set_verification(&self, org: OrgId, id: &str, verification: &Verification) -> StoreResult<()>;
+    fn set_verification(
+        &self,
+        org: OrgId,
+        id: &str,
+        verification: &Verification,
+    ) -> StoreResult<()>;
 
     /// The evidence for `teams` (all when empty) that can count in `[from, to)`:
     /// team-linked events and views of the teams' dashboards in the range, every decision
     /// of the teams before `to` with the outcomes naming them, and the teams' targets.
-    fn evidence(&self, org: OrgId, teams: &[String], from: EpochMs, to: EpochMs) -> StoreResult<Evidence>;
+    fn evidence(
+        &self,
+        org: OrgId,
+        teams: &[String],
+        from: EpochMs,
+        to: EpochMs,
+    ) -> StoreResult<Evidence>;
 
     /// Every event of the org in time order (export).
     fn all_events(&self, org: OrgId) -> StoreResult<Vec<Event>>;

@@ -7,9 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql, Transaction};
 use serde_json::{Map, Value};
 
-use super::{
-    Counts, EventFilter, Evidence, OrgId, PendingView, Store, StoreError, StoreResult,
-};
+use super::{Counts, EventFilter, Evidence, OrgId, PendingView, Store, StoreError, StoreResult};
 use crate::model::{
     Actual, Direction, EpochMs, Event, EventKind, Source, Target, Team, Verification,
 };
@@ -93,12 +91,17 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.path).finish()
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
 fn unusable(path: &Path, what: impl std::fmt::Display) -> StoreError {
-    StoreError::Unusable(format!("cannot use {} as the maturity store: {what}", path.display()))
+    StoreError::Unusable(format!(
+        "cannot use {} as the maturity store: {what}",
+        path.display()
+    ))
 }
 
 impl SqliteStore {
@@ -106,8 +109,12 @@ impl SqliteStore {
     /// `path`. Refuses a file of another application and a schema newer than this binary's.
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| unusable(path, format!("cannot create folder {}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent).map_err(|e| {
+                unusable(
+                    path,
+                    format!("cannot create folder {}: {e}", parent.display()),
+                )
+            })?;
         }
         let conn = Connection::open(path).map_err(|e| unusable(path, e))?;
         let store = SqliteStore {
@@ -208,7 +215,9 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(s: &str, col: usize) -> rusqlite::Result<T> {
-    serde_json::from_str(s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e)))
+    serde_json::from_str(s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 fn bad_value(col: usize, what: String) -> rusqlite::Error {
@@ -240,7 +249,8 @@ fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
     let source: String = r.get(11)?;
     Ok(Event {
         id: r.get(0)?,
-        kind: EventKind::parse(&kind).ok_or_else(|| bad_value(1, format!("unknown kind {kind}")))?,
+        kind: EventKind::parse(&kind)
+            .ok_or_else(|| bad_value(1, format!("unknown kind {kind}")))?,
         time: r.get(2)?,
         time_end: r.get(3)?,
         team: r.get(4)?,
@@ -250,7 +260,8 @@ fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
         text: r.get(8)?,
         tags: from_json(&r.get::<_, String>(9)?, 9)?,
         data: from_json::<Map<String, Value>>(&r.get::<_, String>(10)?, 10)?,
-        source: Source::parse(&source).ok_or_else(|| bad_value(11, format!("unknown source {source}")))?,
+        source: Source::parse(&source)
+            .ok_or_else(|| bad_value(11, format!("unknown source {source}")))?,
         created_at: r.get(12)?,
         updated_at: r.get(13)?,
     })
@@ -281,7 +292,12 @@ fn target_from_row(r: &Row<'_>) -> rusqlite::Result<Target> {
     })
 }
 
-fn insert_event(tx: &Transaction<'_>, org: OrgId, e: &Event, view_bucket: Option<i64>) -> rusqlite::Result<usize> {
+fn insert_event(
+    tx: &Transaction<'_>,
+    org: OrgId,
+    e: &Event,
+    view_bucket: Option<i64>,
+) -> rusqlite::Result<usize> {
     let sql = format!(
         "INSERT INTO events (org_id, {EVENT_COLUMNS}, decision_id, view_bucket)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
@@ -330,7 +346,10 @@ fn load_actuals(conn: &Connection, org: OrgId, targets: &mut [Target]) -> rusqli
 }
 
 fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+    (start..start + n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -351,9 +370,11 @@ impl Store for SqliteStore {
     fn counts(&self, org: OrgId) -> StoreResult<Counts> {
         let conn = self.lock();
         let count = |table: &str| -> rusqlite::Result<u64> {
-            conn.query_row(&format!("SELECT count(*) FROM {table} WHERE org_id = ?1"), [org], |r| {
-                r.get::<_, i64>(0)
-            })
+            conn.query_row(
+                &format!("SELECT count(*) FROM {table} WHERE org_id = ?1"),
+                [org],
+                |r| r.get::<_, i64>(0),
+            )
             .map(|n| n.max(0) as u64)
         };
         Ok(Counts {
@@ -368,7 +389,9 @@ impl Store for SqliteStore {
         for suffix in ["", "-wal"] {
             let mut p = self.path.as_os_str().to_owned();
             p.push(suffix);
-            total += std::fs::metadata(PathBuf::from(p)).map(|m| m.len()).unwrap_or(0);
+            total += std::fs::metadata(PathBuf::from(p))
+                .map(|m| m.len())
+                .unwrap_or(0);
         }
         total
     }
@@ -378,7 +401,9 @@ impl Store for SqliteStore {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {TEAM_COLUMNS} FROM teams WHERE org_id = ?1 ORDER BY id"
         ))?;
-        let teams = stmt.query_map([org], team_from_row)?.collect::<rusqlite::Result<_>>()?;
+        let teams = stmt
+            .query_map([org], team_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(teams)
     }
 
@@ -396,7 +421,9 @@ impl Store for SqliteStore {
     fn create_team(&self, org: OrgId, team: &Team) -> StoreResult<()> {
         let conn = self.lock();
         let result = conn.execute(
-            &format!("INSERT INTO teams (org_id, {TEAM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+            &format!(
+                "INSERT INTO teams (org_id, {TEAM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+            ),
             params![
                 org,
                 team.id,
@@ -409,9 +436,10 @@ impl Store for SqliteStore {
         );
         match result {
             Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => {
-                Err(StoreError::Conflict(format!("team {:?} already exists", team.id)))
-            }
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
+                "team {:?} already exists",
+                team.id
+            ))),
             Err(e) => Err(e.into()),
         }
     }
@@ -481,9 +509,18 @@ impl Store for SqliteStore {
             "DELETE FROM actuals WHERE org_id = ?1 AND target_id IN (SELECT id FROM targets WHERE org_id = ?1 AND team = ?2)",
             params![org, id],
         )?;
-        tx.execute("DELETE FROM targets WHERE org_id = ?1 AND team = ?2", params![org, id])?;
-        tx.execute("DELETE FROM events WHERE org_id = ?1 AND team = ?2", params![org, id])?;
-        tx.execute("DELETE FROM teams WHERE org_id = ?1 AND id = ?2", params![org, id])?;
+        tx.execute(
+            "DELETE FROM targets WHERE org_id = ?1 AND team = ?2",
+            params![org, id],
+        )?;
+        tx.execute(
+            "DELETE FROM events WHERE org_id = ?1 AND team = ?2",
+            params![org, id],
+        )?;
+        tx.execute(
+            "DELETE FROM teams WHERE org_id = ?1 AND id = ?2",
+            params![org, id],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -495,7 +532,10 @@ impl Store for SqliteStore {
         )?;
         let mut found = Vec::new();
         for id in ids {
-            if let Some(id) = stmt.query_row(params![org, id], |r| r.get::<_, String>(0)).optional()? {
+            if let Some(id) = stmt
+                .query_row(params![org, id], |r| r.get::<_, String>(0))
+                .optional()?
+            {
                 found.push(id);
             }
         }
@@ -504,7 +544,8 @@ impl Store for SqliteStore {
 
     fn existing_event_ids(&self, org: OrgId, ids: &[String]) -> StoreResult<Vec<String>> {
         let conn = self.lock();
-        let mut stmt = conn.prepare_cached("SELECT id FROM events WHERE org_id = ?1 AND id = ?2")?;
+        let mut stmt =
+            conn.prepare_cached("SELECT id FROM events WHERE org_id = ?1 AND id = ?2")?;
         let mut found = Vec::new();
         for id in ids {
             if let Some(id) = stmt
@@ -524,7 +565,10 @@ impl Store for SqliteStore {
             match insert_event(&tx, org, e, None) {
                 Ok(_) => {}
                 Err(err) if is_unique_violation(&err) => {
-                    return Err(StoreError::Conflict(format!("event id {:?} is already taken", e.id)));
+                    return Err(StoreError::Conflict(format!(
+                        "event id {:?} is already taken",
+                        e.id
+                    )));
                 }
                 Err(err) => return Err(err.into()),
             }
@@ -569,12 +613,26 @@ impl Store for SqliteStore {
         let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1");
         let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(org)];
         if !f.kinds.is_empty() {
-            sql += &format!(" AND kind IN ({})", placeholders(args.len() + 1, f.kinds.len()));
-            args.extend(f.kinds.iter().map(|k| Box::new(k.as_str()) as Box<dyn ToSql>));
+            sql += &format!(
+                " AND kind IN ({})",
+                placeholders(args.len() + 1, f.kinds.len())
+            );
+            args.extend(
+                f.kinds
+                    .iter()
+                    .map(|k| Box::new(k.as_str()) as Box<dyn ToSql>),
+            );
         }
         if !f.teams.is_empty() {
-            sql += &format!(" AND team IN ({})", placeholders(args.len() + 1, f.teams.len()));
-            args.extend(f.teams.iter().map(|t| Box::new(t.clone()) as Box<dyn ToSql>));
+            sql += &format!(
+                " AND team IN ({})",
+                placeholders(args.len() + 1, f.teams.len())
+            );
+            args.extend(
+                f.teams
+                    .iter()
+                    .map(|t| Box::new(t.clone()) as Box<dyn ToSql>),
+            );
         }
         if let Some(d) = &f.dashboard_uid {
             args.push(Box::new(d.clone()));
@@ -590,11 +648,18 @@ impl Store for SqliteStore {
         }
         for tag in &f.tags {
             args.push(Box::new(tag.clone()));
-            sql += &format!(" AND EXISTS (SELECT 1 FROM json_each(events.tags) WHERE value = ?{})", args.len());
+            sql += &format!(
+                " AND EXISTS (SELECT 1 FROM json_each(events.tags) WHERE value = ?{})",
+                args.len()
+            );
         }
         args.push(Box::new(f.limit as i64));
         args.push(Box::new(f.offset as i64));
-        sql += &format!(" ORDER BY time DESC, id DESC LIMIT ?{} OFFSET ?{}", args.len() - 1, args.len());
+        sql += &format!(
+            " ORDER BY time DESC, id DESC LIMIT ?{} OFFSET ?{}",
+            args.len() - 1,
+            args.len()
+        );
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(&sql)?;
         let events = stmt
@@ -643,7 +708,10 @@ impl Store for SqliteStore {
 
     fn delete_event(&self, org: OrgId, id: &str) -> StoreResult<()> {
         let conn = self.lock();
-        let n = conn.execute("DELETE FROM events WHERE org_id = ?1 AND id = ?2", params![org, id])?;
+        let n = conn.execute(
+            "DELETE FROM events WHERE org_id = ?1 AND id = ?2",
+            params![org, id],
+        )?;
         if n == 0 {
             return Err(StoreError::NotFound(format!("event {id:?}")));
         }
@@ -709,7 +777,10 @@ impl Store for SqliteStore {
         match result {
             Ok(_) => {}
             Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::Conflict(format!("target id {:?} is already taken", t.id)))
+                return Err(StoreError::Conflict(format!(
+                    "target id {:?} is already taken",
+                    t.id
+                )))
             }
             Err(e) => return Err(e.into()),
         }
@@ -747,11 +818,17 @@ impl Store for SqliteStore {
     fn delete_target(&self, org: OrgId, id: &str) -> StoreResult<()> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        let n = tx.execute("DELETE FROM targets WHERE org_id = ?1 AND id = ?2", params![org, id])?;
+        let n = tx.execute(
+            "DELETE FROM targets WHERE org_id = ?1 AND id = ?2",
+            params![org, id],
+        )?;
         if n == 0 {
             return Err(StoreError::NotFound(format!("target {id:?}")));
         }
-        tx.execute("DELETE FROM actuals WHERE org_id = ?1 AND target_id = ?2", params![org, id])?;
+        tx.execute(
+            "DELETE FROM actuals WHERE org_id = ?1 AND target_id = ?2",
+            params![org, id],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -777,21 +854,37 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn evidence(&self, org: OrgId, teams: &[String], from: EpochMs, to: EpochMs) -> StoreResult<Evidence> {
+    fn evidence(
+        &self,
+        org: OrgId,
+        teams: &[String],
+        from: EpochMs,
+        to: EpochMs,
+    ) -> StoreResult<Evidence> {
         let all_teams = self.list_teams(org)?;
         let teams: Vec<Team> = if teams.is_empty() {
             all_teams
         } else {
-            all_teams.into_iter().filter(|t| teams.contains(&t.id)).collect()
+            all_teams
+                .into_iter()
+                .filter(|t| teams.contains(&t.id))
+                .collect()
         };
         let ids: Vec<String> = teams.iter().map(|t| t.id.clone()).collect();
         let dashboards: Vec<String> = {
-            let mut d: Vec<String> = teams.iter().flat_map(|t| t.dashboards.iter().cloned()).collect();
+            let mut d: Vec<String> = teams
+                .iter()
+                .flat_map(|t| t.dashboards.iter().cloned())
+                .collect();
             d.sort();
             d.dedup();
             d
         };
-        let targets = if ids.is_empty() { Vec::new() } else { self.list_targets(org, &ids)? };
+        let targets = if ids.is_empty() {
+            Vec::new()
+        } else {
+            self.list_targets(org, &ids)?
+        };
         let conn = self.lock();
         let mut events: Vec<Event> = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -825,7 +918,11 @@ impl Store for SqliteStore {
                 placeholders(4, dashboards.len())
             );
             let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(org), Box::new(from), Box::new(to)];
-            args.extend(dashboards.iter().map(|t| Box::new(t.clone()) as Box<dyn ToSql>));
+            args.extend(
+                dashboards
+                    .iter()
+                    .map(|t| Box::new(t.clone()) as Box<dyn ToSql>),
+            );
             let batch = conn
                 .prepare_cached(&sql)?
                 .query_map(params_from_iter(args.iter()), event_from_row)?
@@ -864,7 +961,9 @@ impl Store for SqliteStore {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1 ORDER BY time, id"
         ))?;
-        let events = stmt.query_map([org], event_from_row)?.collect::<rusqlite::Result<_>>()?;
+        let events = stmt
+            .query_map([org], event_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(events)
     }
 }
@@ -887,7 +986,12 @@ fn ensure_target(tx: &Transaction<'_>, org: OrgId, id: &str) -> StoreResult<()> 
     exists.ok_or_else(|| StoreError::NotFound(format!("target {id:?}")))
 }
 
-fn upsert_actuals(tx: &Transaction<'_>, org: OrgId, id: &str, actuals: &[Actual]) -> rusqlite::Result<()> {
+fn upsert_actuals(
+    tx: &Transaction<'_>,
+    org: OrgId,
+    id: &str,
+    actuals: &[Actual],
+) -> rusqlite::Result<()> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO actuals (org_id, target_id, time, value) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (org_id, target_id, time) DO UPDATE SET value = excluded.value",
@@ -944,9 +1048,13 @@ mod tests {
         let (dir, s) = store();
         assert_eq!(s.schema_version(), SCHEMA_VERSION);
         let conn = Connection::open(dir.path().join("sub/dir/m.db")).expect("reopen");
-        let id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).expect("id");
+        let id: i32 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .expect("id");
         assert_eq!(id, APPLICATION_ID);
-        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("mode");
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .expect("mode");
         assert_eq!(mode, "wal");
     }
 
@@ -956,8 +1064,10 @@ mod tests {
         let path = dir.path().join("grafana.db");
         {
             let c = Connection::open(&path).expect("open");
-            c.execute_batch("CREATE TABLE dashboard (id INTEGER); INSERT INTO dashboard VALUES (1);")
-                .expect("create");
+            c.execute_batch(
+                "CREATE TABLE dashboard (id INTEGER); INSERT INTO dashboard VALUES (1);",
+            )
+            .expect("create");
         }
         let err = SqliteStore::open(&path).expect_err("must refuse");
         assert!(err.to_string().contains("another application"), "{err}");
@@ -972,7 +1082,11 @@ mod tests {
     fn a_file_that_is_not_sqlite_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("notes.txt");
-        std::fs::write(&path, "hello, this is not a database at all, just text".repeat(20)).expect("write");
+        std::fs::write(
+            &path,
+            "hello, this is not a database at all, just text".repeat(20),
+        )
+        .expect("write");
         let err = SqliteStore::open(&path).expect_err("must refuse");
         assert!(err.to_string().contains("not an SQLite database"), "{err}");
     }
@@ -988,17 +1102,27 @@ mod tests {
             .expect("bump");
         let err = SqliteStore::open(&path).expect_err("must refuse");
         let msg = err.to_string();
-        assert!(msg.contains("newer") && msg.contains(&(SCHEMA_VERSION + 1).to_string()), "{msg}");
+        assert!(
+            msg.contains("newer") && msg.contains(&(SCHEMA_VERSION + 1).to_string()),
+            "{msg}"
+        );
     }
 
     #[test]
     fn teams_are_scoped_by_org() {
         let (_d, s) = store();
         s.create_team(1, &team("payments")).expect("create");
-        s.create_team(2, &team("payments")).expect("same id in another org");
-        assert!(matches!(s.create_team(1, &team("payments")), Err(StoreError::Conflict(_))));
+        s.create_team(2, &team("payments"))
+            .expect("same id in another org");
+        assert!(matches!(
+            s.create_team(1, &team("payments")),
+            Err(StoreError::Conflict(_))
+        ));
         assert_eq!(s.list_teams(1).expect("list").len(), 1);
-        assert!(matches!(s.get_team(3, "payments"), Err(StoreError::NotFound(_))));
+        assert!(matches!(
+            s.get_team(3, "payments"),
+            Err(StoreError::NotFound(_))
+        ));
         s.delete_team(2, "payments", false).expect("delete");
         assert!(s.get_team(1, "payments").is_ok());
     }
@@ -1007,8 +1131,12 @@ mod tests {
     fn deleting_a_named_team_needs_cascade() {
         let (_d, s) = store();
         s.create_team(1, &team("payments")).expect("create");
-        s.insert_events(1, &[event("e1", EventKind::Question, 5, Some("payments"))]).expect("insert");
-        assert!(matches!(s.delete_team(1, "payments", false), Err(StoreError::Conflict(_))));
+        s.insert_events(1, &[event("e1", EventKind::Question, 5, Some("payments"))])
+            .expect("insert");
+        assert!(matches!(
+            s.delete_team(1, "payments", false),
+            Err(StoreError::Conflict(_))
+        ));
         s.delete_team(1, "payments", true).expect("cascade");
         assert_eq!(s.counts(1).expect("counts"), Counts::default());
     }
@@ -1016,7 +1144,8 @@ mod tests {
     #[test]
     fn a_batch_with_a_taken_id_writes_nothing() {
         let (_d, s) = store();
-        s.insert_events(1, &[event("e1", EventKind::Question, 5, Some("p"))]).expect("insert");
+        s.insert_events(1, &[event("e1", EventKind::Question, 5, Some("p"))])
+            .expect("insert");
         let batch = [
             event("e2", EventKind::Question, 6, Some("p")),
             event("e1", EventKind::Review, 7, Some("p")),
@@ -1036,19 +1165,63 @@ mod tests {
         let c = event("c", EventKind::Review, 30, Some("p"));
         s.insert_events(1, &[a, b, c]).expect("insert");
         let ids = |f: EventFilter| -> Vec<String> {
-            s.list_events(1, &EventFilter { limit: if f.limit == 0 { 100 } else { f.limit }, ..f })
-                .expect("list")
-                .into_iter()
-                .map(|e| e.id)
-                .collect()
+            s.list_events(
+                1,
+                &EventFilter {
+                    limit: if f.limit == 0 { 100 } else { f.limit },
+                    ..f
+                },
+            )
+            .expect("list")
+            .into_iter()
+            .map(|e| e.id)
+            .collect()
         };
         assert_eq!(ids(EventFilter::default()), ["c", "b", "a"]);
-        assert_eq!(ids(EventFilter { kinds: vec![EventKind::Review], ..Default::default() }), ["c", "a"]);
-        assert_eq!(ids(EventFilter { teams: vec!["q".into()], ..Default::default() }), ["b"]);
-        assert_eq!(ids(EventFilter { dashboard_uid: Some("d1".into()), ..Default::default() }), ["a"]);
-        assert_eq!(ids(EventFilter { from: Some(20), to: Some(30), ..Default::default() }), ["c", "b"]);
-        assert_eq!(ids(EventFilter { tags: vec!["weekly".into()], ..Default::default() }), ["a"]);
-        assert_eq!(ids(EventFilter { limit: 1, offset: 1, ..Default::default() }), ["b"]);
+        assert_eq!(
+            ids(EventFilter {
+                kinds: vec![EventKind::Review],
+                ..Default::default()
+            }),
+            ["c", "a"]
+        );
+        assert_eq!(
+            ids(EventFilter {
+                teams: vec!["q".into()],
+                ..Default::default()
+            }),
+            ["b"]
+        );
+        assert_eq!(
+            ids(EventFilter {
+                dashboard_uid: Some("d1".into()),
+                ..Default::default()
+            }),
+            ["a"]
+        );
+        assert_eq!(
+            ids(EventFilter {
+                from: Some(20),
+                to: Some(30),
+                ..Default::default()
+            }),
+            ["c", "b"]
+        );
+        assert_eq!(
+            ids(EventFilter {
+                tags: vec!["weekly".into()],
+                ..Default::default()
+            }),
+            ["a"]
+        );
+        assert_eq!(
+            ids(EventFilter {
+                limit: 1,
+                offset: 1,
+                ..Default::default()
+            }),
+            ["b"]
+        );
     }
 
     #[test]
@@ -1071,11 +1244,22 @@ mod tests {
             .insert_views(&[view(1, 0), view(2, 0), view(3, 1)], &mut ids, 0)
             .expect("views");
         assert_eq!(written, 2);
-        assert_eq!(s.insert_views(&[view(4, 1)], &mut ids, 0).expect("again"), 0);
+        assert_eq!(
+            s.insert_views(&[view(4, 1)], &mut ids, 0).expect("again"),
+            0
+        );
         let views = s
-            .list_events(1, &EventFilter { limit: 10, ..Default::default() })
+            .list_events(
+                1,
+                &EventFilter {
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
             .expect("list");
-        assert!(views.iter().all(|v| v.source == Source::Passive && v.kind == EventKind::View));
+        assert!(views
+            .iter()
+            .all(|v| v.source == Source::Passive && v.kind == EventKind::View));
     }
 
     #[test]
@@ -1092,17 +1276,52 @@ mod tests {
             start_at: 0,
             deadline: Some(100),
             query: Some(json!({"expr": "x"})),
-            actuals: vec![Actual { time: 20, value: 9.0 }, Actual { time: 10, value: 9.5 }],
+            actuals: vec![
+                Actual {
+                    time: 20,
+                    value: 9.0,
+                },
+                Actual {
+                    time: 10,
+                    value: 9.5,
+                },
+            ],
             verification: None,
             created_at: 0,
         };
         s.create_target(1, &t).expect("create");
-        s.add_actuals(1, "t1", &[Actual { time: 20, value: 8.5 }]).expect("add");
+        s.add_actuals(
+            1,
+            "t1",
+            &[Actual {
+                time: 20,
+                value: 8.5,
+            }],
+        )
+        .expect("add");
         let got = s.get_target(1, "t1").expect("get");
-        assert_eq!(got.actuals, vec![Actual { time: 10, value: 9.5 }, Actual { time: 20, value: 8.5 }]);
+        assert_eq!(
+            got.actuals,
+            vec![
+                Actual {
+                    time: 10,
+                    value: 9.5
+                },
+                Actual {
+                    time: 20,
+                    value: 8.5
+                }
+            ]
+        );
         assert_eq!(got.query, Some(json!({"expr": "x"})));
-        assert!(matches!(s.add_actuals(1, "nope", &[]), Err(StoreError::NotFound(_))));
-        assert!(matches!(s.get_target(2, "t1"), Err(StoreError::NotFound(_))));
+        assert!(matches!(
+            s.add_actuals(1, "nope", &[]),
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            s.get_target(2, "t1"),
+            Err(StoreError::NotFound(_))
+        ));
     }
 
     #[test]
@@ -1118,8 +1337,18 @@ mod tests {
         let mut foreign_view = event("v2", EventKind::View, 150, None);
         foreign_view.dashboard_uid = Some("elsewhere".into());
         let late = event("q9", EventKind::Question, 1000, Some("p"));
-        s.insert_events(1, &[old_decision, outcome, old_question, view, foreign_view, late])
-            .expect("insert");
+        s.insert_events(
+            1,
+            &[
+                old_decision,
+                outcome,
+                old_question,
+                view,
+                foreign_view,
+                late,
+            ],
+        )
+        .expect("insert");
         let ev = s.evidence(1, &[], 100, 1000).expect("evidence");
         let ids: Vec<&str> = ev.events.iter().map(|e| e.id.as_str()).collect();
         assert_eq!(ids, ["d0", "v1", "o1"]);

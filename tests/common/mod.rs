@@ -12,9 +12,10 @@ use grafana_plugin_sdk::arrow2::array::{Array, BooleanArray, PrimitiveArray, Utf
 use grafana_plugin_sdk::arrow2::datatypes::DataType;
 use grafana_plugin_sdk::arrow2::io::ipc::read::{read_file_metadata, FileReader};
 use grafana_plugin_sdk::pluginv2::{
-    data_client::DataClient, diagnostics_client::DiagnosticsClient, resource_client::ResourceClient,
-    CallResourceRequest, CheckHealthRequest, CheckHealthResponse, DataQuery, DataSourceInstanceSettings,
-    PluginContext, QueryDataRequest, QueryDataResponse, TimeRange, User,
+    data_client::DataClient, diagnostics_client::DiagnosticsClient,
+    resource_client::ResourceClient, CallResourceRequest, CheckHealthRequest, CheckHealthResponse,
+    DataQuery, DataSourceInstanceSettings, PluginContext, QueryDataRequest, QueryDataResponse,
+    TimeRange, User,
 };
 use serde_json::{json, Value};
 use tonic::transport::Channel;
@@ -79,7 +80,9 @@ impl Plugin {
                 sink.clear();
             }
         });
-        let line = rx.recv_timeout(Duration::from_secs(20)).expect("handshake line within 20 s");
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("handshake line within 20 s");
         let parts: Vec<&str> = line.trim().split('|').collect();
         assert_eq!(parts.len(), 5, "handshake {line:?}");
         assert_eq!(parts[0], "1", "core protocol version");
@@ -94,8 +97,12 @@ impl Plugin {
             .expect("connect");
         Plugin {
             child,
-            data: DataClient::new(channel.clone()).max_decoding_message_size(MAX_MSG).max_encoding_message_size(MAX_MSG),
-            resource: ResourceClient::new(channel.clone()).max_decoding_message_size(MAX_MSG).max_encoding_message_size(MAX_MSG),
+            data: DataClient::new(channel.clone())
+                .max_decoding_message_size(MAX_MSG)
+                .max_encoding_message_size(MAX_MSG),
+            resource: ResourceClient::new(channel.clone())
+                .max_decoding_message_size(MAX_MSG)
+                .max_encoding_message_size(MAX_MSG),
             diagnostics: DiagnosticsClient::new(channel.clone()).max_decoding_message_size(MAX_MSG),
             addr,
             db: db.to_path_buf(),
@@ -153,8 +160,19 @@ impl Plugin {
     }
 
     /// Calls a resource as Grafana does: `path` without slash or query, `url` with the query.
-    pub async fn call_raw(&mut self, ctx: PluginContext, method: &str, path_and_query: &str, body: Vec<u8>) -> (u16, Vec<u8>, String) {
-        let path = path_and_query.split('?').next().unwrap_or("").trim_start_matches('/').to_string();
+    pub async fn call_raw(
+        &mut self,
+        ctx: PluginContext,
+        method: &str,
+        path_and_query: &str,
+        body: Vec<u8>,
+    ) -> (u16, Vec<u8>, String) {
+        let path = path_and_query
+            .split('?')
+            .next()
+            .unwrap_or("")
+            .trim_start_matches('/')
+            .to_string();
         let req = CallResourceRequest {
             plugin_context: Some(ctx),
             path,
@@ -163,7 +181,12 @@ impl Plugin {
             headers: HashMap::new(),
             body: body.into(),
         };
-        let mut stream = self.resource.call_resource(req).await.expect("call_resource").into_inner();
+        let mut stream = self
+            .resource
+            .call_resource(req)
+            .await
+            .expect("call_resource")
+            .into_inner();
         let mut status = 0;
         let mut out = Vec::new();
         let mut content_type = String::new();
@@ -180,32 +203,67 @@ impl Plugin {
     }
 
     /// Calls a resource with a JSON body and parses the JSON answer.
-    pub async fn call(&mut self, ctx: PluginContext, method: &str, path_and_query: &str, body: Option<Value>) -> (u16, Value) {
-        let bytes = body.map(|b| serde_json::to_vec(&b).expect("json")).unwrap_or_default();
+    pub async fn call(
+        &mut self,
+        ctx: PluginContext,
+        method: &str,
+        path_and_query: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let bytes = body
+            .map(|b| serde_json::to_vec(&b).expect("json"))
+            .unwrap_or_default();
         let (status, out, _) = self.call_raw(ctx, method, path_and_query, bytes).await;
-        let v = if out.is_empty() { Value::Null } else { serde_json::from_slice(&out).unwrap_or(Value::String(String::from_utf8_lossy(&out).into())) };
+        let v = if out.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&out)
+                .unwrap_or(Value::String(String::from_utf8_lossy(&out).into()))
+        };
         (status, v)
     }
 
     /// Calls and asserts the status, returning the body.
-    pub async fn ok(&mut self, ctx: PluginContext, method: &str, path: &str, body: Option<Value>, want: u16) -> Value {
+    pub async fn ok(
+        &mut self,
+        ctx: PluginContext,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        want: u16,
+    ) -> Value {
         let (status, v) = self.call(ctx, method, path, body).await;
         assert_eq!(status, want, "{method} {path} answered {v}");
         v
     }
 
-    pub async fn query(&mut self, ctx: PluginContext, headers: &[(&str, &str)], queries: Vec<DataQuery>) -> QueryDataResponse {
+    pub async fn query(
+        &mut self,
+        ctx: PluginContext,
+        headers: &[(&str, &str)],
+        queries: Vec<DataQuery>,
+    ) -> QueryDataResponse {
         let req = QueryDataRequest {
             plugin_context: Some(ctx),
-            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             queries,
         };
-        self.data.query_data(req).await.expect("query_data").into_inner()
+        self.data
+            .query_data(req)
+            .await
+            .expect("query_data")
+            .into_inner()
     }
 
     pub async fn health(&mut self, ctx: PluginContext) -> CheckHealthResponse {
         self.diagnostics
-            .check_health(CheckHealthRequest { plugin_context: Some(ctx), headers: HashMap::new() })
+            .check_health(CheckHealthRequest {
+                plugin_context: Some(ctx),
+                headers: HashMap::new(),
+            })
             .await
             .expect("check_health")
             .into_inner()
@@ -219,7 +277,11 @@ impl Plugin {
 
     /// Stops the way Grafana does: go-plugin's controller Shutdown, then wait for the exit.
     pub async fn shutdown(&mut self) -> std::process::ExitStatus {
-        let channel = Channel::from_shared(format!("http://{}", self.addr)).expect("uri").connect().await.expect("connect");
+        let channel = Channel::from_shared(format!("http://{}", self.addr))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect");
         let mut grpc = tonic::client::Grpc::new(channel);
         grpc.ready().await.expect("ready");
         let path = http::uri::PathAndQuery::from_static("/plugin.GRPCController/Shutdown");
@@ -251,7 +313,10 @@ pub fn query(ref_id: &str, query_type: &str, json: Value, from: i64, to: i64) ->
         ref_id: ref_id.into(),
         max_data_points: 1000,
         interval_ms: 60_000,
-        time_range: Some(TimeRange { from_epoch_ms: from, to_epoch_ms: to }),
+        time_range: Some(TimeRange {
+            from_epoch_ms: from,
+            to_epoch_ms: to,
+        }),
         json: serde_json::to_vec(&json).expect("json"),
         query_type: query_type.into(),
     }
@@ -322,7 +387,10 @@ pub struct DecodedFrame {
 
 impl DecodedFrame {
     pub fn field(&self, name: &str) -> &DecodedField {
-        self.fields.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no field {name} in {:?}", self.names()))
+        self.fields
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap_or_else(|| panic!("no field {name} in {:?}", self.names()))
     }
     pub fn names(&self) -> Vec<String> {
         self.fields.iter().map(|f| f.name.clone()).collect()
@@ -351,7 +419,11 @@ pub fn decode_frame(bytes: &[u8]) -> DecodedFrame {
         .zip(columns)
         .map(|(f, c)| DecodedField {
             name: f.name.clone(),
-            labels: f.metadata.get("labels").map(|l| serde_json::from_str(l).expect("labels json")).unwrap_or_default(),
+            labels: f
+                .metadata
+                .get("labels")
+                .map(|l| serde_json::from_str(l).expect("labels json"))
+                .unwrap_or_default(),
             has_config: f.metadata.contains_key("config"),
             nullable: f.is_nullable,
             column: c.unwrap_or_else(|| empty_column(&f.data_type)),
@@ -376,11 +448,17 @@ fn empty_column(t: &DataType) -> Column {
 fn to_column(array: &dyn Array) -> Column {
     match array.data_type() {
         DataType::Utf8 => {
-            let a = array.as_any().downcast_ref::<Utf8Array<i32>>().expect("utf8");
+            let a = array
+                .as_any()
+                .downcast_ref::<Utf8Array<i32>>()
+                .expect("utf8");
             Column::Str(a.iter().map(|s| s.map(String::from)).collect())
         }
         DataType::LargeUtf8 => {
-            let a = array.as_any().downcast_ref::<Utf8Array<i64>>().expect("utf8");
+            let a = array
+                .as_any()
+                .downcast_ref::<Utf8Array<i64>>()
+                .expect("utf8");
             Column::Str(a.iter().map(|s| s.map(String::from)).collect())
         }
         DataType::Boolean => {
@@ -388,15 +466,24 @@ fn to_column(array: &dyn Array) -> Column {
             Column::Bool(a.iter().collect())
         }
         DataType::Float64 => {
-            let a = array.as_any().downcast_ref::<PrimitiveArray<f64>>().expect("f64");
+            let a = array
+                .as_any()
+                .downcast_ref::<PrimitiveArray<f64>>()
+                .expect("f64");
             Column::Num(a.iter().map(|v| v.copied()).collect())
         }
         DataType::Int64 => {
-            let a = array.as_any().downcast_ref::<PrimitiveArray<i64>>().expect("i64");
+            let a = array
+                .as_any()
+                .downcast_ref::<PrimitiveArray<i64>>()
+                .expect("i64");
             Column::Num(a.iter().map(|v| v.map(|x| *x as f64)).collect())
         }
         DataType::Timestamp(unit, _) => {
-            let a = array.as_any().downcast_ref::<PrimitiveArray<i64>>().expect("ts");
+            let a = array
+                .as_any()
+                .downcast_ref::<PrimitiveArray<i64>>()
+                .expect("ts");
             let div = match unit {
                 grafana_plugin_sdk::arrow2::datatypes::TimeUnit::Nanosecond => 1_000_000,
                 grafana_plugin_sdk::arrow2::datatypes::TimeUnit::Microsecond => 1_000,
@@ -410,8 +497,14 @@ fn to_column(array: &dyn Array) -> Column {
 }
 
 /// The frames of one refId, or its error.
-pub fn frames_of(resp: &QueryDataResponse, ref_id: &str) -> Result<Vec<DecodedFrame>, (i32, String)> {
-    let r = resp.responses.get(ref_id).unwrap_or_else(|| panic!("no response for {ref_id}"));
+pub fn frames_of(
+    resp: &QueryDataResponse,
+    ref_id: &str,
+) -> Result<Vec<DecodedFrame>, (i32, String)> {
+    let r = resp
+        .responses
+        .get(ref_id)
+        .unwrap_or_else(|| panic!("no response for {ref_id}"));
     if !r.error.is_empty() {
         return Err((r.status, r.error.clone()));
     }
