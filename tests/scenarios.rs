@@ -105,34 +105,8 @@ async fn every_scenario_gives_its_expected_levels_through_every_interface() {
         // Each scenario gets an org of its own (ids repeat between scenarios) and a
         // datasource whose jsonData carries the scenario's settings.
         let org = index as i64 + 1;
-        let mut json_data = s["settings"].clone();
-        if !json_data.is_object() {
-            json_data = json!({});
-        }
-        json_data["databasePath"] = json!(db.to_string_lossy());
-        p.json_data = json_data.clone();
-        p.uid = format!("scenario-{org}");
         let at = ms(s["at"].as_str().expect("at"));
-        for team in s["teams"].as_array().into_iter().flatten() {
-            p.ok(p.admin(org), "POST", "teams", Some(team.clone()), 201)
-                .await;
-        }
-        for target in s["targets"].as_array().into_iter().flatten() {
-            p.ok(p.editor(org), "POST", "targets", Some(target.clone()), 201)
-                .await;
-        }
-        for event in s["events"].as_array().into_iter().flatten() {
-            let user = event["user"].as_str().unwrap_or("editor").to_string();
-            let (status, body) = p
-                .call(
-                    p.ctx(org, Some((&user, "Editor"))),
-                    "POST",
-                    "events",
-                    Some(event.clone()),
-                )
-                .await;
-            assert_eq!(status, 201, "{name}: event {event} answered {body}");
-        }
+        load_scenario(&mut p, org, &s).await;
         let expect = &s["expect"];
 
         // GET /maturity?at=

@@ -522,3 +522,45 @@ pub fn temp_store() -> (tempfile::TempDir, PathBuf) {
     let db = dir.path().join("maturity.db");
     (dir, db)
 }
+
+/// Loads a SPEC §8 scenario into `org` as its test must: teams as Admin, targets (with
+/// actuals and verification) as Editor, each event on its own as its `user` with role
+/// Editor. The plugin's `jsonData` takes the scenario's settings.
+pub async fn load_scenario(p: &mut Plugin, org: i64, s: &Value) {
+    let mut json_data = s["settings"].clone();
+    if !json_data.is_object() {
+        json_data = json!({});
+    }
+    json_data["databasePath"] = json!(p.db.to_string_lossy());
+    p.json_data = json_data;
+    p.uid = format!("scenario-{org}");
+    for team in s["teams"].as_array().into_iter().flatten() {
+        p.ok(p.admin(org), "POST", "teams", Some(team.clone()), 201)
+            .await;
+    }
+    for target in s["targets"].as_array().into_iter().flatten() {
+        p.ok(p.editor(org), "POST", "targets", Some(target.clone()), 201)
+            .await;
+    }
+    for event in s["events"].as_array().into_iter().flatten() {
+        let user = event["user"].as_str().unwrap_or("editor").to_string();
+        let (status, body) = p
+            .call(
+                p.ctx(org, Some((&user, "Editor"))),
+                "POST",
+                "events",
+                Some(event.clone()),
+            )
+            .await;
+        assert_eq!(status, 201, "event {event} answered {body}");
+    }
+}
+
+/// A scenario file of `../shared/scenarios` (or `MATURITY_SCENARIOS`) by file name.
+pub fn scenario(file: &str) -> Value {
+    let dir = std::env::var_os("MATURITY_SCENARIOS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/scenarios"));
+    let text = std::fs::read_to_string(dir.join(file)).expect("scenario file");
+    serde_json::from_str(&text).expect("scenario json")
+}
