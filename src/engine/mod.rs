@@ -5,6 +5,7 @@
 //! - [`evidence`]: which events and targets count for a team, indexed once.
 //! - [`ladder`]: criteria, level, score, blockers, history and level changes.
 //! - [`lapse`]: hours since the last review evidence (`reviewLapse`).
+//! - [`targets`]: glide path, target status, progress, projection, decision follow-ups.
 //! - [`ratio`]: exact "k of n reaches a ratio" arithmetic.
 
 pub mod evidence;
@@ -12,11 +13,12 @@ pub mod ladder;
 pub mod lapse;
 pub mod ratio;
 pub mod settings;
+pub mod targets;
 
 pub use evidence::{counts_as_review_evidence, follow_up_at, TeamEvidence};
 pub use ladder::{
-    evaluate, history, history_steps, level_changes, CriterionResult, Evaluation, LevelChange,
-    CRITERIA, MAX_HISTORY_STEPS,
+    evaluate, history, history_steps, level_changes, level_changes_over, level_history,
+    CriterionResult, Evaluation, LevelChange, LevelPoint, CRITERIA, MAX_HISTORY_STEPS,
 };
 pub use lapse::{counts_for_dashboard, hours_overdue, hours_since_review, last_review_evidence};
 pub use settings::MaturitySettings;
@@ -29,3 +31,5 @@ mod property_tests;
 mod scenario_tests;
 #[cfg(test)]
 pub(crate) mod test_support;
+#[cfg(test)]
+mod zz_timing_tmp;
