@@ -176,29 +176,156 @@ pub fn level_changes(history: &[Evaluation]) -> Vec<LevelChange> {
         .collect()
 }
 
-impl TeamEvidence<'_> {
+/// What each criterion measured at one instant: the numbers that decide pass or fail and
+/// the evidence behind them, before any sentence is written. A level-only history stops
+/// here; a full evaluation goes on to [`TeamEvidence::describe`].
+struct Measures<'e> {
+    at: EpochMs,
+    questions: &'e [&'e Event],
+    defined: Vec<&'e Target>,
+    /// Started targets without baseline, target or deadline.
+    lacking: u64,
+    looped: Vec<&'e Target>,
+    periods: Periods,
+    /// Reviewed periods, oldest first, with the event that made each one reviewed.
+    reviewed: Vec<(u64, &'e Event)>,
+    blocks: Periods,
+    blocks_hit: u64,
+    acting: Acting<'e>,
+    projects: Projects<'e>,
+}
+
+/// Level 6's numbers.
+struct Acting<'e> {
+    with_decision: u64,
+    /// Decisions in reviewed periods.
+    decisions: Vec<&'e Event>,
+    /// Due decisions (time, id) and the outcomes closing them.
+    due_used: Vec<(EpochMs, &'e str)>,
+    due_n: u64,
+    done: u64,
+}
+
+/// Level 7's numbers.
+struct Projects<'e> {
+    live: Vec<&'e Target>,
+    defined_n: u64,
+    due: Vec<&'e Target>,
+    unverified: Vec<&'e Target>,
+    missed: Vec<&'e Target>,
+    blank: Vec<&'e Target>,
+}
+
+impl<'e> Measures<'e> {
+    fn passed(&self, s: &MaturitySettings) -> [bool; 7] {
+        [
+            self.questions.len() as u64 >= u64::from(s.min_questions),
+            self.defined.len() as u64 >= u64::from(s.min_defined_targets),
+            !self.looped.is_empty(),
+            reaches(self.reviewed.len() as u64, self.periods.n, s.review_ratio),
+            reaches(self.blocks_hit, self.blocks.n, s.adjustment_ratio),
+            {
+                let [a, b] = self.acting_parts(s);
+                a && b
+            },
+            self.project_parts(s).iter().all(|p| *p),
+        ]
+    }
+
+    /// Level 6: (a) decisions in reviewed periods, (b) follow-through (holds when none due).
+    fn acting_parts(&self, s: &MaturitySettings) -> [bool; 2] {
+        let a = &self.acting;
+        [
+            reaches(
+                a.with_decision,
+                self.reviewed.len() as u64,
+                s.decision_ratio,
+            ),
+            a.due_n == 0 || reaches(a.done, a.due_n, s.follow_through_ratio),
+        ]
+    }
+
+    /// Level 7: live count, defined share, verified share (holds when none due), learnings.
+    fn project_parts(&self, s: &MaturitySettings) -> [bool; 4] {
+        let p = &self.projects;
+        let live_n = p.live.len() as u64;
+        let due_n = p.due.len() as u64;
+        let verified_n = due_n - p.unverified.len() as u64;
+        [
+            live_n >= u64::from(s.min_projects),
+            reaches(p.defined_n, live_n, s.defined_share),
+            due_n == 0 || reaches(verified_n, due_n, s.verified_share),
+            p.blank.is_empty(),
+        ]
+    }
+}
+
+/// A step of a level-only history: what `maturityHistory` plots, without the sentences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LevelPoint {
+    /// The instant.
+    pub at: EpochMs,
+    /// Gated level, as in [`Evaluation::level`].
+    pub level: u8,
+    /// Criteria that pass, as in [`Evaluation::score`].
+    pub score: u8,
+    /// Each criterion's verdict, in ladder order.
+    pub passed: [bool; 7],
+}
+
+/// Levels at each step, equal to the level, score and verdicts of [`evaluate`] at that
+/// step, computed without writing sentences or evidence lists (the cheap path for
+/// `maturityHistory` over long ranges).
+pub fn level_history(
+    settings: &MaturitySettings,
+    team: &Team,
+    events: &[Event],
+    targets: &[Target],
+    steps: &[EpochMs],
+) -> Vec<LevelPoint> {
+    let evidence = TeamEvidence::new(settings, team, events, targets);
+    steps.iter().map(|&t| evidence.level_at(t)).collect()
+}
+
+/// The same as `level_changes(&history(…, steps))`, but only evaluates in full the steps
+/// at which the level changes.
+pub fn level_changes_over(
+    settings: &MaturitySettings,
+    team: &Team,
+    events: &[Event],
+    targets: &[Target],
+    steps: &[EpochMs],
+) -> Vec<LevelChange> {
+    let evidence = TeamEvidence::new(settings, team, events, targets);
+    let points: Vec<LevelPoint> = steps.iter().map(|&t| evidence.level_at(t)).collect();
+    points
+        .windows(2)
+        .filter(|p| p[0].level != p[1].level)
+        .flat_map(|p| {
+            let before = evidence.evaluate(p[0].at);
+            let after = evidence.evaluate(p[1].at);
+            level_changes(&[before, after])
+        })
+        .collect()
+}
+
+fn gated(passed: &[bool; 7]) -> (u8, u8) {
+    let level = passed.iter().take_while(|p| **p).count();
+    let score = passed.iter().filter(|p| **p).count();
+    (
+        u8::try_from(level).unwrap_or(7),
+        u8::try_from(score).unwrap_or(7),
+    )
+}
+
+impl<'a> TeamEvidence<'a> {
     /// The evaluation at `at` (same answer as [`evaluate`]).
     pub fn evaluate(&self, at: EpochMs) -> Evaluation {
-        let s = self.settings;
-        let window_start = at.saturating_sub(s.window_ms());
-        let periods = Periods {
-            t: at,
-            len: days_ms(u64::from(self.team.cadence_days)),
-            n: s.period_count(self.team.cadence_days),
-        };
-        let reviewed = self.reviewed_periods(&periods);
-
-        let criteria = vec![
-            self.adhoc_queries(at, window_start),
-            self.defined_targets(at, window_start),
-            self.looped_back(at),
-            self.regular_reviews(&periods, &reviewed),
-            self.regular_adjustments(at),
-            self.acting_on_metrics(at, window_start, &periods, &reviewed),
-            self.data_driven_projects(at, window_start),
-        ];
-        let score = criteria.iter().filter(|c| c.passed).count();
-        let level = criteria.iter().take_while(|c| c.passed).count();
+        let m = self.measure(at);
+        let passed = m.passed(self.settings);
+        let criteria = self.describe(&m, &passed);
+        let (level, score) = gated(&passed);
         let blockers = criteria
             .iter()
             .filter(|c| !c.passed)
@@ -206,18 +333,95 @@ impl TeamEvidence<'_> {
             .collect();
         Evaluation {
             team: self.team.id.clone(),
-            level: u8::try_from(level).unwrap_or(7),
-            score: u8::try_from(score).unwrap_or(7),
+            level,
+            score,
             at,
             criteria,
             blockers,
         }
     }
 
+    /// Level, score and verdicts at `at`, without sentences (see [`level_history`]).
+    pub fn level_at(&self, at: EpochMs) -> LevelPoint {
+        let passed = self.measure(at).passed(self.settings);
+        let (level, score) = gated(&passed);
+        LevelPoint {
+            at,
+            level,
+            score,
+            passed,
+        }
+    }
+
+    /// Every number of SPEC §5 at `at`.
+    fn measure(&self, at: EpochMs) -> Measures<'_> {
+        let s = self.settings;
+        let window_start = at.saturating_sub(s.window_ms());
+        let loopback_start = at.saturating_sub(days_ms(u64::from(s.loopback_days)));
+
+        // 1: questions in the window.
+        let questions = TeamEvidence::in_range(&self.questions, window_start, at);
+
+        // 2: defined targets, started, deadline no older than the window.
+        let mut defined = Vec::new();
+        let mut lacking = 0u64;
+        for t in self.targets.iter().filter(|t| t.start_at < at) {
+            if !t.is_defined() {
+                lacking += 1;
+            } else if t.deadline.is_some_and(|d| d >= window_start) {
+                defined.push(*t);
+            }
+        }
+
+        // 3: verifications in [T − loopback, T).
+        let looped = self
+            .targets
+            .iter()
+            .filter(|t| {
+                t.verification
+                    .as_ref()
+                    .is_some_and(|v| v.verified_at >= loopback_start && v.verified_at < at)
+            })
+            .copied()
+            .collect();
+
+        // 4: reviewed periods.
+        let periods = Periods {
+            t: at,
+            len: days_ms(u64::from(self.team.cadence_days)),
+            n: s.period_count(self.team.cadence_days),
+        };
+        let reviewed = self.reviewed_periods(&periods);
+
+        // 5: blocks with a metric change.
+        let blocks = Periods {
+            t: at,
+            len: days_ms(u64::from(s.adjustment_block_days)),
+            n: s.block_count(),
+        };
+        let blocks_hit = blocks.first_per_period(&self.metric_changes).len() as u64;
+
+        let acting = self.measure_acting(at, window_start, &periods, &reviewed);
+        let projects = self.measure_projects(at, window_start, loopback_start);
+        Measures {
+            at,
+            questions,
+            defined,
+            lacking,
+            looped,
+            periods,
+            reviewed,
+            blocks,
+            blocks_hit,
+            acting,
+            projects,
+        }
+    }
+
     /// Reviewed periods (index → the evidence that made it reviewed), oldest first: the
     /// earliest `review` of the period, or when it has none the earliest counting `view`.
     /// One event per period keeps the evidence list short with passive views.
-    fn reviewed_periods(&self, periods: &Periods) -> Vec<(u64, &Event)> {
+    fn reviewed_periods(&self, periods: &Periods) -> Vec<(u64, &'a Event)> {
         let mut by_period: BTreeMap<u64, &Event> = BTreeMap::new();
         for (i, e) in periods.first_per_period(&self.views) {
             by_period.insert(i, e);
@@ -228,12 +432,138 @@ impl TeamEvidence<'_> {
         by_period.into_iter().rev().collect()
     }
 
-    fn adhoc_queries(&self, at: EpochMs, window_start: EpochMs) -> CriterionResult {
+    fn measure_acting(
+        &self,
+        at: EpochMs,
+        window_start: EpochMs,
+        periods: &Periods,
+        reviewed: &[(u64, &Event)],
+    ) -> Acting<'a> {
+        // (a) reviewed periods that also hold a decision of the team.
+        let mut with_decision = 0u64;
+        let mut decisions = Vec::new();
+        for (i, _) in reviewed {
+            let ds = TeamEvidence::in_range(&self.decisions, periods.start(*i), periods.end(*i));
+            if !ds.is_empty() {
+                with_decision += 1;
+                decisions.extend_from_slice(ds);
+            }
+        }
+        // (b) decisions due in the window (whenever taken; only those taken before T
+        // exist at T) and the earliest outcome naming each, if before T.
+        let mut due_used = Vec::new();
+        let mut due_n = 0u64;
+        let mut done = 0u64;
+        for d in self
+            .due_in_range(window_start, at)
+            .iter()
+            .filter(|d| d.decision.time < at)
+        {
+            due_n += 1;
+            due_used.push((d.decision.time, d.decision.id.as_str()));
+            if let Some(o) = self
+                .outcomes
+                .get(d.decision.id.as_str())
+                .filter(|o| o.time < at)
+            {
+                done += 1;
+                due_used.push((o.time, o.id));
+            }
+        }
+        Acting {
+            with_decision,
+            decisions,
+            due_used,
+            due_n,
+            done,
+        }
+    }
+
+    fn measure_projects(
+        &self,
+        at: EpochMs,
+        window_start: EpochMs,
+        loopback_start: EpochMs,
+    ) -> Projects<'a> {
         let s = self.settings;
-        let questions = TeamEvidence::in_range(&self.questions, window_start, at);
-        let count = questions.len() as u64;
-        let min = u64::from(s.min_questions);
-        let passed = count >= min;
+        let grace_end = at.saturating_sub(days_ms(u64::from(s.verification_grace_days)));
+        // (i) live: started, and no verification before the window.
+        let live: Vec<&Target> = self
+            .targets
+            .iter()
+            .filter(|t| {
+                t.start_at < at
+                    && t.verification
+                        .as_ref()
+                        .is_none_or(|v| v.verified_at >= window_start)
+            })
+            .copied()
+            .collect();
+        // (ii) of them, the defined ones.
+        let defined_n = live.iter().filter(|t| t.is_defined()).count() as u64;
+        // (iii) deadline in [T − loopback, T − grace): verified before T?
+        let due: Vec<&Target> = self
+            .targets
+            .iter()
+            .filter(|t| {
+                t.deadline
+                    .is_some_and(|d| d >= loopback_start && d < grace_end)
+            })
+            .copied()
+            .collect();
+        let unverified = due
+            .iter()
+            .filter(|t| t.verification.as_ref().is_none_or(|v| v.verified_at >= at))
+            .copied()
+            .collect();
+        // (iv) missed verifications in the loopback, and those with blank learnings.
+        let missed: Vec<&Target> = self
+            .targets
+            .iter()
+            .filter(|t| {
+                t.verification.as_ref().is_some_and(|v| {
+                    v.verified_at >= loopback_start
+                        && v.verified_at < at
+                        && v.verdict == Verdict::Missed
+                })
+            })
+            .copied()
+            .collect();
+        let blank = missed
+            .iter()
+            .filter(|t| {
+                t.verification
+                    .as_ref()
+                    .is_some_and(|v| v.learnings.trim().is_empty())
+            })
+            .copied()
+            .collect();
+        Projects {
+            live,
+            defined_n,
+            due,
+            unverified,
+            missed,
+            blank,
+        }
+    }
+
+    /// The seven criteria with values, sentences and evidence ids.
+    fn describe(&self, m: &Measures<'_>, passed: &[bool; 7]) -> Vec<CriterionResult> {
+        vec![
+            self.adhoc_queries(m, passed[0]),
+            self.defined_targets(m, passed[1]),
+            self.looped_back(m, passed[2]),
+            self.regular_reviews(m, passed[3]),
+            self.regular_adjustments(m, passed[4]),
+            self.acting_on_metrics(m),
+            self.data_driven_projects(m),
+        ]
+    }
+
+    fn adhoc_queries(&self, m: &Measures<'_>, passed: bool) -> CriterionResult {
+        let s = self.settings;
+        let count = m.questions.len() as u64;
         let found = format!(
             "{} in {}",
             count_noun(count, "ad-hoc question", "ad-hoc questions"),
@@ -248,26 +578,15 @@ impl TeamEvidence<'_> {
             detail: if passed {
                 found
             } else {
-                format!("{found}; {min} needed")
+                format!("{found}; {} needed", s.min_questions)
             },
-            evidence: ids(questions.iter().copied()),
+            evidence: ids(m.questions.iter().copied()),
         }
     }
 
-    fn defined_targets(&self, at: EpochMs, window_start: EpochMs) -> CriterionResult {
+    fn defined_targets(&self, m: &Measures<'_>, passed: bool) -> CriterionResult {
         let s = self.settings;
-        let mut used: Vec<&Target> = Vec::new();
-        let mut lacking = 0u64;
-        for t in self.targets.iter().filter(|t| t.start_at < at) {
-            if !t.is_defined() {
-                lacking += 1;
-            } else if t.deadline.is_some_and(|d| d >= window_start) {
-                used.push(t);
-            }
-        }
-        let count = used.len() as u64;
-        let min = u64::from(s.min_defined_targets);
-        let passed = count >= min;
+        let count = m.defined.len() as u64;
         let found = format!(
             "{} (baseline, target and deadline set) started, with a deadline no earlier than {} ago",
             count_noun(count, "defined target", "defined targets"),
@@ -276,12 +595,12 @@ impl TeamEvidence<'_> {
         let detail = if passed {
             found
         } else {
-            let mut d = format!("{found}; {min} needed");
-            if lacking > 0 {
+            let mut d = format!("{found}; {} needed", s.min_defined_targets);
+            if m.lacking > 0 {
                 d.push_str(&format!(
                     "; {} still {} a baseline, target or deadline",
-                    count_noun(lacking, "started target", "started targets"),
-                    if lacking == 1 { "lacks" } else { "lack" }
+                    count_noun(m.lacking, "started target", "started targets"),
+                    if m.lacking == 1 { "lacks" } else { "lack" }
                 ));
             }
             d
@@ -293,25 +612,14 @@ impl TeamEvidence<'_> {
             value: count as f64,
             threshold: f64::from(s.min_defined_targets),
             detail,
-            evidence: used.iter().map(|t| t.id.clone()).collect(),
+            evidence: m.defined.iter().map(|t| t.id.clone()).collect(),
         }
     }
 
-    fn looped_back(&self, at: EpochMs) -> CriterionResult {
+    fn looped_back(&self, m: &Measures<'_>, passed: bool) -> CriterionResult {
         let s = self.settings;
-        let from = at.saturating_sub(days_ms(u64::from(s.loopback_days)));
-        let used: Vec<&Target> = self
-            .targets
-            .iter()
-            .filter(|t| {
-                t.verification
-                    .as_ref()
-                    .is_some_and(|v| v.verified_at >= from && v.verified_at < at)
-            })
-            .copied()
-            .collect();
-        let count = used.len() as u64;
-        let passed = count >= 1;
+        let at = m.at;
+        let count = m.looped.len() as u64;
         let found = format!(
             "{} at its finish line in the last {}",
             count_noun(count, "target verified", "targets verified"),
@@ -345,15 +653,14 @@ impl TeamEvidence<'_> {
             value: count as f64,
             threshold: 1.0,
             detail,
-            evidence: used.iter().map(|t| t.id.clone()).collect(),
+            evidence: m.looped.iter().map(|t| t.id.clone()).collect(),
         }
     }
 
-    fn regular_reviews(&self, periods: &Periods, reviewed: &[(u64, &Event)]) -> CriterionResult {
+    fn regular_reviews(&self, m: &Measures<'_>, passed: bool) -> CriterionResult {
         let s = self.settings;
-        let n = periods.n;
-        let count = reviewed.len() as u64;
-        let passed = reaches(count, n, s.review_ratio);
+        let n = m.periods.n;
+        let count = m.reviewed.len() as u64;
         let cadence = self.team.cadence_days;
         let detail = if n == 0 {
             no_period_fits(cadence, s.window_weeks)
@@ -372,25 +679,14 @@ impl TeamEvidence<'_> {
             value: share(count, n),
             threshold: s.review_ratio,
             detail,
-            evidence: ids(reviewed.iter().map(|(_, e)| *e)),
+            evidence: ids(m.reviewed.iter().map(|(_, e)| *e)),
         }
     }
 
-    fn regular_adjustments(&self, at: EpochMs) -> CriterionResult {
+    fn regular_adjustments(&self, m: &Measures<'_>, passed: bool) -> CriterionResult {
         let s = self.settings;
-        let blocks = Periods {
-            t: at,
-            len: days_ms(u64::from(s.adjustment_block_days)),
-            n: s.block_count(),
-        };
-        let n = blocks.n;
-        let count = blocks.first_per_period(&self.metric_changes).len() as u64;
-        let passed = reaches(count, n, s.adjustment_ratio);
-        let noun = format!(
-            "{} of {}",
-            if n == 1 { "block" } else { "blocks" },
-            days(s.adjustment_block_days)
-        );
+        let n = m.blocks.n;
+        let count = m.blocks_hit;
         let detail = if n == 0 {
             format!(
                 "no block of {} fits in the {}-week window",
@@ -398,7 +694,11 @@ impl TeamEvidence<'_> {
                 s.window_weeks
             )
         } else {
-            let found = format!("metric changes in {count} of {n} {noun}");
+            let found = format!(
+                "metric changes in {count} of {n} {} of {}",
+                if n == 1 { "block" } else { "blocks" },
+                days(s.adjustment_block_days)
+            );
             if passed {
                 found
             } else {
@@ -408,7 +708,7 @@ impl TeamEvidence<'_> {
         let used = if n == 0 {
             &[][..]
         } else {
-            TeamEvidence::in_range(&self.metric_changes, blocks.oldest_start(), at)
+            TeamEvidence::in_range(&self.metric_changes, m.blocks.oldest_start(), m.at)
         };
         CriterionResult {
             id: CRITERIA[4],
@@ -421,28 +721,13 @@ impl TeamEvidence<'_> {
         }
     }
 
-    fn acting_on_metrics(
-        &self,
-        at: EpochMs,
-        window_start: EpochMs,
-        periods: &Periods,
-        reviewed: &[(u64, &Event)],
-    ) -> CriterionResult {
+    fn acting_on_metrics(&self, m: &Measures<'_>) -> CriterionResult {
         let s = self.settings;
+        let a = &m.acting;
         let cadence = self.team.cadence_days;
-        let mut used: Vec<(EpochMs, &str)> = Vec::new();
+        let [a_pass, b_pass] = m.acting_parts(s);
 
-        // (a) reviewed periods that also hold a decision of the team.
-        let reviewed_n = reviewed.len() as u64;
-        let mut with_decision = 0u64;
-        for (i, _) in reviewed {
-            let ds = TeamEvidence::in_range(&self.decisions, periods.start(*i), periods.end(*i));
-            if !ds.is_empty() {
-                with_decision += 1;
-                used.extend(ds.iter().map(|e| (e.time, e.id.as_str())));
-            }
-        }
-        let a_pass = reaches(with_decision, reviewed_n, s.decision_ratio);
+        let reviewed_n = m.reviewed.len() as u64;
         let a_text = if reviewed_n == 0 {
             format!(
                 "no {} reviewed, so none holds a decision",
@@ -450,7 +735,8 @@ impl TeamEvidence<'_> {
             )
         } else {
             let found = format!(
-                "decisions in {with_decision} of {reviewed_n} reviewed {}",
+                "decisions in {} of {reviewed_n} reviewed {}",
+                a.with_decision,
                 period_noun(cadence, reviewed_n)
             );
             if a_pass {
@@ -460,41 +746,36 @@ impl TeamEvidence<'_> {
             }
         };
 
-        // (b) decisions due in the window (whenever taken) with an outcome before T.
-        let mut due_n = 0u64;
-        let mut done = 0u64;
-        for d in self
-            .due_in_range(window_start, at)
-            .iter()
-            .filter(|d| d.decision.time < at)
-        {
-            due_n += 1;
-            used.push((d.decision.time, d.decision.id.as_str()));
-            if let Some(o) = self
-                .outcomes
-                .get(d.decision.id.as_str())
-                .filter(|o| o.time < at)
-            {
-                done += 1;
-                used.push((o.time, o.id));
-            }
-        }
-        let b_pass = due_n == 0 || reaches(done, due_n, s.follow_through_ratio);
-        let b_text = if due_n == 0 {
+        let b_text = if a.due_n == 0 {
             format!("no decision fell due in {}", window_phrase(s))
         } else {
             let found = format!(
-                "outcomes for {done} of {due_n} {} due in {}",
-                if due_n == 1 { "decision" } else { "decisions" },
+                "outcomes for {} of {} {} due in {}",
+                a.done,
+                a.due_n,
+                if a.due_n == 1 {
+                    "decision"
+                } else {
+                    "decisions"
+                },
                 window_phrase(s)
             );
             if b_pass {
                 found
             } else {
-                format!("{found}; {} needed", needed(due_n, s.follow_through_ratio))
+                format!(
+                    "{found}; {} needed",
+                    needed(a.due_n, s.follow_through_ratio)
+                )
             }
         };
 
+        let mut used: Vec<(EpochMs, &str)> = a
+            .decisions
+            .iter()
+            .map(|e| (e.time, e.id.as_str()))
+            .chain(a.due_used.iter().copied())
+            .collect();
         used.sort_unstable();
         used.dedup();
         let parts = [(a_pass, a_text), (b_pass, b_text)];
@@ -506,27 +787,12 @@ impl TeamEvidence<'_> {
         )
     }
 
-    fn data_driven_projects(&self, at: EpochMs, window_start: EpochMs) -> CriterionResult {
+    fn data_driven_projects(&self, m: &Measures<'_>) -> CriterionResult {
         let s = self.settings;
-        let loopback_start = at.saturating_sub(days_ms(u64::from(s.loopback_days)));
-        let grace_end = at.saturating_sub(days_ms(u64::from(s.verification_grace_days)));
-        let mut used: Vec<&str> = Vec::new();
+        let p = &m.projects;
+        let [i_pass, ii_pass, iii_pass, iv_pass] = m.project_parts(s);
 
-        // (i) live projects: started, and not verified before the window.
-        let live: Vec<&Target> = self
-            .targets
-            .iter()
-            .filter(|t| {
-                t.start_at < at
-                    && t.verification
-                        .as_ref()
-                        .is_none_or(|v| v.verified_at >= window_start)
-            })
-            .copied()
-            .collect();
-        used.extend(live.iter().map(|t| t.id.as_str()));
-        let live_n = live.len() as u64;
-        let i_pass = live_n >= u64::from(s.min_projects);
+        let live_n = p.live.len() as u64;
         let i_text = if i_pass {
             count_noun(live_n, "live project", "live projects")
         } else {
@@ -537,14 +803,18 @@ impl TeamEvidence<'_> {
             )
         };
 
-        // (ii) of the live projects, the share that is defined.
-        let defined_n = live.iter().filter(|t| t.is_defined()).count() as u64;
-        let ii_pass = reaches(defined_n, live_n, s.defined_share);
+        // When there is no live project at all and (i) already says so, "none is
+        // defined" would only repeat it.
         let ii_text = if live_n == 0 {
-            "no live project, so none is defined".to_string()
+            if i_pass {
+                "no live project, so none is defined".to_string()
+            } else {
+                String::new()
+            }
         } else {
             let found = format!(
-                "{defined_n} of {live_n} live {} defined (baseline, target and deadline)",
+                "{} of {live_n} live {} defined (baseline, target and deadline)",
+                p.defined_n,
                 if live_n == 1 { "project" } else { "projects" }
             );
             if ii_pass {
@@ -554,23 +824,8 @@ impl TeamEvidence<'_> {
             }
         };
 
-        // (iii) projects past deadline and grace (within the loopback): the share verified.
-        let due: Vec<&Target> = self
-            .targets
-            .iter()
-            .filter(|t| {
-                t.deadline
-                    .is_some_and(|d| d >= loopback_start && d < grace_end)
-            })
-            .copied()
-            .collect();
-        used.extend(due.iter().map(|t| t.id.as_str()));
-        let (verified, unverified): (Vec<&Target>, Vec<&Target>) = due
-            .iter()
-            .partition(|t| t.verification.as_ref().is_some_and(|v| v.verified_at < at));
-        let due_n = due.len() as u64;
-        let verified_n = verified.len() as u64;
-        let iii_pass = due_n == 0 || reaches(verified_n, due_n, s.verified_share);
+        let due_n = p.due.len() as u64;
+        let verified_n = due_n - p.unverified.len() as u64;
         let iii_text = if due_n == 0 {
             format!(
                 "no project past its deadline and {}-day grace in the last {}",
@@ -589,63 +844,42 @@ impl TeamEvidence<'_> {
                 format!(
                     "{found}; {} needed (unverified: {})",
                     needed(due_n, s.verified_share),
-                    names(&unverified)
+                    names(&p.unverified)
                 )
             }
         };
 
-        // (iv) every missed verification in the loopback has learnings.
-        let missed: Vec<&Target> = self
-            .targets
-            .iter()
-            .filter(|t| {
-                t.verification.as_ref().is_some_and(|v| {
-                    v.verified_at >= loopback_start
-                        && v.verified_at < at
-                        && v.verdict == Verdict::Missed
-                })
-            })
-            .copied()
-            .collect();
-        used.extend(missed.iter().map(|t| t.id.as_str()));
-        let blank: Vec<&Target> = missed
-            .iter()
-            .filter(|t| {
-                t.verification
-                    .as_ref()
-                    .is_some_and(|v| v.learnings.trim().is_empty())
-            })
-            .copied()
-            .collect();
-        let iv_pass = blank.is_empty();
         let iv_text = if !iv_pass {
             format!(
                 "{} verified without learnings: {}; write down what was learnt",
-                if blank.len() == 1 {
+                if p.blank.len() == 1 {
                     "missed project"
                 } else {
                     "missed projects"
                 },
-                names(&blank)
+                names(&p.blank)
             )
-        } else if missed.is_empty() {
+        } else if p.missed.is_empty() {
             "no missed project to learn from".to_string()
         } else {
             "learnings recorded for every missed project".to_string()
         };
 
+        let mut used: Vec<&str> = p
+            .live
+            .iter()
+            .chain(&p.due)
+            .chain(&p.missed)
+            .map(|t| t.id.as_str())
+            .collect();
         used.sort_unstable();
         used.dedup();
-        // When there is no live project at all, "none is defined" only repeats (i).
-        let show_ii = live_n != 0 || i_pass;
-        let mut parts = vec![(i_pass, i_text)];
-        if show_ii {
-            parts.push((ii_pass, ii_text));
-        } else {
-            parts.push((ii_pass, String::new()));
-        }
-        parts.push((iii_pass, iii_text));
-        parts.push((iv_pass, iv_text));
+        let parts = [
+            (i_pass, i_text),
+            (ii_pass, ii_text),
+            (iii_pass, iii_text),
+            (iv_pass, iv_text),
+        ];
         compound(
             7,
             CRITERIA[6],

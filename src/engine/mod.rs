@@ -31,5 +31,3 @@ mod property_tests;
 mod scenario_tests;
 #[cfg(test)]
 pub(crate) mod test_support;
-#[cfg(test)]
-mod zz_timing_tmp;
