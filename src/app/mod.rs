@@ -2,6 +2,7 @@
 //! evidence and hand it to the engine. Knows nothing of gRPC, frames or HTTP.
 
 pub mod input;
+pub mod loops;
 pub mod queries;
 pub mod transfer;
 

@@ -289,6 +289,32 @@ async fn answer(
                 .collect();
             vec![frames::level_changes(&changes)]
         }
+        Query::Targets { teams, status } => vec![frames::targets(
+            &app.target_reports(caller, &teams, status, at).await?,
+        )],
+        Query::TargetSeries { target_id, teams } => app
+            .target_series(caller, target_id.as_deref(), &teams, from, to_raw)
+            .await?
+            .iter()
+            .map(frames::target_series)
+            .collect(),
+        Query::FollowUps { teams, status } => vec![frames::follow_ups(
+            &app.follow_ups(caller, &teams, status, at).await?,
+        )],
+        Query::FollowUpsOverdue { teams } => {
+            vec![frames::overdue(
+                "followUpsOverdue",
+                "decision",
+                &app.follow_ups_overdue(caller, &teams, at).await?,
+            )]
+        }
+        Query::VerificationDue { teams } => {
+            vec![frames::overdue(
+                "verificationDue",
+                "target",
+                &app.verification_due(caller, &teams, at).await?,
+            )]
+        }
     })
 }
 

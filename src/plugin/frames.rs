@@ -6,6 +6,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use grafana_plugin_sdk::data::{Field, Frame};
 use grafana_plugin_sdk::prelude::*;
 
+use crate::app::loops::{FollowUpRow, TargetReport, TargetSeries};
 use crate::app::queries::{Activity, Lapse};
 use crate::engine::{Evaluation, LevelChange};
 use crate::model::{EpochMs, Event, Team};
@@ -194,4 +195,96 @@ pub fn maturity_history(steps: &[EpochMs], history: &[(String, Vec<Evaluation>)]
         ));
     }
     fields.into_frame("maturityHistory")
+}
+
+/// `targets`: one row per target with what is derived at `T`.
+pub fn targets(reports: &[TargetReport]) -> Frame {
+    [
+        reports.iter().map(|r| r.target.id.clone()).into_field("id"),
+        reports
+            .iter()
+            .map(|r| r.target.team.clone())
+            .into_field("team"),
+        reports
+            .iter()
+            .map(|r| r.target.name.clone())
+            .into_field("name"),
+        reports
+            .iter()
+            .map(|r| match r.target.direction {
+                crate::model::Direction::Increase => "increase",
+                crate::model::Direction::Decrease => "decrease",
+            })
+            .into_field("direction"),
+        reports
+            .iter()
+            .map(|r| r.target.baseline)
+            .into_opt_field("baseline"),
+        reports
+            .iter()
+            .map(|r| r.target.target)
+            .into_opt_field("target"),
+        reports
+            .iter()
+            .map(|r| r.target.deadline.map(time))
+            .into_opt_field("deadline"),
+        reports
+            .iter()
+            .map(|r| r.view.latest_actual)
+            .into_opt_field("latest_actual"),
+        reports
+            .iter()
+            .map(|r| r.view.progress)
+            .into_opt_field("progress"),
+        reports
+            .iter()
+            .map(|r| r.view.status.as_str())
+            .into_field("status"),
+        reports
+            .iter()
+            .map(|r| r.view.projected_hit_at.map(time))
+            .into_opt_field("projected_hit"),
+    ]
+    .into_frame("targets")
+}
+
+/// `targetSeries`: one wide frame per target, `actual` and `planned` labelled `target=<name>`.
+pub fn target_series(s: &TargetSeries) -> Frame {
+    [
+        s.times.iter().map(|t| time(*t)).into_field("time"),
+        labelled(s.actual.clone().into_opt_field("actual"), "target", &s.name),
+        labelled(
+            s.planned.clone().into_opt_field("planned"),
+            "target",
+            &s.name,
+        ),
+    ]
+    .into_frame(s.name.clone())
+}
+
+/// `followUps`: decisions with their follow-up state.
+pub fn follow_ups(rows: &[FollowUpRow]) -> Frame {
+    [
+        rows.iter().map(|r| r.id.clone()).into_field("id"),
+        rows.iter().map(|r| r.team.clone()).into_field("team"),
+        rows.iter().map(|r| r.text.clone()).into_field("text"),
+        rows.iter()
+            .map(|r| time(r.follow_up_at))
+            .into_field("follow_up_at"),
+        rows.iter().map(|r| r.status.as_str()).into_field("status"),
+        rows.iter()
+            .map(|r| r.result.clone().unwrap_or_default())
+            .into_field("result"),
+    ]
+    .into_frame("followUps")
+}
+
+/// `followUpsOverdue` / `verificationDue`: alertable number tables of (team, what, days).
+pub fn overdue(name: &str, what: &str, rows: &[(String, String, f64)]) -> Frame {
+    [
+        rows.iter().map(|r| r.0.clone()).into_field("team"),
+        rows.iter().map(|r| r.1.clone()).into_field(what),
+        rows.iter().map(|r| r.2).into_field("days_overdue"),
+    ]
+    .into_frame(name)
 }

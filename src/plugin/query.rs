@@ -5,8 +5,10 @@ use serde_json::{Map, Value};
 
 use super::frames::LapseMeasure;
 use crate::app::input::{opt_bool, opt_integer, opt_string};
+use crate::app::loops::{follow_up_status_filter, target_status_filter};
 use crate::app::queries::TeamSelector;
 use crate::app::MAX_EVENT_PAGE;
+use crate::engine::targets::{FollowUpStatus, TargetStatus};
 use crate::model::{type_name, EventKind, Invalid};
 
 /// Default number of events an `events` query returns (annotations of a dashboard range).
@@ -64,6 +66,37 @@ pub enum Query {
         /// Teams.
         teams: TeamSelector,
     },
+    /// Targets with derived status.
+    Targets {
+        /// Teams.
+        teams: TeamSelector,
+        /// Only this status.
+        status: Option<TargetStatus>,
+    },
+    /// Actual vs planned per target.
+    TargetSeries {
+        /// One target.
+        target_id: Option<String>,
+        /// Or a team's targets.
+        teams: TeamSelector,
+    },
+    /// Decisions and their follow-ups.
+    FollowUps {
+        /// Teams.
+        teams: TeamSelector,
+        /// Only this status.
+        status: Option<FollowUpStatus>,
+    },
+    /// Overdue follow-ups (alertable).
+    FollowUpsOverdue {
+        /// Teams.
+        teams: TeamSelector,
+    },
+    /// Projects past their deadline without verification (alertable).
+    VerificationDue {
+        /// Teams.
+        teams: TeamSelector,
+    },
 }
 
 /// The query types this backend answers.
@@ -76,6 +109,11 @@ pub const QUERY_TYPES: &[&str] = &[
     "criteria",
     "maturityHistory",
     "levelChanges",
+    "targets",
+    "targetSeries",
+    "followUps",
+    "followUpsOverdue",
+    "verificationDue",
 ];
 
 fn is_all(s: &str) -> bool {
@@ -208,6 +246,20 @@ pub fn decode(query_type: &str, json: &Value) -> Result<Query, Invalid> {
         "criteria" => Query::Criteria { teams: teams()? },
         "maturityHistory" => Query::MaturityHistory { teams: teams()? },
         "levelChanges" => Query::LevelChanges { teams: teams()? },
+        "targets" => Query::Targets {
+            teams: teams()?,
+            status: target_status_filter(opt_string(o, "status", "status")?.as_deref())?,
+        },
+        "targetSeries" => Query::TargetSeries {
+            target_id: opt_string(o, "targetId", "targetId")?.filter(|t| !t.is_empty()),
+            teams: teams()?,
+        },
+        "followUps" => Query::FollowUps {
+            teams: teams()?,
+            status: follow_up_status_filter(opt_string(o, "status", "status")?.as_deref())?,
+        },
+        "followUpsOverdue" => Query::FollowUpsOverdue { teams: teams()? },
+        "verificationDue" => Query::VerificationDue { teams: teams()? },
         "" => {
             return Err(Invalid::new(
                 "queryType",

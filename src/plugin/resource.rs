@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use super::error::http_error;
 use super::instances::RequestContext;
 use super::PluginState;
+use crate::app::loops::target_status_filter;
 use crate::app::queries::TeamSelector;
 use crate::app::{annotation_json, annotation_to_event, AppError, AppResult, MAX_EVENT_PAGE};
 use crate::model::{parse_time_str, EventKind, Invalid, Source};
@@ -267,26 +268,40 @@ async fn route(
             let e = &events[0];
             created(json!({"id": e.id, "message": "Annotation added", "event": annotation_json(e)}))
         }
-        ("GET", ["targets"]) => ok(to_json(&app.list_targets(&caller, p.list("team")).await?)),
-        ("POST", ["targets"]) => created(to_json(
-            &app.create_target(&caller, &json_body(&req.body)?).await?,
-        )),
-        ("GET", ["targets", id]) => ok(to_json(&app.get_target(&caller, id).await?)),
-        ("PATCH", ["targets", id]) => ok(to_json(
-            &app.patch_target(&caller, id, &json_body(&req.body)?)
-                .await?,
-        )),
+        ("GET", ["targets"]) => {
+            let teams = selector(p.list("team"));
+            let status = target_status_filter(p.get("status"))?;
+            ok(to_json(
+                &app.target_reports(&caller, &teams, status, app.now())
+                    .await?,
+            ))
+        }
+        ("POST", ["targets"]) => {
+            let t = app.create_target(&caller, &json_body(&req.body)?).await?;
+            created(to_json(
+                &app.target_report(&caller, &t.id, app.now()).await?,
+            ))
+        }
+        ("GET", ["targets", id]) => ok(to_json(&app.target_report(&caller, id, app.now()).await?)),
+        ("PATCH", ["targets", id]) => {
+            app.patch_target(&caller, id, &json_body(&req.body)?)
+                .await?;
+            ok(to_json(&app.target_report(&caller, id, app.now()).await?))
+        }
         ("DELETE", ["targets", id]) => {
             app.delete_target(&caller, id).await?;
             ok(json!({"deleted": id}))
         }
-        ("POST", ["targets", id, "actuals"]) => ok(to_json(
-            &app.add_actuals(&caller, id, &json_body(&req.body)?).await?,
-        )),
-        ("POST", ["targets", id, "verification"]) => ok(to_json(
-            &app.verify_target(&caller, id, &json_body(&req.body)?)
-                .await?,
-        )),
+        ("POST", ["targets", id, "actuals"]) => {
+            let body = json_body(&req.body)?;
+            known_target(app.add_actuals(&caller, id, &body).await)?;
+            ok(to_json(&app.target_report(&caller, id, app.now()).await?))
+        }
+        ("POST", ["targets", id, "verification"]) => {
+            let body = json_body(&req.body)?;
+            known_target(app.verify_target(&caller, id, &body).await)?;
+            ok(to_json(&app.target_report(&caller, id, app.now()).await?))
+        }
         ("GET", ["maturity"]) => {
             let at = p.time("at")?.unwrap_or_else(|| app.now());
             let evals = match p.list("team") {
@@ -313,6 +328,25 @@ async fn route(
             "no endpoint {m} /{}",
             s.join("/")
         ))),
+    }
+}
+
+fn selector(teams: Vec<String>) -> TeamSelector {
+    if teams.is_empty() {
+        TeamSelector::All
+    } else {
+        TeamSelector::Only(teams)
+    }
+}
+
+/// Actuals or a verification for a target that does not exist is a bad request naming the
+/// field (issue 5), not a missing page.
+fn known_target<T>(r: AppResult<T>) -> AppResult<T> {
+    match r {
+        Err(AppError::NotFound(m)) => {
+            Err(Invalid::new("id", format!("{m}: no such target in this organisation")).into())
+        }
+        other => other,
     }
 }
 

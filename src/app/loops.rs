@@ -1,0 +1,262 @@
+//! The loops of the model as read use cases: targets with their derived status, the
+//! target-vs-plan series, decision follow-ups, and what is overdue (SPEC §4.1, §4.2).
+
+use serde::Serialize;
+
+use super::queries::TeamSelector;
+use super::{App, AppResult, Caller};
+use crate::engine::targets::{self, FollowUpStatus, TargetStatus, TargetView};
+use crate::model::{EpochMs, Invalid, Target, DAY_MS};
+
+/// A target as `GET /targets` answers it: the stored object plus what is derived at `T`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetReport {
+    /// The stored target.
+    #[serde(flatten)]
+    pub target: Target,
+    /// Derived at the evaluation instant.
+    #[serde(flatten)]
+    pub view: TargetView,
+}
+
+/// One row of `followUps`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowUpRow {
+    /// Decision id.
+    pub id: String,
+    /// Its team.
+    pub team: String,
+    /// Its text.
+    pub text: String,
+    /// When it falls due.
+    pub follow_up_at: EpochMs,
+    /// Open, overdue or done.
+    pub status: FollowUpStatus,
+    /// The outcome's result, when done.
+    pub result: Option<String>,
+}
+
+/// A target and its plan vs actual points inside a range (`targetSeries`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetSeries {
+    /// Target name (the label).
+    pub name: String,
+    /// Times, ascending: every actual in range plus the glide path's corners in range.
+    pub times: Vec<EpochMs>,
+    /// The actual measured at each time, if one was.
+    pub actual: Vec<Option<f64>>,
+    /// The glide path at each time (absent for an undefined target).
+    pub planned: Vec<Option<f64>>,
+}
+
+/// Parses a `status` filter of targets.
+pub fn target_status_filter(s: Option<&str>) -> Result<Option<TargetStatus>, Invalid> {
+    s.filter(|s| !s.is_empty())
+        .map(|s| {
+            TargetStatus::parse(s).ok_or_else(|| {
+                Invalid::new("status", format!("unknown status {s:?}; one of undefined, on_track, off_track, due, met, missed"))
+            })
+        })
+        .transpose()
+}
+
+/// Parses a `status` filter of follow-ups.
+pub fn follow_up_status_filter(s: Option<&str>) -> Result<Option<FollowUpStatus>, Invalid> {
+    s.filter(|s| !s.is_empty())
+        .map(|s| {
+            FollowUpStatus::parse(s).ok_or_else(|| {
+                Invalid::new(
+                    "status",
+                    format!("unknown status {s:?}; one of open, overdue, done"),
+                )
+            })
+        })
+        .transpose()
+}
+
+impl App {
+    /// `GET /targets` and the `targets` query: targets with status, progress and projection at `at`.
+    pub async fn target_reports(
+        &self,
+        caller: &Caller,
+        teams: &TeamSelector,
+        status: Option<TargetStatus>,
+        at: EpochMs,
+    ) -> AppResult<Vec<TargetReport>> {
+        let ids = match teams {
+            TeamSelector::All => Vec::new(),
+            TeamSelector::Only(ids) => ids.clone(),
+        };
+        let settings = self.settings().maturity.clone();
+        Ok(self
+            .list_targets(caller, ids)
+            .await?
+            .into_iter()
+            .map(|t| TargetReport {
+                view: targets::view(&settings, &t, at),
+                target: t,
+            })
+            .filter(|r| status.is_none_or(|s| r.view.status == s))
+            .collect())
+    }
+
+    /// `GET /targets/{id}` with what is derived at `at`.
+    pub async fn target_report(
+        &self,
+        caller: &Caller,
+        id: &str,
+        at: EpochMs,
+    ) -> AppResult<TargetReport> {
+        let t = self.get_target(caller, id).await?;
+        Ok(TargetReport {
+            view: targets::view(&self.settings().maturity, &t, at),
+            target: t,
+        })
+    }
+
+    /// `targetSeries`: actual vs planned per target in `[from, to]`, for one target or a team's.
+    pub async fn target_series(
+        &self,
+        caller: &Caller,
+        target_id: Option<&str>,
+        teams: &TeamSelector,
+        from: EpochMs,
+        to: EpochMs,
+    ) -> AppResult<Vec<TargetSeries>> {
+        let chosen: Vec<Target> = match target_id {
+            Some(id) => vec![self.get_target(caller, id).await?],
+            None => match teams {
+                TeamSelector::All => {
+                    return Err(Invalid::new("targetId", "give a targetId or a team").into());
+                }
+                TeamSelector::Only(ids) => self.list_targets(caller, ids.clone()).await?,
+            },
+        };
+        Ok(chosen
+            .iter()
+            .map(|t| {
+                let mut times: Vec<EpochMs> = t.actuals.iter().map(|a| a.time).collect();
+                times.push(t.start_at);
+                times.extend(t.deadline);
+                times.retain(|x| (from..=to).contains(x));
+                times.sort_unstable();
+                times.dedup();
+                TargetSeries {
+                    name: t.name.clone(),
+                    actual: times
+                        .iter()
+                        .map(|x| {
+                            t.actuals
+                                .iter()
+                                .rev()
+                                .find(|a| a.time == *x)
+                                .map(|a| a.value)
+                        })
+                        .collect(),
+                    planned: times
+                        .iter()
+                        .map(|x| {
+                            (t.start_at..=t.deadline.unwrap_or(i64::MIN))
+                                .contains(x)
+                                .then(|| targets::planned(t, *x))
+                                .flatten()
+                        })
+                        .collect(),
+                    times,
+                }
+            })
+            .collect())
+    }
+
+    /// `followUps`: every decision of the teams taken before `at`, with its follow-up state.
+    pub async fn follow_ups(
+        &self,
+        caller: &Caller,
+        teams: &TeamSelector,
+        status: Option<FollowUpStatus>,
+        at: EpochMs,
+    ) -> AppResult<Vec<FollowUpRow>> {
+        caller.check_read()?;
+        let settings = self.settings().maturity.clone();
+        let (org, ids) = (
+            caller.org,
+            match teams {
+                TeamSelector::All => Vec::new(),
+                TeamSelector::Only(ids) => ids.clone(),
+            },
+        );
+        // Decisions of any age come with the evidence; the range start only bounds the rest.
+        let ev = self
+            .with_store(move |s| Ok(s.evidence(org, &ids, at, at)?))
+            .await?;
+        let team_ids: std::collections::HashSet<&str> =
+            ev.teams.iter().map(|t| t.id.as_str()).collect();
+        Ok(targets::follow_ups(&settings, &ev.events, at)
+            .into_iter()
+            .filter(|f| {
+                f.decision
+                    .team
+                    .as_deref()
+                    .is_some_and(|t| team_ids.contains(t))
+            })
+            .filter(|f| status.is_none_or(|s| f.status == s))
+            .map(|f| FollowUpRow {
+                id: f.decision.id.clone(),
+                team: f.decision.team.clone().unwrap_or_default(),
+                text: f.decision.text.clone(),
+                follow_up_at: f.follow_up_at,
+                status: f.status,
+                result: f.result,
+            })
+            .collect())
+    }
+
+    /// `followUpsOverdue`: (team, decision, days overdue) for every overdue follow-up.
+    pub async fn follow_ups_overdue(
+        &self,
+        caller: &Caller,
+        teams: &TeamSelector,
+        at: EpochMs,
+    ) -> AppResult<Vec<(String, String, f64)>> {
+        Ok(self
+            .follow_ups(caller, teams, Some(FollowUpStatus::Overdue), at)
+            .await?
+            .into_iter()
+            .map(|f| (f.team, f.id, (at - f.follow_up_at) as f64 / DAY_MS as f64))
+            .collect())
+    }
+
+    /// `verificationDue`: (team, target name, days overdue) for every project past its
+    /// deadline with no verification. Names repeated within a team get the id appended so
+    /// each alert instance stays unique.
+    pub async fn verification_due(
+        &self,
+        caller: &Caller,
+        teams: &TeamSelector,
+        at: EpochMs,
+    ) -> AppResult<Vec<(String, String, f64)>> {
+        let ids = match teams {
+            TeamSelector::All => Vec::new(),
+            TeamSelector::Only(ids) => ids.clone(),
+        };
+        let all = self.list_targets(caller, ids).await?;
+        let mut rows: Vec<(String, String, f64)> = Vec::new();
+        for t in &all {
+            if let Some(days) = targets::verification_days_overdue(t, at) {
+                let twin = all
+                    .iter()
+                    .filter(|o| o.team == t.team && o.name == t.name)
+                    .count()
+                    > 1;
+                let name = if twin {
+                    format!("{} ({})", t.name, t.id)
+                } else {
+                    t.name.clone()
+                };
+                rows.push((t.team.clone(), name, days));
+            }
+        }
+        Ok(rows)
+    }
+}
