@@ -1,0 +1,182 @@
+//! Frames from fixed inputs, pinned by golden files in `tests/golden/` (the SDK's JSON
+//! form of a frame: schema, field types, labels and values). Rewriting the goldens is
+//! opt-in: `UPDATE_GOLDEN=1 cargo test --test frames_golden`.
+
+use std::path::PathBuf;
+
+use grafana_plugin_sdk::data::Frame;
+use maturity::app::loops::{FollowUpRow, TargetReport, TargetSeries};
+use maturity::app::queries::{Activity, Lapse};
+use maturity::engine::targets::{FollowUpStatus, TargetStatus, TargetView};
+use maturity::model::{Actual, Direction, Event, EventKind, Source, Target, DAY_MS};
+use maturity::plugin::frames::{self, LapseMeasure};
+
+const T0: i64 = 1_780_272_000_000; // 2026-06-01T00:00:00Z
+
+fn golden(name: &str, frame: &Frame) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(format!("{name}.json"));
+    let got = serde_json::to_string_pretty(frame).expect("frame json") + "\n";
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &got).expect("write golden");
+        return;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "no golden {}; run with UPDATE_GOLDEN=1 once and review it",
+            path.display()
+        )
+    });
+    assert_eq!(got, want, "frame {name} differs from its golden file");
+}
+
+fn target(id: &str, name: &str) -> Target {
+    Target {
+        id: id.into(),
+        team: "payments".into(),
+        name: name.into(),
+        unit: Some("ms".into()),
+        direction: Direction::Decrease,
+        baseline: Some(10.0),
+        target: Some(8.0),
+        start_at: T0 - 50 * DAY_MS,
+        deadline: Some(T0 + 50 * DAY_MS),
+        query: None,
+        actuals: vec![Actual {
+            time: T0 - DAY_MS,
+            value: 9.0,
+        }],
+        verification: None,
+        created_at: 0,
+    }
+}
+
+#[test]
+fn targets_frame() {
+    let reports = vec![
+        TargetReport {
+            target: target("t1", "Latency"),
+            view: TargetView {
+                status: TargetStatus::OnTrack,
+                latest_actual: Some(9.0),
+                progress: Some(0.5),
+                projected_hit_at: Some(T0 + 40 * DAY_MS),
+            },
+        },
+        TargetReport {
+            target: Target {
+                baseline: None,
+                target: None,
+                deadline: None,
+                actuals: vec![],
+                ..target("t2", "Checkout revamp")
+            },
+            view: TargetView {
+                status: TargetStatus::Undefined,
+                latest_actual: None,
+                progress: None,
+                projected_hit_at: None,
+            },
+        },
+    ];
+    golden("targets", &frames::targets(&reports));
+}
+
+#[test]
+fn target_series_frame() {
+    let s = TargetSeries {
+        name: "Latency".into(),
+        times: vec![T0 - 50 * DAY_MS, T0 - DAY_MS, T0 + 50 * DAY_MS],
+        actual: vec![None, Some(9.0), None],
+        planned: vec![Some(10.0), Some(9.02), Some(8.0)],
+    };
+    golden("target_series", &frames::target_series(&s));
+}
+
+#[test]
+fn follow_ups_frame() {
+    let rows = vec![
+        FollowUpRow {
+            id: "d1".into(),
+            team: "payments".into(),
+            text: "cache it".into(),
+            follow_up_at: T0 - DAY_MS,
+            status: FollowUpStatus::Overdue,
+            result: None,
+        },
+        FollowUpRow {
+            id: "d2".into(),
+            team: "search".into(),
+            text: "".into(),
+            follow_up_at: T0,
+            status: FollowUpStatus::Done,
+            result: Some("confirmed".into()),
+        },
+    ];
+    golden("follow_ups", &frames::follow_ups(&rows));
+}
+
+#[test]
+fn overdue_frames() {
+    golden(
+        "follow_ups_overdue",
+        &frames::overdue(
+            "followUpsOverdue",
+            "decision",
+            &[("payments".into(), "d1".into(), 3.5)],
+        ),
+    );
+    golden(
+        "verification_due",
+        &frames::overdue(
+            "verificationDue",
+            "target",
+            &[("payments".into(), "Latency".into(), 2.0)],
+        ),
+    );
+    golden(
+        "verification_due_empty",
+        &frames::overdue("verificationDue", "target", &[]),
+    );
+}
+
+#[test]
+fn events_and_lapse_and_activity_frames() {
+    let e = Event {
+        id: "r1".into(),
+        kind: EventKind::Review,
+        time: T0,
+        time_end: Some(T0 + 3_600_000),
+        team: Some("payments".into()),
+        dashboard_uid: Some("slo".into()),
+        panel_id: None,
+        user: "alice".into(),
+        text: "weekly\nall green".into(),
+        tags: vec!["weekly".into(), "review".into()],
+        data: Default::default(),
+        source: Source::Api,
+        created_at: 0,
+        updated_at: 0,
+    };
+    golden("events", &frames::events(&[e]));
+    let lapse = vec![Lapse {
+        team: "payments".into(),
+        dashboard: String::new(),
+        hours_since_review: 30.0,
+        cadence_hours: 168.0,
+    }];
+    golden(
+        "review_lapse_overdue",
+        &frames::review_lapse(&lapse, LapseMeasure::HoursOverdue),
+    );
+    let activity = vec![Activity {
+        team: "payments".into(),
+        times: vec![T0 - DAY_MS],
+        reviews: vec![1.0],
+        views: vec![2.0],
+        decisions: vec![0.0],
+        questions: vec![1.0],
+    }];
+    golden("review_activity", &frames::review_activity(&activity));
+}
