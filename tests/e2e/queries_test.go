@@ -68,8 +68,11 @@ var queryCases = []queryCase{
 	{queryType: "maturityHistory", check: checkMaturityHistory},
 	{queryType: "levelChanges", check: checkLevelChanges},
 	{queryType: "targets", check: checkTargets},
+	{name: "targets/status=due", queryType: "targets", model: map[string]any{"status": "due"}, check: checkIDs("id", "latency")},
 	{queryType: "targetSeries", model: map[string]any{"targetId": "conv"}, check: checkTargetSeries},
+	{name: "targetSeries/by team", queryType: "targetSeries", model: map[string]any{"team": "payments"}, check: checkTargetSeries},
 	{queryType: "followUps", check: checkFollowUps},
+	{name: "followUps/status=overdue", queryType: "followUps", model: map[string]any{"status": "overdue"}, check: checkIDs("id", "d-1")},
 	{queryType: "followUpsOverdue", check: checkFollowUpsOverdue},
 	{queryType: "verificationDue", check: checkVerificationDue},
 }
@@ -447,6 +450,17 @@ func checkTargets(t *testing.T, _ *queryEnv, r *Result) {
 	}
 	if p, ok := floatAt(t, field(fr, "progress"), rows["latency"]); !ok || !near(p, 0.5) {
 		t.Errorf("targets latency: progress %v, want 0.5 ((350−400)/(300−400))", p)
+	}
+}
+
+// checkIDs requires one frame whose string field name holds exactly want.
+func checkIDs(name string, want ...string) func(t *testing.T, _ *queryEnv, r *Result) {
+	return func(t *testing.T, _ *queryEnv, r *Result) {
+		fr := oneFrame(t, r)
+		sort.Strings(want)
+		if got := sortedKeys(rowsByString(fr, name)); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %v, want %v:%s", name, got, want, describe(r.Frames))
+		}
 	}
 }
 
