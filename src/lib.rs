@@ -10,6 +10,7 @@
 //! - [`store`]: the storage trait and its SQLite implementation.
 //! - [`app`]: the use cases: roles, validation, writes, evidence handed to the engine.
 //! - [`plugin`]: the gRPC edge Grafana talks to: queries, resources, health, passive views.
+//! - [`cli`]: the `maturity` command-line tool: migrate, export, import, report, demo.
 #![deny(missing_docs)]
 // No panics on request paths: tests may unwrap, the product may not.
 #![cfg_attr(
@@ -18,6 +19,7 @@
 )]
 
 pub mod app;
+pub mod cli;
 pub mod engine;
 pub mod model;
 pub mod plugin;

@@ -1,0 +1,716 @@
+//! The `maturity` command-line tool (SPEC §7): a thin edge over [`crate::app`] that works
+//! on the plugin's SQLite store without Grafana. It owns the flags, the choice of the
+//! store file, the reading of a settings file, and the printing of results; every read
+//! and write goes through the same use cases as the plugin's resource API.
+//!
+//! - [`report`]: the readable table of `maturity report`.
+//! - [`demo`]: the demo data set of `maturity demo`.
+//!
+//! # Store path
+//! The first rule that is set chooses the file: `--db PATH`; the settings file's
+//! `databasePath`; `GF_PLUGIN_DATABASE_PATH`; `$GF_PATHS_DATA/datadriven-maturity/maturity.db`
+//! (the plugin's rules of SPEC §2, in the same order); else
+//! `./datadriven-maturity/maturity.db` in the current folder. The plugin's last rule
+//! (beside Grafana's plugins folder, found from the executable) means nothing for a tool
+//! run from a shell, so the current folder takes its place: a newcomer who runs
+//! `maturity demo` then `maturity report` in one folder sees the same store.
+//!
+//! # Exit codes
+//! 0 when the command did what it says (an import with rejected lines included: they are
+//! printed); 2 for every error, each reported as one line on stderr: a bad flag value, an
+//! unparsable time, a missing file, a store that cannot be used (another application's
+//! SQLite file, a newer schema), an unknown team. A reader that closes the output early
+//! (`maturity export | head`) ends the command quietly.
+
+pub mod demo;
+pub mod report;
+
+use std::ffi::OsString;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use serde_json::Value;
+
+use crate::app::input::{opt_bool, opt_string};
+use crate::app::queries::TeamSelector;
+use crate::app::transfer::{ImportError, ImportReport};
+use crate::app::{system_clock, App, AppError, AppSettings, Caller, Clock, Role};
+use crate::engine::MaturitySettings;
+use crate::model::{format_time, parse_time_str, type_name, EpochMs};
+use crate::plugin::settings::{resolve_path, PathEnv, DATABASE_FILE, DATA_FOLDER};
+use crate::store::sqlite::{read_schema_version, SqliteStore};
+use crate::store::{OrgId, Store};
+
+/// The exit code of every error (clap's usage errors use it too).
+pub const EXIT_ERROR: u8 = 2;
+
+/// The login the tool acts as for exports, imports and reports (role Admin).
+pub const CLI_LOGIN: &str = "cli";
+
+/// Lines of NDJSON handed to one `App::import` call: the input is streamed in chunks of
+/// this many lines, so an import of any size needs memory for one chunk only.
+const IMPORT_CHUNK_LINES: usize = 5_000;
+
+/// `maturity`: the Data-Driven Maturity store from a shell.
+#[derive(Debug, Parser)]
+#[command(
+    name = "maturity",
+    version,
+    about = "Data-Driven Maturity from a shell: the plugin's store without Grafana",
+    long_about = "Data-Driven Maturity from a shell: works on the plugin's SQLite store without Grafana.\n\n\
+        The store is the first that is set of: --db PATH; the settings file's databasePath; \
+        GF_PLUGIN_DATABASE_PATH; $GF_PATHS_DATA/datadriven-maturity/maturity.db; \
+        else ./datadriven-maturity/maturity.db.\n\n\
+        Start with `maturity demo`, then `maturity report`."
+)]
+pub struct Cli {
+    /// The SQLite store to use (default: see above).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// The Grafana organisation whose data to read and write.
+    #[arg(long, global = true, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(i64).range(1..))]
+    pub org: i64,
+    /// A JSON file shaped like the datasource's jsonData: its `maturity` object sets the
+    /// thresholds of the ladder (other keys are accepted; most do not matter here).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands of SPEC §7.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the store if needed and upgrade its schema, printing the version before and after.
+    Migrate,
+    /// Write all of the org's data as NDJSON (teams, targets, events).
+    Export {
+        /// Write to this file instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Read NDJSON (as written by export) into the store; ids that exist are skipped.
+    Import {
+        /// The file to read; `-` or nothing reads stdin.
+        #[arg(value_name = "FILE|-")]
+        file: Option<PathBuf>,
+    },
+    /// Each team's level, score, criteria and blockers (SPEC §5).
+    Report {
+        /// Only this team.
+        #[arg(long, value_name = "ID")]
+        team: Option<String>,
+        /// The instant to evaluate at: epoch milliseconds or RFC 3339 (default: now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// Print exactly the JSON array that GET /maturity answers.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a realistic demo data set (eight teams, six months) into the store.
+    Demo {
+        /// The demo's "now": its history is the 26 weeks before it (default: now).
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
+        /// Seed of the pseudo-random texts, times and values (same seed and now, same data).
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+/// Why a command stopped.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CliError {
+    /// An error for the user: printed as one line on stderr, exit code 2.
+    Failed(String),
+    /// The reader of our output went away: stop quietly.
+    BrokenPipe,
+}
+
+impl CliError {
+    fn new(message: impl Into<String>) -> Self {
+        CliError::Failed(message.into())
+    }
+}
+
+impl From<AppError> for CliError {
+    fn from(e: AppError) -> Self {
+        CliError::Failed(e.to_string())
+    }
+}
+
+fn io_out(e: std::io::Error) -> CliError {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        CliError::BrokenPipe
+    } else {
+        CliError::new(format!("cannot write the output: {e}"))
+    }
+}
+
+/// Writes `text` to stdout (a broken pipe ends the command quietly).
+fn print(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).map_err(io_out)?;
+    out.flush().map_err(io_out)
+}
+
+/// A note on stderr (never fails the command).
+fn note(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+/// Parses `args` (the program name first), runs the command and gives the exit code.
+pub fn main_with<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version print to stdout and succeed; usage errors exit 2.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(EXIT_ERROR));
+        }
+    };
+    match run(cli, system_clock(), &PathEnv::from_process()) {
+        Ok(()) | Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
+        Err(CliError::Failed(message)) => {
+            note(&format!("maturity: {message}"));
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// Settings read from `--settings`.
+#[derive(Debug, Clone, Default)]
+pub struct FileSettings {
+    /// What the use cases need (the ladder's thresholds, `viewersCanAnnotate`).
+    pub app: AppSettings,
+    /// `databasePath`, if the file sets one.
+    pub database_path: Option<String>,
+    /// Whether the file says `storage: postgres`.
+    pub postgres: bool,
+}
+
+/// Reads a settings file: a JSON object shaped like the datasource's `jsonData` (or a whole
+/// datasource object as Grafana's API returns it, whose `jsonData` is then used).
+pub fn read_settings(path: &Path) -> Result<FileSettings, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::new(format!(
+            "cannot read the settings file {}: {e}",
+            path.display()
+        ))
+    })?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| {
+        CliError::new(format!(
+            "the settings file {} is not JSON: {e}",
+            path.display()
+        ))
+    })?;
+    parse_settings(&value)
+        .map_err(|e| CliError::new(format!("the settings file {}: {e}", path.display())))
+}
+
+/// Parses the JSON of a settings file (see [`read_settings`]).
+pub fn parse_settings(value: &Value) -> Result<FileSettings, String> {
+    let mut o = value.as_object().ok_or_else(|| {
+        format!(
+            "expected a JSON object shaped like jsonData, got {}",
+            type_name(value)
+        )
+    })?;
+    if let Some(Value::Object(inner)) = o.get("jsonData") {
+        o = inner;
+    }
+    let maturity = MaturitySettings::from_json(o.get("maturity")).map_err(|e| e.to_string())?;
+    let viewers_can_annotate = opt_bool(o, "viewersCanAnnotate", "viewersCanAnnotate")
+        .map_err(|e| e.to_string())?
+        .unwrap_or(true);
+    let database_path = opt_string(o, "databasePath", "databasePath")
+        .map_err(|e| e.to_string())?
+        .filter(|p| !p.trim().is_empty());
+    let storage = opt_string(o, "storage", "storage").map_err(|e| e.to_string())?;
+    let postgres = match storage.as_deref() {
+        None | Some("") | Some("sqlite") => false,
+        Some("postgres") => true,
+        Some(other) => {
+            return Err(format!(
+                "storage: unknown storage {other:?}; one of sqlite, postgres"
+            ))
+        }
+    };
+    Ok(FileSettings {
+        app: AppSettings {
+            viewers_can_annotate,
+            maturity,
+        },
+        database_path,
+        postgres,
+    })
+}
+
+/// The store file and the rule that chose it (see the module doc).
+pub fn store_path(
+    db: Option<&Path>,
+    settings: &FileSettings,
+    env: &PathEnv,
+) -> Result<(PathBuf, String), CliError> {
+    if let Some(p) = db {
+        return Ok((p.to_path_buf(), "--db".into()));
+    }
+    if settings.postgres {
+        return Err(CliError::new(
+            "the settings file says storage is postgres; the command-line tool works on SQLite stores: give --db PATH",
+        ));
+    }
+    if let Some(p) = &settings.database_path {
+        return Ok((PathBuf::from(p), "databasePath of the settings file".into()));
+    }
+    // The plugin's environment rules; its last rule (from the executable) does not apply.
+    let env = PathEnv {
+        executable: None,
+        ..env.clone()
+    };
+    match resolve_path(None, &env) {
+        Ok((path, rule)) => Ok((path, rule.describe().to_string())),
+        Err(_) => Ok((
+            Path::new(DATA_FOLDER).join(DATABASE_FILE),
+            "the default in the current folder".into(),
+        )),
+    }
+}
+
+/// What every command starts from: settings, the store's place, the org, the clock.
+struct Context {
+    settings: AppSettings,
+    path: PathBuf,
+    rule: String,
+    org: OrgId,
+    clock: Clock,
+}
+
+impl Context {
+    fn admin(&self) -> Caller {
+        Caller {
+            org: self.org,
+            user: Some((CLI_LOGIN.to_string(), Role::Admin)),
+        }
+    }
+
+    fn where_(&self) -> String {
+        format!("{} (org {})", self.path.display(), self.org)
+    }
+
+    /// Opens (creating if needed) and migrates the store, as the plugin does at start-up.
+    fn open(&self) -> Result<Arc<SqliteStore>, CliError> {
+        SqliteStore::open(&self.path)
+            .map(Arc::new)
+            .map_err(|e| CliError::new(e.to_string()))
+    }
+
+    /// Opens a store that must exist already (reading commands never create one).
+    fn open_existing(&self) -> Result<Arc<SqliteStore>, CliError> {
+        if !self.path.exists() {
+            return Err(CliError::new(format!(
+                "no store at {} (chosen by {}); give --db PATH, or create one with `maturity demo` or `maturity import`",
+                self.path.display(),
+                self.rule
+            )));
+        }
+        self.open()
+    }
+
+    fn app(&self, store: Arc<SqliteStore>, clock: Clock) -> App {
+        App::new(store, self.settings.clone(), clock)
+    }
+}
+
+/// Runs a parsed command line with the clock and environment handed in.
+pub fn run(cli: Cli, clock: Clock, env: &PathEnv) -> Result<(), CliError> {
+    let file_settings = match &cli.settings {
+        Some(p) => read_settings(p)?,
+        None => FileSettings::default(),
+    };
+    let (path, rule) = store_path(cli.db.as_deref(), &file_settings, env)?;
+    let ctx = Context {
+        settings: file_settings.app,
+        path,
+        rule,
+        org: cli.org,
+        clock,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::new(format!("cannot start the async runtime: {e}")))?;
+    match cli.command {
+        Command::Migrate => migrate(&ctx),
+        Command::Export { out } => runtime.block_on(export(&ctx, out.as_deref())),
+        Command::Import { file } => runtime.block_on(import(&ctx, file.as_deref())),
+        Command::Report { team, at, json } => {
+            runtime.block_on(report_cmd(&ctx, team, at.as_deref(), json))
+        }
+        Command::Demo { now, seed } => runtime.block_on(demo_cmd(&ctx, now.as_deref(), seed)),
+    }
+}
+
+fn parse_time_flag(flag: &str, value: &str) -> Result<EpochMs, CliError> {
+    parse_time_str(flag, value).map_err(|e| CliError::new(e.to_string()))
+}
+
+fn migrate(ctx: &Context) -> Result<(), CliError> {
+    let path = &ctx.path;
+    let before = if path.exists() {
+        Some(read_schema_version(path).map_err(|e| CliError::new(e.to_string()))?)
+    } else {
+        None
+    };
+    let store = ctx.open()?;
+    let after = store.schema_version();
+    let what = match before {
+        None => format!("created a new store, schema version {after}"),
+        Some(b) if b == after => format!("schema version {after}, already current; nothing to do"),
+        Some(b) => format!("schema version {b} → {after}"),
+    };
+    print(&format!(
+        "store: {} (chosen by {})\n{what}\n",
+        path.display(),
+        ctx.rule
+    ))
+}
+
+async fn export(ctx: &Context, out: Option<&Path>) -> Result<(), CliError> {
+    let store = ctx.open_existing()?;
+    let app = ctx.app(store, ctx.clock.clone());
+    let ndjson = app.export(&ctx.admin()).await?;
+    match out {
+        None => print(&ndjson),
+        Some(file) => {
+            std::fs::write(file, ndjson.as_bytes())
+                .map_err(|e| CliError::new(format!("cannot write {}: {e}", file.display())))?;
+            note(&format!(
+                "exported {} lines from {} to {}",
+                ndjson.lines().count(),
+                ctx.where_(),
+                file.display()
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// The input of `maturity import`: a file, or stdin.
+fn open_input(file: Option<&Path>) -> Result<(String, Box<dyn BufRead>), CliError> {
+    match file {
+        Some(p) if p != Path::new("-") => {
+            let f = std::fs::File::open(p)
+                .map_err(|e| CliError::new(format!("cannot read {}: {e}", p.display())))?;
+            if f.metadata().is_ok_and(|m| m.is_dir()) {
+                return Err(CliError::new(format!(
+                    "cannot read {}: it is a folder",
+                    p.display()
+                )));
+            }
+            Ok((
+                p.display().to_string(),
+                Box::new(std::io::BufReader::new(f)),
+            ))
+        }
+        given => {
+            let stdin = std::io::stdin();
+            if given.is_none() && stdin.is_terminal() {
+                return Err(CliError::new(
+                    "nothing to import: give a FILE, or pipe NDJSON into `maturity import -`",
+                ));
+            }
+            Ok(("stdin".to_string(), Box::new(stdin.lock())))
+        }
+    }
+}
+
+async fn import(ctx: &Context, file: Option<&Path>) -> Result<(), CliError> {
+    let (name, mut input) = open_input(file)?;
+    let store = ctx.open()?;
+    let app = ctx.app(store, ctx.clock.clone());
+    let caller = ctx.admin();
+    let mut total = ImportReport::default();
+    let mut chunk = String::new();
+    let mut chunk_first_line = 1usize;
+    let mut lines_in_chunk = 0usize;
+    let mut line_no = 0usize;
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let n = input
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| CliError::new(format!("cannot read {name}: {e}")))?;
+        if n > 0 {
+            line_no += 1;
+            lines_in_chunk += 1;
+            match std::str::from_utf8(&buf) {
+                Ok(text) => {
+                    chunk.push_str(text.trim_end_matches(['\n', '\r']));
+                }
+                Err(_) => {
+                    total.rejected += 1;
+                    total.errors.push(ImportError {
+                        line: line_no,
+                        reason: "line: not UTF-8 text".into(),
+                    });
+                }
+            }
+            // Every line keeps its place, so the import's line numbers stay ours.
+            chunk.push('\n');
+        }
+        if (n == 0 && lines_in_chunk > 0) || lines_in_chunk >= IMPORT_CHUNK_LINES {
+            let report = app.import(&caller, &chunk).await?;
+            total.created += report.created;
+            total.skipped += report.skipped;
+            total.rejected += report.rejected;
+            total
+                .errors
+                .extend(report.errors.into_iter().map(|e| ImportError {
+                    line: e.line + chunk_first_line - 1,
+                    reason: e.reason,
+                }));
+            chunk.clear();
+            chunk_first_line = line_no + 1;
+            lines_in_chunk = 0;
+        }
+        if n == 0 {
+            break;
+        }
+    }
+    total.errors.sort_by_key(|e| e.line);
+    let mut text = format!(
+        "imported {name} into {}: {} created, {} skipped, {} rejected\n",
+        ctx.where_(),
+        total.created,
+        total.skipped,
+        total.rejected
+    );
+    for e in &total.errors {
+        text.push_str(&format!("  line {}: {}\n", e.line, e.reason));
+    }
+    print(&text)
+}
+
+async fn evaluate(
+    app: &App,
+    ctx: &Context,
+    team: Option<&str>,
+    at: EpochMs,
+) -> Result<Vec<crate::engine::Evaluation>, CliError> {
+    let caller = ctx.admin();
+    match team {
+        None => Ok(app.maturity(&caller, &TeamSelector::All, at).await?),
+        Some(id) => match app.maturity_of(&caller, id, at).await {
+            Ok(e) => Ok(vec![e]),
+            Err(AppError::NotFound(_)) => {
+                let known: Vec<String> = app
+                    .list_teams(&caller)
+                    .await?
+                    .into_iter()
+                    .map(|t| t.id)
+                    .collect();
+                let known = if known.is_empty() {
+                    "it has no teams".to_string()
+                } else {
+                    format!("its teams are {}", known.join(", "))
+                };
+                Err(CliError::new(format!(
+                    "no team {id:?} in {}; {known}",
+                    ctx.where_()
+                )))
+            }
+            Err(e) => Err(e.into()),
+        },
+    }
+}
+
+async fn report_cmd(
+    ctx: &Context,
+    team: Option<String>,
+    at: Option<&str>,
+    json: bool,
+) -> Result<(), CliError> {
+    let at = match at {
+        Some(s) => parse_time_flag("--at", s)?,
+        None => (ctx.clock)(),
+    };
+    let store = ctx.open_existing()?;
+    let app = ctx.app(store, ctx.clock.clone());
+    let evals = evaluate(&app, ctx, team.as_deref(), at).await?;
+    if json {
+        // Through serde_json::Value, as the resource API answers (same key order).
+        let value = serde_json::to_value(&evals)
+            .map_err(|e| CliError::new(format!("cannot encode the report: {e}")))?;
+        return print(&format!("{value}\n"));
+    }
+    if evals.is_empty() {
+        return print(&format!(
+            "no teams in {}; create some in Grafana, `maturity import` them, or try `maturity demo`\n",
+            ctx.where_()
+        ));
+    }
+    print(&format!(
+        "{} at {}\n\n{}",
+        ctx.where_(),
+        format_time(at),
+        report::full(&evals)
+    ))
+}
+
+async fn demo_cmd(ctx: &Context, now: Option<&str>, seed: u64) -> Result<(), CliError> {
+    let now = match now {
+        Some(s) => parse_time_flag("--now", s)?,
+        None => (ctx.clock)(),
+    };
+    let store = ctx.open()?;
+    // The demo pretends to run at `now`: what the store stamps (createdAt) is `now` too,
+    // so that the same seed and now give the same data, byte for byte.
+    let fixed: Clock = Arc::new(move || now);
+    let app = ctx.app(store, fixed);
+    let plan = demo::plan(seed, now);
+    let outcome = demo::write(&app, ctx.org, &plan).await?;
+    let mut text = String::new();
+    match outcome {
+        demo::Written::Fresh(counts) => text.push_str(&format!(
+            "Wrote the demo data into {} (chosen by {}), org {}, seed {seed}:\n\
+             {} teams, {} targets and {} events over the 26 weeks before {}.\n\n",
+            ctx.path.display(),
+            ctx.rule,
+            ctx.org,
+            counts.teams,
+            counts.targets,
+            counts.events,
+            format_time(now)
+        )),
+        demo::Written::AlreadyThere { seed: old_seed, now: old_now } => text.push_str(&format!(
+            "The demo data is already in {} (written with seed {old_seed} for {}); nothing was written.\n\
+             Use another --db or --org to write it again.\n\n",
+            ctx.where_(),
+            format_time(old_now)
+        )),
+    }
+    let mut evals = evaluate(&app, ctx, None, now).await?;
+    // The ladder from the top, so the spread of levels reads at a glance.
+    evals.sort_by(|a, b| b.level.cmp(&a.level).then_with(|| a.team.cmp(&b.team)));
+    text.push_str(&format!("Maturity at {}:\n\n", format_time(now)));
+    text.push_str(&report::summary(&evals));
+    let db = if ctx.rule == "--db" {
+        format!(" --db {}", ctx.path.display())
+    } else {
+        String::new()
+    };
+    let at = if now == (ctx.clock)() {
+        String::new()
+    } else {
+        format!(" --at {}", format_time(now))
+    };
+    text.push_str(&format!(
+        "\nNext: `maturity{db} report --team search{at}` explains a team's criteria and blockers; \
+         `--json` gives what GET /maturity answers.\n"
+    ));
+    print(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn env(plugin: Option<&str>, data: Option<&str>) -> PathEnv {
+        PathEnv {
+            plugin_database_path: plugin.map(String::from),
+            grafana_data: data.map(String::from),
+            executable: Some(PathBuf::from("/opt/bin/maturity")),
+        }
+    }
+
+    #[test]
+    fn the_store_path_follows_the_plugin_rules_then_the_current_folder() {
+        let none = FileSettings::default();
+        let (p, rule) = store_path(None, &none, &env(None, None)).expect("default");
+        assert_eq!(p, Path::new("datadriven-maturity").join("maturity.db"));
+        assert!(rule.contains("current folder"), "{rule}");
+        let (p, _) = store_path(None, &none, &env(None, Some("/var/lib/grafana"))).expect("data");
+        assert_eq!(
+            p,
+            PathBuf::from("/var/lib/grafana/datadriven-maturity/maturity.db")
+        );
+        let (p, _) = store_path(None, &none, &env(Some("/x.db"), Some("/d"))).expect("plugin env");
+        assert_eq!(p, PathBuf::from("/x.db"));
+        let file = FileSettings {
+            database_path: Some("/json.db".into()),
+            ..FileSettings::default()
+        };
+        assert_eq!(
+            store_path(None, &file, &env(Some("/x.db"), None))
+                .expect("json")
+                .0,
+            PathBuf::from("/json.db")
+        );
+        assert_eq!(
+            store_path(
+                Some(Path::new("/flag.db")),
+                &file,
+                &env(Some("/x.db"), None)
+            )
+            .expect("flag")
+            .0,
+            PathBuf::from("/flag.db")
+        );
+    }
+
+    #[test]
+    fn postgres_settings_need_an_explicit_db() {
+        let pg = parse_settings(&json!({"storage": "postgres"})).expect("parse");
+        assert!(store_path(None, &pg, &env(None, None)).is_err());
+        assert!(store_path(Some(Path::new("/a.db")), &pg, &env(None, None)).is_ok());
+    }
+
+    #[test]
+    fn settings_files_take_json_data_or_a_whole_datasource() {
+        let s = parse_settings(&json!({"maturity": {"windowWeeks": 8}, "viewersCanAnnotate": false, "viewSessionMinutes": 5}))
+            .expect("jsonData");
+        assert_eq!(s.app.maturity.window_weeks, 8);
+        assert!(!s.app.viewers_can_annotate);
+        let s =
+            parse_settings(&json!({"name": "ds", "jsonData": {"maturity": {"reviewRatio": 0.5}}}))
+                .expect("datasource");
+        assert_eq!(s.app.maturity.review_ratio, 0.5);
+        let err = parse_settings(&json!({"maturity": {"reviewRatio": 2}})).expect_err("ratio");
+        assert!(err.contains("reviewRatio"), "{err}");
+        assert!(parse_settings(&json!([1])).is_err());
+        assert!(parse_settings(&json!({"storage": "mysql"})).is_err());
+    }
+
+    #[test]
+    fn flags_parse_and_bad_values_are_usage_errors() {
+        let cli =
+            Cli::try_parse_from(["maturity", "--org", "3", "report", "--team", "a", "--json"])
+                .expect("parse");
+        assert_eq!(cli.org, 3);
+        assert!(matches!(cli.command, Command::Report { json: true, .. }));
+        // Global flags may also follow the command.
+        let cli =
+            Cli::try_parse_from(["maturity", "export", "--db", "/x.db"]).expect("global after");
+        assert_eq!(cli.db, Some(PathBuf::from("/x.db")));
+        for bad in [
+            vec!["maturity", "--org", "0", "migrate"],
+            vec!["maturity", "--org", "x", "migrate"],
+            vec!["maturity", "demo", "--seed", "-1"],
+            vec!["maturity", "frobnicate"],
+        ] {
+            let e = Cli::try_parse_from(bad.clone()).expect_err("usage error");
+            assert_eq!(e.exit_code(), i32::from(EXIT_ERROR), "{bad:?}");
+        }
+    }
+}
