@@ -87,7 +87,7 @@ fn by_time_id(a: &&Event, b: &&Event) -> std::cmp::Ordering {
 
 impl<'a> TeamEvidence<'a> {
     /// Picks and sorts the evidence that counts for `team` (any instant); events and
-    /// targets may hold other teams' data and any times.
+    /// targets may hold other teams' data, any times, and the same id twice (counted once).
     pub fn new(
         settings: &'a MaturitySettings,
         team: &'a Team,
@@ -145,6 +145,9 @@ impl<'a> TeamEvidence<'a> {
             &mut ev.decisions,
         ] {
             list.sort_by(by_time_id);
+            // Ids are unique in an org: the same event handed in twice (a store that
+            // unions a by-team and a by-dashboard read) must count once.
+            list.dedup_by(|a, b| a.id == b.id && a.time == b.time);
         }
         ev.due = ev
             .decisions
@@ -162,6 +165,7 @@ impl<'a> TeamEvidence<'a> {
             ))
         });
         ev.targets.sort_by(|a, b| a.id.cmp(&b.id));
+        ev.targets.dedup_by(|a, b| a.id == b.id);
         ev
     }
 

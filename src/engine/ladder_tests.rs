@@ -941,6 +941,19 @@ fn events_of_every_other_kind_and_team_change_nothing() {
     assert_eq!(eval(&noise, &[]), base);
 }
 
+#[test]
+fn the_same_event_or_target_handed_in_twice_counts_once() {
+    let mut events = reviews_in(&[0, 1, 2, 3, 4, 5, 6, 7]);
+    events.push(ev("q", EventKind::Question, T - D));
+    events.push(ev("d", EventKind::Decision, T - 20 * D));
+    let targets = [target("a", T - D, T + D)];
+    let once = eval(&events, &targets);
+    let mut twice = events.clone();
+    twice.extend(events.iter().cloned());
+    let doubled_targets = [targets[0].clone(), targets[0].clone()];
+    assert_eq!(eval(&twice, &doubled_targets), once);
+}
+
 // ---------------------------------------------------------------- history and changes
 
 #[test]
