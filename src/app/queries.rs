@@ -2,7 +2,7 @@
 //! once, hand it to the engine, return plain values (the plugin turns them into frames).
 
 use super::{App, AppError, AppResult, Caller};
-use crate::engine::{self, Evaluation};
+use crate::engine::{self, Evaluation, LevelChange, LevelPoint};
 use crate::model::{EpochMs, EventKind, Team, DAY_MS};
 use crate::store::Evidence;
 
@@ -117,33 +117,64 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("team {team:?} not found")))
     }
 
-    /// `maturityHistory` / `levelChanges`: one evaluation per step, per team.
+    /// Loads, once, the evidence every step of a history needs.
+    async fn history_evidence(
+        &self,
+        caller: &Caller,
+        teams: &TeamSelector,
+        steps: &[EpochMs],
+    ) -> AppResult<Option<Evidence>> {
+        let (Some(first), Some(last)) = (steps.first(), steps.last()) else {
+            return Ok(None);
+        };
+        let window = self.settings().maturity.window_ms();
+        Ok(Some(
+            self.evidence_for(caller, teams, first.saturating_sub(window), *last)
+                .await?,
+        ))
+    }
+
+    /// `maturityHistory`: the level at each step, per team (the cheap path: no sentences).
     pub async fn maturity_history(
         &self,
         caller: &Caller,
         teams: &TeamSelector,
         steps: &[EpochMs],
-    ) -> AppResult<Vec<(String, Vec<Evaluation>)>> {
-        let (Some(first), Some(last)) = (steps.first(), steps.last()) else {
+    ) -> AppResult<Vec<(String, Vec<LevelPoint>)>> {
+        let Some(ev) = self.history_evidence(caller, teams, steps).await? else {
             return Ok(Vec::new());
         };
-        let settings = self.settings().maturity.clone();
-        let ev = self
-            .evidence_for(
-                caller,
-                teams,
-                first.saturating_sub(settings.window_ms()),
-                *last,
-            )
-            .await?;
+        let settings = &self.settings().maturity;
         Ok(ev
             .teams
             .iter()
             .map(|t| {
                 (
                     t.id.clone(),
-                    engine::history(&settings, t, &ev.events, &ev.targets, steps),
+                    engine::level_history(settings, t, &ev.events, &ev.targets, steps),
                 )
+            })
+            .collect())
+    }
+
+    /// `levelChanges`: each change of level between consecutive steps, per team.
+    pub async fn level_changes(
+        &self,
+        caller: &Caller,
+        teams: &TeamSelector,
+        steps: &[EpochMs],
+    ) -> AppResult<Vec<(String, LevelChange)>> {
+        let Some(ev) = self.history_evidence(caller, teams, steps).await? else {
+            return Ok(Vec::new());
+        };
+        let settings = &self.settings().maturity;
+        Ok(ev
+            .teams
+            .iter()
+            .flat_map(|t| {
+                engine::level_changes_over(settings, t, &ev.events, &ev.targets, steps)
+                    .into_iter()
+                    .map(|c| (t.id.clone(), c))
             })
             .collect())
     }

@@ -278,16 +278,9 @@ async fn answer(
         }
         Query::LevelChanges { teams } => {
             let steps = engine::history_steps(from, at, history_step(q.interval));
-            let history = app.maturity_history(caller, &teams, &steps).await?;
-            let changes: Vec<(String, engine::LevelChange)> = history
-                .iter()
-                .flat_map(|(team, evals)| {
-                    engine::level_changes(evals)
-                        .into_iter()
-                        .map(move |c| (team.clone(), c))
-                })
-                .collect();
-            vec![frames::level_changes(&changes)]
+            vec![frames::level_changes(
+                &app.level_changes(caller, &teams, &steps).await?,
+            )]
         }
         Query::Targets { teams, status } => vec![frames::targets(
             &app.target_reports(caller, &teams, status, at).await?,

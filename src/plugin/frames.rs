@@ -8,7 +8,7 @@ use grafana_plugin_sdk::prelude::*;
 
 use crate::app::loops::{FollowUpRow, TargetReport, TargetSeries};
 use crate::app::queries::{Activity, Lapse};
-use crate::engine::{Evaluation, LevelChange};
+use crate::engine::{Evaluation, LevelChange, LevelPoint};
 use crate::model::{EpochMs, Event, Team};
 
 fn time(ms: EpochMs) -> DateTime<Utc> {
@@ -185,7 +185,7 @@ pub fn criteria(evals: &[Evaluation]) -> Frame {
 }
 
 /// `maturityHistory`: a wide series, `time` plus one `level` per team labelled `team=<id>`.
-pub fn maturity_history(steps: &[EpochMs], history: &[(String, Vec<Evaluation>)]) -> Frame {
+pub fn maturity_history(steps: &[EpochMs], history: &[(String, Vec<LevelPoint>)]) -> Frame {
     let mut fields = vec![steps.iter().map(|t| time(*t)).into_field("time")];
     for (team, evals) in history {
         fields.push(labelled(
