@@ -314,6 +314,61 @@ fn export_and_import_move_an_org_between_stores_and_a_second_import_skips_everyt
 }
 
 #[test]
+fn a_large_import_streams_in_chunks_and_keeps_line_numbers() {
+    let d = Dir::new();
+    let db = d.db("large.db");
+    let mut text = line("team", json!({"id": "p", "name": "P"})) + "\n";
+    let note = |n: usize| {
+        line(
+            "event",
+            json!({"id": format!("n{n}"), "kind": "note", "time": AT - DAY, "team": "p"}),
+        ) + "\n"
+    };
+    for n in 2..=4999 {
+        text += &note(n);
+    }
+    // A decision at the end of one chunk, its outcome at the start of the next.
+    text += &(line(
+        "event",
+        json!({"id": "d1", "kind": "decision", "time": AT - 20 * DAY, "team": "p"}),
+    ) + "\n");
+    text += &(line(
+        "event",
+        json!({"id": "o1", "kind": "outcome", "time": AT - DAY, "team": "p",
+                                    "data": {"decisionId": "d1", "result": "confirmed"}}),
+    ) + "\n");
+    for n in 5002..=6000 {
+        text += &note(n);
+    }
+    let mut bytes = text.into_bytes();
+    bytes.extend_from_slice(b"{\"type\": \"event\", \"value\": \"\xff\xfe\"}\n");
+    bytes.extend_from_slice(line("event", json!({"id": "x", "kind": "vote"})).as_bytes());
+    let file = d.path("large.ndjson");
+    std::fs::write(&file, bytes).expect("write");
+    let out = d
+        .run(&["import", &file.display().to_string(), "--db", &db])
+        .ok();
+    assert!(
+        out.stdout.contains("6000 created, 0 skipped, 2 rejected"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("line 6001: ") && out.stdout.contains("UTF-8"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("line 6002: ") && out.stdout.contains("vote"),
+        "{}",
+        out.stdout
+    );
+    let exported = d.run(&["export", "--db", &db]).ok().stdout;
+    assert_eq!(exported.lines().count(), 6000);
+    assert!(exported.contains("\"decisionId\":\"d1\""));
+}
+
+#[test]
 fn orgs_are_kept_apart() {
     let d = Dir::new();
     let db = d.db("orgs.db");
@@ -533,6 +588,23 @@ fn user_errors_exit_2_with_one_line_each() {
         .user_error("--at");
     d.run(&["demo", "--now", "soon", "--db", &d.db("demo.db")])
         .user_error("--now");
+    d.run(&[
+        "demo",
+        "--now",
+        "-9223372036854775808",
+        "--db",
+        &d.db("demo.db"),
+    ])
+    .user_error("--now");
+    d.run(&[
+        "report",
+        "--at",
+        "-9223372036854775808",
+        "--json",
+        "--db",
+        &db,
+    ])
+    .ok();
     d.run(&["import", "missing.ndjson", "--db", &db])
         .user_error("missing.ndjson");
     d.run(&["report", "--db", &d.db("absent.db")])

@@ -47,6 +47,9 @@ use crate::store::{OrgId, Store};
 /// The exit code of every error (clap's usage errors use it too).
 pub const EXIT_ERROR: u8 = 2;
 
+/// 9999-12-31T23:59:59.999Z, the last instant RFC 3339 can write.
+const LATEST_TIME: EpochMs = 253_402_300_799_999;
+
 /// The login the tool acts as for exports, imports and reports (role Admin).
 pub const CLI_LOGIN: &str = "cli";
 
@@ -67,7 +70,7 @@ const IMPORT_CHUNK_LINES: usize = 5_000;
         Start with `maturity demo`, then `maturity report`."
 )]
 pub struct Cli {
-    /// The SQLite store to use (default: see above).
+    /// The SQLite store to use (default: see `maturity --help`).
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// The Grafana organisation whose data to read and write.
@@ -106,7 +109,7 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         team: Option<String>,
         /// The instant to evaluate at: epoch milliseconds or RFC 3339 (default: now).
-        #[arg(long, value_name = "TIME")]
+        #[arg(long, value_name = "TIME", allow_negative_numbers = true)]
         at: Option<String>,
         /// Print exactly the JSON array that GET /maturity answers.
         #[arg(long)]
@@ -115,7 +118,7 @@ pub enum Command {
     /// Write a realistic demo data set (eight teams, six months) into the store.
     Demo {
         /// The demo's "now": its history is the 26 weeks before it (default: now).
-        #[arg(long, value_name = "TIME")]
+        #[arg(long, value_name = "TIME", allow_negative_numbers = true)]
         now: Option<String>,
         /// Seed of the pseudo-random texts, times and values (same seed and now, same data).
         #[arg(long, value_name = "N", default_value_t = 1)]
@@ -311,7 +314,7 @@ impl Context {
     fn open(&self) -> Result<Arc<SqliteStore>, CliError> {
         SqliteStore::open(&self.path)
             .map(Arc::new)
-            .map_err(|e| CliError::new(e.to_string()))
+            .map_err(store_error)
     }
 
     /// Opens a store that must exist already (reading commands never create one).
@@ -360,6 +363,11 @@ pub fn run(cli: Cli, clock: Clock, env: &PathEnv) -> Result<(), CliError> {
     }
 }
 
+/// A store that cannot be used, in the words of this tool (whose path flag is `--db`).
+fn store_error(e: crate::store::StoreError) -> CliError {
+    CliError::new(e.to_string().replace("jsonData.databasePath", "--db"))
+}
+
 fn parse_time_flag(flag: &str, value: &str) -> Result<EpochMs, CliError> {
     parse_time_str(flag, value).map_err(|e| CliError::new(e.to_string()))
 }
@@ -367,7 +375,7 @@ fn parse_time_flag(flag: &str, value: &str) -> Result<EpochMs, CliError> {
 fn migrate(ctx: &Context) -> Result<(), CliError> {
     let path = &ctx.path;
     let before = if path.exists() {
-        Some(read_schema_version(path).map_err(|e| CliError::new(e.to_string()))?)
+        Some(read_schema_version(path).map_err(store_error)?)
     } else {
         None
     };
@@ -568,10 +576,20 @@ async fn report_cmd(
 }
 
 async fn demo_cmd(ctx: &Context, now: Option<&str>, seed: u64) -> Result<(), CliError> {
+    let now_given = now.is_some();
     let now = match now {
         Some(s) => parse_time_flag("--now", s)?,
         None => (ctx.clock)(),
     };
+    // Its history must fit between 1970 and the year 9999 (RFC 3339's range).
+    let earliest = (i64::from(demo::HISTORY_WEEKS) + 1) * demo::WEEK;
+    if !(earliest..=LATEST_TIME).contains(&now) {
+        return Err(CliError::new(format!(
+            "--now must lie between {} and {}",
+            format_time(earliest),
+            format_time(LATEST_TIME)
+        )));
+    }
     let store = ctx.open()?;
     // The demo pretends to run at `now`: what the store stamps (createdAt) is `now` too,
     // so that the same seed and now give the same data, byte for byte.
@@ -609,7 +627,7 @@ async fn demo_cmd(ctx: &Context, now: Option<&str>, seed: u64) -> Result<(), Cli
     } else {
         String::new()
     };
-    let at = if now == (ctx.clock)() {
+    let at = if !now_given {
         String::new()
     } else {
         format!(" --at {}", format_time(now))
