@@ -389,15 +389,24 @@ func checkCriteria(t *testing.T, q *queryEnv, r *Result) {
 		if got := sortedKeys(crit[team]); len(got) != 7 || !hasAll(got, criterionIDs...) {
 			t.Errorf("criteria %s: %v, want the 7 criteria", team, got)
 		}
-		restCrit, _ := rest[team]["criteria"].([]any)
-		for _, c := range restCrit {
-			m, _ := c.(map[string]any)
-			id, _ := m["id"].(string)
-			if p, _ := m["passed"].(bool); p != crit[team][id] {
+		for id, p := range passedOf(rest[team]) {
+			if p != crit[team][id] {
 				t.Errorf("criteria %s/%s: query passed=%v, GET /maturity passed=%v", team, id, crit[team][id], p)
 			}
 		}
 	}
+}
+
+// passedOf reads criterion id → passed from one team's GET /maturity object.
+func passedOf(team map[string]any) map[string]bool {
+	out := map[string]bool{}
+	crits, _ := team["criteria"].([]any)
+	for _, c := range crits {
+		m, _ := c.(map[string]any)
+		id, _ := m["id"].(string)
+		out[id], _ = m["passed"].(bool)
+	}
+	return out
 }
 
 func checkMaturityHistory(t *testing.T, q *queryEnv, r *Result) {

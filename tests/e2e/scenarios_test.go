@@ -143,13 +143,7 @@ func runScenario(t *testing.T, sc scenario) {
 				t.Errorf("%s: GET /maturity score %v, want %v", team, m["score"], *want.Score)
 			}
 		}
-		crits, _ := m["criteria"].([]any)
-		restPassed := map[string]bool{}
-		for _, c := range crits {
-			cm, _ := c.(map[string]any)
-			id, _ := cm["id"].(string)
-			restPassed[id], _ = cm["passed"].(bool)
-		}
+		restPassed := passedOf(m)
 		for id, want := range want.Passed {
 			if got, ok := restPassed[id]; !ok || got != want {
 				t.Errorf("%s: GET /maturity criterion %s passed=%v (present %v), want %v", team, id, got, ok, want)
