@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{input, new_id, App, AppError, AppResult, Caller, Role};
-use crate::model::{parse_time, Event, Invalid, Source, Target, Team};
+use crate::model::{parse_time, Event, Invalid, Source};
 
 /// What an import did, line by line.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -124,23 +124,14 @@ impl App {
             .get("value")
             .ok_or_else(|| Invalid::new("value", "every line needs {\"type\", \"value\"}"))?;
         match kind.as_str() {
+            // Teams and targets go through the same use cases as the API (import needs
+            // Admin, which covers their Editor); a taken id answers Conflict: skipped.
             "team" => {
-                let i = input::team(value, None)?;
-                let team = Team {
-                    created_at: i.created_at.unwrap_or_else(|| self.now()),
-                    id: i.id,
-                    name: i.name,
-                    dashboards: i.dashboards,
-                    members: i.members,
-                    cadence_days: i.cadence_days,
-                };
-                let org = caller.org;
-                self.with_store(move |s| Ok(s.create_team(org, &team)?))
-                    .await?;
+                self.create_team(caller, value).await?;
                 Ok(Some(()))
             }
             "target" => {
-                self.import_target(caller, value).await?;
+                self.create_target(caller, value).await?;
                 Ok(Some(()))
             }
             "event" => {
@@ -154,38 +145,6 @@ impl App {
             )
             .into()),
         }
-    }
-
-    async fn import_target(&self, caller: &Caller, value: &Value) -> AppResult<()> {
-        let i = input::target(value)?;
-        let now = self.now();
-        let start_at = i.start_at.unwrap_or(now);
-        input::check_target_numbers(i.baseline, i.target, start_at, i.deadline)?;
-        let mut target = Target {
-            id: i.id.unwrap_or_else(|| new_id("tg")),
-            team: i.team,
-            name: i.name,
-            unit: i.unit,
-            direction: i.direction,
-            baseline: i.baseline,
-            target: i.target,
-            start_at,
-            deadline: i.deadline,
-            query: i.query,
-            actuals: i.actuals,
-            verification: None,
-            created_at: i.created_at.unwrap_or(now),
-        };
-        target.actuals.sort_by_key(|a| a.time);
-        if let Some(v) = i.verification {
-            target.verification = Some(self.make_verification(caller, &target, v));
-        }
-        let org = caller.org;
-        self.with_store(move |s| {
-            super::require_team(s, org, &target.team, "team")?;
-            Ok(s.create_target(org, &target)?)
-        })
-        .await
     }
 
     /// An exported event keeps its author, source and times.
