@@ -621,7 +621,7 @@ impl<'a> TeamEvidence<'a> {
         let at = m.at;
         let count = m.looped.len() as u64;
         let found = format!(
-            "{} at its finish line in the last {}",
+            "{} at the finish line in the last {}",
             count_noun(count, "target verified", "targets verified"),
             days(s.loopback_days)
         );

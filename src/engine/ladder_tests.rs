@@ -159,7 +159,7 @@ fn a_verification_counts_from_the_loopback_start_to_just_before_t() {
     assert!(!l.passed);
     assert_eq!(
         l.detail,
-        "no target verified at its finish line in the last 182 days; 1 needed; 1 target is past its deadline without a verification"
+        "no target verified at the finish line in the last 182 days; 1 needed; 1 target is past its deadline without a verification"
     );
 }
 
