@@ -596,16 +596,36 @@ async fn requests_without_settings_or_with_invalid_settings_are_refused_clearly(
     ctx.data_source_instance_settings = None;
     let (status, body) = p.call(ctx, "GET", "teams", None).await;
     assert_eq!((status, body["field"].as_str()), (400, Some("datasource")));
-    p.set_json_data(json!({"maturity": {"reviewRatio": 3}}));
-    let (status, body) = p.call(p.viewer(1), "GET", "teams", None).await;
-    assert_eq!(status, 400, "{body}");
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("reviewRatio"),
-        "{body}"
-    );
+    for bad in [
+        json!({"reviewRatio": 3}),
+        json!({"windowWeeks": 0}),
+        json!({"minQuestions": -1}),
+    ] {
+        let key = bad
+            .as_object()
+            .and_then(|o| o.keys().next().cloned())
+            .unwrap_or_default();
+        p.set_json_data(json!({ "maturity": bad }));
+        let (status, body) = p.call(p.viewer(1), "GET", "teams", None).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body["message"].as_str().unwrap_or("").contains(&key),
+            "{body}"
+        );
+        let h = p.health(p.viewer(1)).await;
+        assert_eq!(h.status, 2, "CheckHealth reports invalid settings");
+        assert!(h.message.contains(&key), "{}", h.message);
+        let resp = p
+            .query(
+                p.viewer(1),
+                &[],
+                vec![query("A", "maturity", json!({}), 0, 1)],
+            )
+            .await;
+        let (status, message) = frames_of(&resp, "A").expect_err("invalid settings fail the query");
+        assert_eq!(status, 400);
+        assert!(message.contains(&key), "{message}");
+    }
     let mut ctx = p.viewer(1);
     if let Some(ds) = ctx.data_source_instance_settings.as_mut() {
         ds.json_data = b"{oops".to_vec();
