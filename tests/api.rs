@@ -638,10 +638,7 @@ async fn requests_without_settings_or_with_invalid_settings_are_refused_clearly(
 async fn a_foreign_sqlite_file_is_refused_and_health_says_so() {
     let (dir, _) = temp_store();
     let foreign = dir.path().join("grafana.db");
-    {
-        let c = rusqlite_conn(&foreign);
-        drop(c);
-    }
+    make_foreign_database(&foreign);
     let mut p = Plugin::start(&foreign, &[]).await;
     let h = p.health(p.viewer(1)).await;
     assert_eq!(h.status, 2, "ERROR");
@@ -650,16 +647,11 @@ async fn a_foreign_sqlite_file_is_refused_and_health_says_so() {
     assert_eq!(status, 500);
 }
 
-fn rusqlite_conn(path: &std::path::Path) -> std::process::Output {
-    // Make a database that is not ours with the sqlite3 shell if present, else Python.
-    std::process::Command::new("python3")
-        .arg("-c")
-        .arg(format!(
-            "import sqlite3; c=sqlite3.connect({:?}); c.execute('create table dashboard(id int)'); c.commit()",
-            path.to_string_lossy()
-        ))
-        .output()
-        .expect("python3 makes a foreign database")
+/// A database of another application, like Grafana's own `grafana.db`.
+fn make_foreign_database(path: &std::path::Path) {
+    let c = rusqlite::Connection::open(path).expect("open");
+    c.execute_batch("CREATE TABLE dashboard (id INTEGER); INSERT INTO dashboard VALUES (1);")
+        .expect("a foreign table");
 }
 
 #[tokio::test]
