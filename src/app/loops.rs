@@ -177,39 +177,39 @@ impl App {
         status: Option<FollowUpStatus>,
         at: EpochMs,
     ) -> AppResult<Vec<FollowUpRow>> {
-        caller.check_read()?;
         let settings = self.settings().maturity.clone();
-        let (org, ids) = (
-            caller.org,
-            match teams {
-                TeamSelector::All => Vec::new(),
-                TeamSelector::Only(ids) => ids.clone(),
-            },
-        );
         // Decisions of any age come with the evidence; the range start only bounds the rest.
-        let ev = self
-            .with_store(move |s| Ok(s.evidence(org, &ids, at, at)?))
+        let mut rows = self
+            .per_chunk(caller, teams, at, at, |ev| {
+                let team_ids: std::collections::HashSet<&str> =
+                    ev.teams.iter().map(|t| t.id.as_str()).collect();
+                targets::follow_ups(&settings, &ev.events, at)
+                    .into_iter()
+                    .filter(|f| {
+                        f.decision
+                            .team
+                            .as_deref()
+                            .is_some_and(|t| team_ids.contains(t))
+                    })
+                    .filter(|f| status.is_none_or(|s| f.status == s))
+                    .map(|f| FollowUpRow {
+                        id: f.decision.id.clone(),
+                        team: f.decision.team.clone().unwrap_or_default(),
+                        text: f.decision.text.clone(),
+                        follow_up_at: f.follow_up_at,
+                        status: f.status,
+                        result: f.result,
+                    })
+                    .collect()
+            })
             .await?;
-        let team_ids: std::collections::HashSet<&str> =
-            ev.teams.iter().map(|t| t.id.as_str()).collect();
-        Ok(targets::follow_ups(&settings, &ev.events, at)
-            .into_iter()
-            .filter(|f| {
-                f.decision
-                    .team
-                    .as_deref()
-                    .is_some_and(|t| team_ids.contains(t))
-            })
-            .filter(|f| status.is_none_or(|s| f.status == s))
-            .map(|f| FollowUpRow {
-                id: f.decision.id.clone(),
-                team: f.decision.team.clone().unwrap_or_default(),
-                text: f.decision.text.clone(),
-                follow_up_at: f.follow_up_at,
-                status: f.status,
-                result: f.result,
-            })
-            .collect())
+        // Each read answers in due order; so does the whole.
+        rows.sort_by(|a, b| {
+            a.follow_up_at
+                .cmp(&b.follow_up_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(rows)
     }
 
     /// `followUpsOverdue`: (team, decision, days overdue) for every overdue follow-up.

@@ -2,7 +2,9 @@
 //! once, hand it to the engine, return plain values (the plugin turns them into frames).
 
 use super::{App, AppError, AppResult, Caller};
-use crate::engine::{self, Evaluation, LevelChange, LevelPoint};
+use crate::engine::{
+    self, Evaluation, EvidenceIndex, LevelChange, LevelPoint, MaturitySettings, TeamEvidence,
+};
 use crate::model::{EpochMs, EventKind, Team, DAY_MS};
 use crate::store::Evidence;
 
@@ -23,6 +25,10 @@ impl TeamSelector {
         }
     }
 }
+
+/// How many teams' evidence one read holds: bounds the memory of a query over every team
+/// (500 teams of 26 weeks of evidence would otherwise be 140,000 events at once).
+pub const TEAMS_PER_READ: usize = 25;
 
 /// Counts per day for one team (`reviewActivity`).
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +87,45 @@ impl App {
             .await
     }
 
+    /// Runs `each` over the evidence of the selected teams, read [`TEAMS_PER_READ`] teams at
+    /// a time, and joins the answers in team order (the order of one read): a query over
+    /// every team of a large store never holds all their events at once (issue 6).
+    pub(super) async fn per_chunk<T, F>(
+        &self,
+        caller: &Caller,
+        teams: &TeamSelector,
+        from: EpochMs,
+        to: EpochMs,
+        mut each: F,
+    ) -> AppResult<Vec<T>>
+    where
+        F: FnMut(&Evidence) -> Vec<T>,
+    {
+        if let TeamSelector::Only(ids) = teams {
+            if ids.len() <= TEAMS_PER_READ {
+                return Ok(each(&self.evidence_for(caller, teams, from, to).await?));
+            }
+        }
+        caller.check_read()?;
+        let org = caller.org;
+        let selected: Vec<String> = self
+            .with_store(move |s| Ok(s.list_teams(org)?))
+            .await?
+            .into_iter()
+            .map(|t| t.id)
+            .filter(|id| match teams {
+                TeamSelector::All => true,
+                TeamSelector::Only(ids) => ids.contains(id),
+            })
+            .collect();
+        let mut out = Vec::new();
+        for chunk in selected.chunks(TEAMS_PER_READ) {
+            let chunk = TeamSelector::Only(chunk.to_vec());
+            out.extend(each(&self.evidence_for(caller, &chunk, from, to).await?));
+        }
+        Ok(out)
+    }
+
     /// The `teams` query: every team of the org.
     pub async fn teams(&self, caller: &Caller) -> AppResult<Vec<Team>> {
         self.list_teams(caller).await
@@ -95,12 +140,17 @@ impl App {
     ) -> AppResult<Vec<Evaluation>> {
         let settings = self.settings().maturity.clone();
         let from = at.saturating_sub(settings.window_ms());
-        let ev = self.evidence_for(caller, teams, from, at).await?;
-        Ok(ev
-            .teams
-            .iter()
-            .map(|t| engine::evaluate(&settings, t, &ev.events, &ev.targets, at))
-            .collect())
+        self.per_chunk(caller, teams, from, at, |ev| {
+            let index = EvidenceIndex::new(&ev.events);
+            ev.teams
+                .iter()
+                .map(|t| {
+                    TeamEvidence::from_events(&settings, t, index.for_team(t), &ev.targets)
+                        .evaluate(at)
+                })
+                .collect()
+        })
+        .await
     }
 
     /// `GET /maturity?team=X` for one team; 404 when the team does not exist.
@@ -117,21 +167,11 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("team {team:?} not found")))
     }
 
-    /// Loads, once, the evidence every step of a history needs.
-    async fn history_evidence(
-        &self,
-        caller: &Caller,
-        teams: &TeamSelector,
-        steps: &[EpochMs],
-    ) -> AppResult<Option<Evidence>> {
-        let (Some(first), Some(last)) = (steps.first(), steps.last()) else {
-            return Ok(None);
-        };
+    /// The range of evidence every step of a history needs (`None` without steps).
+    fn history_range(&self, steps: &[EpochMs]) -> Option<(EpochMs, EpochMs)> {
+        let (first, last) = (steps.first()?, steps.last()?);
         let window = self.settings().maturity.window_ms();
-        Ok(Some(
-            self.evidence_for(caller, teams, first.saturating_sub(window), *last)
-                .await?,
-        ))
+        Some((first.saturating_sub(window), *last))
     }
 
     /// `maturityHistory`: the level at each step, per team (the cheap path: no sentences).
@@ -141,20 +181,22 @@ impl App {
         teams: &TeamSelector,
         steps: &[EpochMs],
     ) -> AppResult<Vec<(String, Vec<LevelPoint>)>> {
-        let Some(ev) = self.history_evidence(caller, teams, steps).await? else {
+        let Some((from, to)) = self.history_range(steps) else {
             return Ok(Vec::new());
         };
         let settings = &self.settings().maturity;
-        Ok(ev
-            .teams
-            .iter()
-            .map(|t| {
-                (
-                    t.id.clone(),
-                    engine::level_history(settings, t, &ev.events, &ev.targets, steps),
-                )
-            })
-            .collect())
+        self.per_chunk(caller, teams, from, to, |ev| {
+            let index = EvidenceIndex::new(&ev.events);
+            ev.teams
+                .iter()
+                .map(|t| {
+                    let evidence =
+                        TeamEvidence::from_events(settings, t, index.for_team(t), &ev.targets);
+                    (t.id.clone(), evidence.level_history(steps))
+                })
+                .collect()
+        })
+        .await
     }
 
     /// `levelChanges`: each change of level between consecutive steps, per team.
@@ -164,19 +206,23 @@ impl App {
         teams: &TeamSelector,
         steps: &[EpochMs],
     ) -> AppResult<Vec<(String, LevelChange)>> {
-        let Some(ev) = self.history_evidence(caller, teams, steps).await? else {
+        let Some((from, to)) = self.history_range(steps) else {
             return Ok(Vec::new());
         };
         let settings = &self.settings().maturity;
-        Ok(ev
-            .teams
-            .iter()
-            .flat_map(|t| {
-                engine::level_changes_over(settings, t, &ev.events, &ev.targets, steps)
-                    .into_iter()
-                    .map(|c| (t.id.clone(), c))
-            })
-            .collect())
+        self.per_chunk(caller, teams, from, to, |ev| {
+            let index = EvidenceIndex::new(&ev.events);
+            ev.teams
+                .iter()
+                .flat_map(|t| {
+                    TeamEvidence::from_events(settings, t, index.for_team(t), &ev.targets)
+                        .level_changes(steps)
+                        .into_iter()
+                        .map(|c| (t.id.clone(), c))
+                })
+                .collect()
+        })
+        .await
     }
 
     /// `reviewActivity`: counts per day bucket ending at `to`.
@@ -191,44 +237,10 @@ impl App {
         let Some(&start) = buckets.first() else {
             return Ok(Vec::new());
         };
-        let ev = self.evidence_for(caller, teams, start, to).await?;
-        let mut out = Vec::with_capacity(ev.teams.len());
-        for team in &ev.teams {
-            let n = buckets.len();
-            let mut a = Activity {
-                team: team.id.clone(),
-                times: buckets.clone(),
-                reviews: vec![0.0; n],
-                views: vec![0.0; n],
-                decisions: vec![0.0; n],
-                questions: vec![0.0; n],
-            };
-            for e in &ev.events {
-                if e.time < start || e.time >= to {
-                    continue;
-                }
-                let counts = match e.kind {
-                    EventKind::View => engine::counts_as_review_evidence(team, e),
-                    _ => e.team.as_deref() == Some(team.id.as_str()),
-                };
-                if !counts {
-                    continue;
-                }
-                let i = ((e.time - start) / DAY_MS) as usize;
-                let series = match e.kind {
-                    EventKind::Review => &mut a.reviews,
-                    EventKind::View => &mut a.views,
-                    EventKind::Decision => &mut a.decisions,
-                    EventKind::Question => &mut a.questions,
-                    _ => continue,
-                };
-                if let Some(slot) = series.get_mut(i) {
-                    *slot += 1.0;
-                }
-            }
-            out.push(a);
-        }
-        Ok(out)
+        self.per_chunk(caller, teams, start, to, |ev| {
+            activity(ev, &buckets, start, to)
+        })
+        .await
     }
 
     /// `reviewLapse`: hours since the last review evidence at `at`, per team or per dashboard.
@@ -240,40 +252,92 @@ impl App {
         at: EpochMs,
     ) -> AppResult<Vec<Lapse>> {
         let settings = self.settings().maturity.clone();
-        let ev = self
-            .evidence_for(caller, teams, at.saturating_sub(settings.window_ms()), at)
-            .await?;
-        let mut rows = Vec::new();
-        for team in &ev.teams {
-            let cadence_hours = f64::from(team.cadence_days) * 24.0;
-            if per_dashboard {
-                for d in &team.dashboards {
-                    rows.push(Lapse {
-                        team: team.id.clone(),
-                        dashboard: d.clone(),
-                        hours_since_review: engine::hours_since_review(
-                            &settings,
-                            team,
-                            &ev.events,
-                            at,
-                            Some(d),
-                        ),
-                        cadence_hours,
-                    });
-                }
-            } else {
+        let from = at.saturating_sub(settings.window_ms());
+        self.per_chunk(caller, teams, from, at, |ev| {
+            lapses(&settings, ev, per_dashboard, at)
+        })
+        .await
+    }
+}
+
+/// The day counts of `reviewActivity` for the teams of one read.
+fn activity(ev: &Evidence, buckets: &[EpochMs], start: EpochMs, to: EpochMs) -> Vec<Activity> {
+    let mut out = Vec::with_capacity(ev.teams.len());
+    for team in &ev.teams {
+        let n = buckets.len();
+        let mut a = Activity {
+            team: team.id.clone(),
+            times: buckets.to_vec(),
+            reviews: vec![0.0; n],
+            views: vec![0.0; n],
+            decisions: vec![0.0; n],
+            questions: vec![0.0; n],
+        };
+        for e in &ev.events {
+            if e.time < start || e.time >= to {
+                continue;
+            }
+            let counts = match e.kind {
+                EventKind::View => engine::counts_as_review_evidence(team, e),
+                _ => e.team.as_deref() == Some(team.id.as_str()),
+            };
+            if !counts {
+                continue;
+            }
+            let i = ((e.time - start) / DAY_MS) as usize;
+            let series = match e.kind {
+                EventKind::Review => &mut a.reviews,
+                EventKind::View => &mut a.views,
+                EventKind::Decision => &mut a.decisions,
+                EventKind::Question => &mut a.questions,
+                _ => continue,
+            };
+            if let Some(slot) = series.get_mut(i) {
+                *slot += 1.0;
+            }
+        }
+        out.push(a);
+    }
+    out
+}
+
+/// The rows of `reviewLapse` for the teams of one read.
+fn lapses(
+    settings: &MaturitySettings,
+    ev: &Evidence,
+    per_dashboard: bool,
+    at: EpochMs,
+) -> Vec<Lapse> {
+    let mut rows = Vec::new();
+    for team in &ev.teams {
+        let cadence_hours = f64::from(team.cadence_days) * 24.0;
+        if per_dashboard {
+            for d in &team.dashboards {
                 rows.push(Lapse {
                     team: team.id.clone(),
-                    dashboard: String::new(),
+                    dashboard: d.clone(),
                     hours_since_review: engine::hours_since_review(
-                        &settings, team, &ev.events, at, None,
+                        settings,
+                        team,
+                        &ev.events,
+                        at,
+                        Some(d),
                     ),
                     cadence_hours,
                 });
             }
+        } else {
+            rows.push(Lapse {
+                team: team.id.clone(),
+                dashboard: String::new(),
+                hours_since_review: engine::hours_since_review(
+                    settings, team, &ev.events, at, None,
+                ),
+                cadence_hours,
+            });
         }
-        Ok(rows)
     }
+    rows
 }
 
 #[cfg(test)]

@@ -94,6 +94,17 @@ impl<'a> TeamEvidence<'a> {
         events: &'a [Event],
         targets: &'a [Target],
     ) -> Self {
+        Self::from_events(settings, team, events, targets)
+    }
+
+    /// The same as [`TeamEvidence::new`] over any collection of event references, such as
+    /// [`EvidenceIndex::for_team`]'s.
+    pub fn from_events(
+        settings: &'a MaturitySettings,
+        team: &'a Team,
+        events: impl IntoIterator<Item = &'a Event>,
+        targets: &'a [Target],
+    ) -> Self {
         let mut ev = TeamEvidence {
             settings,
             team,
@@ -193,6 +204,64 @@ impl<'a> TeamEvidence<'a> {
         } else {
             &[]
         }
+    }
+}
+
+/// Events grouped once by what can make them count for a team (SPEC §5): non-view events
+/// by their `team`, views by their dashboard, outcomes by the decision they name. Evaluating
+/// many teams then costs one pass over the events instead of one pass per team.
+#[derive(Debug, Clone, Default)]
+pub struct EvidenceIndex<'a> {
+    by_team: HashMap<&'a str, Vec<&'a Event>>,
+    views_by_dashboard: HashMap<&'a str, Vec<&'a Event>>,
+    outcomes_by_decision: HashMap<&'a str, Vec<&'a Event>>,
+}
+
+impl<'a> EvidenceIndex<'a> {
+    /// Indexes `events` (any teams, any times).
+    pub fn new(events: &'a [Event]) -> Self {
+        let mut index = EvidenceIndex::default();
+        for e in events {
+            match e.kind {
+                EventKind::View => {
+                    if let Some(d) = e.dashboard_uid.as_deref() {
+                        index.views_by_dashboard.entry(d).or_default().push(e);
+                    }
+                }
+                EventKind::Outcome => {
+                    if let Some(d) = e.decision_id() {
+                        index.outcomes_by_decision.entry(d).or_default().push(e);
+                    }
+                }
+                _ => {
+                    if let Some(t) = e.team.as_deref() {
+                        index.by_team.entry(t).or_default().push(e);
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    /// Every event that can count for `team`: its own non-view events, the views of its
+    /// dashboards and the outcomes naming its decisions. [`TeamEvidence::from_events`] over
+    /// these gives the same evidence as [`TeamEvidence::new`] over all the events.
+    pub fn for_team(&self, team: &Team) -> Vec<&'a Event> {
+        let mut out: Vec<&'a Event> = Vec::new();
+        if let Some(own) = self.by_team.get(team.id.as_str()) {
+            out.extend(own.iter().copied());
+            for d in own.iter().filter(|e| e.kind == EventKind::Decision) {
+                if let Some(outcomes) = self.outcomes_by_decision.get(d.id.as_str()) {
+                    out.extend(outcomes.iter().copied());
+                }
+            }
+        }
+        for d in &team.dashboards {
+            if let Some(views) = self.views_by_dashboard.get(d.as_str()) {
+                out.extend(views.iter().copied());
+            }
+        }
+        out
     }
 }
 

@@ -284,8 +284,7 @@ pub fn level_history(
     targets: &[Target],
     steps: &[EpochMs],
 ) -> Vec<LevelPoint> {
-    let evidence = TeamEvidence::new(settings, team, events, targets);
-    steps.iter().map(|&t| evidence.level_at(t)).collect()
+    TeamEvidence::new(settings, team, events, targets).level_history(steps)
 }
 
 /// The same as `level_changes(&history(…, steps))`, but only evaluates in full the steps
@@ -297,17 +296,23 @@ pub fn level_changes_over(
     targets: &[Target],
     steps: &[EpochMs],
 ) -> Vec<LevelChange> {
-    let evidence = TeamEvidence::new(settings, team, events, targets);
-    let points: Vec<LevelPoint> = steps.iter().map(|&t| evidence.level_at(t)).collect();
-    points
-        .windows(2)
-        .filter(|p| p[0].level != p[1].level)
-        .flat_map(|p| {
-            let before = evidence.evaluate(p[0].at);
-            let after = evidence.evaluate(p[1].at);
-            level_changes(&[before, after])
-        })
-        .collect()
+    TeamEvidence::new(settings, team, events, targets).level_changes(steps)
+}
+
+impl TeamEvidence<'_> {
+    /// Levels at each step (see [`level_history`]).
+    pub fn level_history(&self, steps: &[EpochMs]) -> Vec<LevelPoint> {
+        steps.iter().map(|&t| self.level_at(t)).collect()
+    }
+
+    /// Changes of level between consecutive steps (see [`level_changes_over`]).
+    pub fn level_changes(&self, steps: &[EpochMs]) -> Vec<LevelChange> {
+        self.level_history(steps)
+            .windows(2)
+            .filter(|p| p[0].level != p[1].level)
+            .flat_map(|p| level_changes(&[self.evaluate(p[0].at), self.evaluate(p[1].at)]))
+            .collect()
+    }
 }
 
 fn gated(passed: &[bool; 7]) -> (u8, u8) {

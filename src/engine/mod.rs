@@ -15,7 +15,7 @@ pub mod ratio;
 pub mod settings;
 pub mod targets;
 
-pub use evidence::{counts_as_review_evidence, follow_up_at, TeamEvidence};
+pub use evidence::{counts_as_review_evidence, follow_up_at, EvidenceIndex, TeamEvidence};
 pub use ladder::{
     evaluate, history, history_steps, level_changes, level_changes_over, level_history,
     CriterionResult, Evaluation, LevelChange, LevelPoint, CRITERIA, MAX_HISTORY_STEPS,
@@ -25,6 +25,8 @@ pub use settings::MaturitySettings;
 
 // Test-only modules come last: the purity test (tests/engine_purity.rs) ignores
 // everything after the first `#[cfg(test)]` of a file.
+#[cfg(test)]
+mod index_tests;
 #[cfg(test)]
 mod property_tests;
 #[cfg(test)]

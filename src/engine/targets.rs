@@ -1,6 +1,8 @@
 //! Target math of SPEC §4.2 and decision follow-ups: glide path, status, progress, the
 //! least-squares projection, and whether a decision is open, overdue or done at `T`.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::model::{EpochMs, Event, EventKind, Target, Verdict, DAY_MS};
@@ -250,19 +252,29 @@ pub fn follow_ups<'a>(
     events: &'a [Event],
     at: EpochMs,
 ) -> Vec<FollowUp<'a>> {
-    let outcomes: Vec<&Event> = events
+    // The latest outcome naming each decision, found in one pass.
+    let mut latest_outcome: HashMap<&str, &Event> = HashMap::new();
+    for o in events
         .iter()
         .filter(|e| e.kind == EventKind::Outcome && e.time < at)
-        .collect();
+    {
+        if let Some(d) = o.decision_id() {
+            latest_outcome
+                .entry(d)
+                .and_modify(|cur| {
+                    if (o.time, o.id.as_str()) >= (cur.time, cur.id.as_str()) {
+                        *cur = o;
+                    }
+                })
+                .or_insert(o);
+        }
+    }
     let mut out: Vec<FollowUp<'a>> = events
         .iter()
         .filter(|e| e.kind == EventKind::Decision && e.time < at)
         .map(|d| {
             let due = follow_up_at(settings, d);
-            let latest = outcomes
-                .iter()
-                .filter(|o| o.decision_id() == Some(d.id.as_str()))
-                .max_by_key(|o| (o.time, o.id.as_str()));
+            let latest = latest_outcome.get(d.id.as_str());
             let status = match latest {
                 Some(_) => FollowUpStatus::Done,
                 None if due < at => FollowUpStatus::Overdue,

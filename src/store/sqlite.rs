@@ -220,6 +220,22 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str, col: usize) -> rusqlite::R
     })
 }
 
+/// A JSON text column parsed in place (no copy of the text first); `empty`, the value most
+/// rows hold (`[]` tags, `{}` data), is answered without the parser.
+fn json_column<T: serde::de::DeserializeOwned + Default>(
+    r: &Row<'_>,
+    col: usize,
+    empty: &str,
+) -> rusqlite::Result<T> {
+    let text = r.get_ref(col)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    if text == empty {
+        return Ok(T::default());
+    }
+    from_json(text, col)
+}
+
 fn bad_value(col: usize, what: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
         col,
@@ -258,8 +274,8 @@ fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
         panel_id: r.get(6)?,
         user: r.get(7)?,
         text: r.get(8)?,
-        tags: from_json(&r.get::<_, String>(9)?, 9)?,
-        data: from_json::<Map<String, Value>>(&r.get::<_, String>(10)?, 10)?,
+        tags: json_column(r, 9, "[]")?,
+        data: json_column::<Map<String, Value>>(r, 10, "{}")?,
         source: Source::parse(&source)
             .ok_or_else(|| bad_value(11, format!("unknown source {source}")))?,
         created_at: r.get(12)?,
@@ -887,14 +903,10 @@ impl Store for SqliteStore {
         };
         let conn = self.lock();
         let mut events: Vec<Event> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        let mut push = |batch: Vec<Event>, events: &mut Vec<Event>| {
-            for e in batch {
-                if seen.insert(e.id.clone()) {
-                    events.push(e);
-                }
-            }
-        };
+        // The reads below may overlap (a view with a team, a team's own outcome); an event
+        // read twice is the same row, so sorting by (time, id) puts its copies side by side
+        // and they are dropped there.
+        let push = |batch: Vec<Event>, events: &mut Vec<Event>| events.extend(batch);
         if !ids.is_empty() {
             // Team-linked events of the range, and every decision before `to` (a decision
             // taken long ago can fall due inside the window).
@@ -936,19 +948,20 @@ impl Store for SqliteStore {
             .map(|e| e.id.clone())
             .collect();
         if !decision_ids.is_empty() {
+            // One statement for all the decisions (a lookup each in `events_by_decision`).
+            // `+time` keeps the planner off `events_by_time`: without statistics it would
+            // otherwise range-scan every event before `to` once per decision.
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1 AND decision_id = ?2 AND kind = 'outcome' AND time < ?3"
+                "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1 AND kind = 'outcome'
+                   AND decision_id IN (SELECT value FROM json_each(?2)) AND +time < ?3"
             ))?;
-            let mut outcomes = Vec::new();
-            for d in &decision_ids {
-                let batch = stmt
-                    .query_map(params![org, d, to], event_from_row)?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                outcomes.extend(batch);
-            }
+            let outcomes = stmt
+                .query_map(params![org, to_json(&decision_ids), to], event_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             push(outcomes, &mut events);
         }
-        events.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
+        events.sort_unstable_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
+        events.dedup_by(|later, first| later.id == first.id);
         Ok(Evidence {
             teams,
             events,
