@@ -1,0 +1,829 @@
+//! `cargo bench --bench budget [-- SECTION…]`: the performance budget of issue 6, each figure
+//! measured through gRPC against the running release binary next to its floor, in the same
+//! run, and reported as a ratio. Sections: `memory` (handshake, idle and serving memory on
+//! store A, every query type once), `events`, `history`, `maturity`, `ingest`, `passive`.
+//!
+//! Stores: A = 1,000,000 events over 2 years for 500 teams; B = 500 teams × 26 weeks ×
+//! ≈ 20 events. Both are cached under `target/bench-stores/` (see `common/stores.rs`).
+//! Timing: warm-up runs first, then many runs interleaved with the floor; median and p90.
+//! Results are printed and written to `target/bench-results/budget.md`.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::stores::{self, Generated, Weekly, Wide, END, HOT_DASHBOARD};
+use common::{every_query, fmt_ms, frame_rows, measure_pair, query, Client, Plan, Plugin, Stats};
+use grafana_plugin_sdk::pluginv2::DataQuery;
+use maturity::model::{Event, DAY_MS};
+use maturity::store::sqlite::SqliteStore;
+use maturity::store::Store;
+use rand::SeedableRng;
+use rusqlite::{params, Connection};
+use serde_json::json;
+
+/// Store A: 1,000,000 events over 2 years, 500 teams (5,000 of them on the hot dashboard).
+const A: Wide = Wide {
+    events: 1_000_000,
+    teams: 500,
+    days: 730,
+    hot: 5_000,
+    seed: 1,
+};
+
+/// Store B: 500 teams with 26 weeks of evidence, ≈ 20 events per team per week.
+const B: Weekly = Weekly {
+    teams: 500,
+    weeks: 26,
+    per_week: 20,
+    seed: 2,
+};
+
+const EVENT_COLUMNS: &str = "id, kind, time, time_end, team, dashboard_uid, panel_id, \
+                             user_login, text, tags, data, source, created_at, updated_at";
+
+/// The team whose history and single evaluation are measured.
+const TEAM: &str = "team-007";
+
+struct Row {
+    figure: String,
+    measured: String,
+    floor: String,
+    ratio: String,
+    budget: String,
+    met: Option<bool>,
+}
+
+#[derive(Default)]
+struct Report {
+    rows: Vec<Row>,
+    notes: Vec<String>,
+}
+
+impl Report {
+    fn row(
+        &mut self,
+        figure: impl Into<String>,
+        measured: impl Into<String>,
+        floor: impl Into<String>,
+        ratio: impl Into<String>,
+        budget: impl Into<String>,
+        met: Option<bool>,
+    ) {
+        let row = Row {
+            figure: figure.into(),
+            measured: measured.into(),
+            floor: floor.into(),
+            ratio: ratio.into(),
+            budget: budget.into(),
+            met,
+        };
+        println!(
+            "  => {} | {} | floor {} | ratio {} | budget {} | {}",
+            row.figure,
+            row.measured,
+            row.floor,
+            row.ratio,
+            row.budget,
+            met_str(row.met)
+        );
+        self.rows.push(row);
+    }
+
+    fn note(&mut self, s: impl Into<String>) {
+        let s = s.into();
+        println!("  note: {s}");
+        self.notes.push(s);
+    }
+}
+
+fn met_str(m: Option<bool>) -> &'static str {
+    match m {
+        Some(true) => "met",
+        Some(false) => "NOT met",
+        None => "—",
+    }
+}
+
+/// Steps through every row and looks at every column (text and blobs by length, numbers
+/// by value): the least any reader of these rows pays. Returns the number of rows.
+fn read_rows(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> usize {
+    use rusqlite::types::ValueRef;
+    let mut stmt = conn.prepare_cached(sql).expect("prepare");
+    let n = stmt.column_count();
+    let mut rows = stmt.query(args).expect("query");
+    let (mut count, mut check) = (0usize, 0i64);
+    while let Some(r) = rows.next().expect("row") {
+        count += 1;
+        for i in 0..n {
+            check = check.wrapping_add(match r.get_ref(i).expect("column") {
+                ValueRef::Null => 0,
+                ValueRef::Integer(v) => v,
+                ValueRef::Real(v) => v as i64,
+                ValueRef::Text(t) | ValueRef::Blob(t) => t.len() as i64,
+            });
+        }
+    }
+    std::hint::black_box(check);
+    count
+}
+
+/// Copies every column of every row into an owned value (a looser floor).
+fn read_rows_owned(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> usize {
+    let mut stmt = conn.prepare_cached(sql).expect("prepare");
+    let n = stmt.column_count();
+    let mut rows = stmt.query(args).expect("query");
+    let mut out: Vec<Vec<rusqlite::types::Value>> = Vec::new();
+    while let Some(r) = rows.next().expect("row") {
+        out.push((0..n).map(|i| r.get(i).expect("column")).collect());
+    }
+    std::hint::black_box(&out);
+    out.len()
+}
+
+fn ratio(product: f64, floor: f64) -> f64 {
+    product / floor
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let started = Instant::now();
+    let load_before = common::load_average();
+    println!("machine: {}", common::machine());
+    println!("load average before: {load_before}");
+    println!("plugin binary: {}", common::plugin_bin().display());
+    let mut report = Report::default();
+
+    let need_a = ["memory", "events", "history"]
+        .iter()
+        .any(|s| common::wanted(s));
+    let need_b = ["maturity", "history", "passive"]
+        .iter()
+        .any(|s| common::wanted(s));
+    let a = need_a.then(|| {
+        println!("store A: generating or reusing …");
+        let g = stores::wide(A);
+        println!("store A: {}", g.describe());
+        g
+    });
+    let b = need_b.then(|| {
+        println!("store B: generating or reusing …");
+        let g = stores::weekly(B);
+        println!("store B: {}", g.describe());
+        g
+    });
+    if let Some(a) = &a {
+        report.note(format!("store A: {}", a.describe()));
+    }
+    if let Some(b) = &b {
+        report.note(format!("store B: {}", b.describe()));
+    }
+
+    if let Some(a) = &a {
+        if common::wanted("memory") {
+            handshake_and_idle(&mut report, a).await;
+        }
+        let mut plugin = Plugin::start(&a.path).await;
+        let first = Instant::now();
+        plugin
+            .client
+            .query(
+                plugin.client.ctx(None),
+                &[],
+                vec![query("A", "teams", json!({}), END - DAY_MS, END)],
+            )
+            .await
+            .expect("first query");
+        report.note(format!(
+            "store A: the first request (opens the store) answered in {}",
+            fmt_ms(first.elapsed().as_secs_f64() * 1e3)
+        ));
+        if common::wanted("events") {
+            events_query(&mut report, &mut plugin.client, &a.path).await;
+        }
+        if common::wanted("history") {
+            history(&mut report, &mut plugin.client, "A").await;
+        }
+        if common::wanted("memory") {
+            serving_memory(&mut report, &plugin).await;
+        }
+        plugin.stop();
+    }
+    if let Some(b) = &b {
+        if common::wanted("maturity") || common::wanted("history") {
+            let mut plugin = Plugin::start(&b.path).await;
+            if common::wanted("maturity") {
+                maturity_all(&mut report, &mut plugin.client, &b.path).await;
+            }
+            if common::wanted("history") {
+                history(&mut report, &mut plugin.client, "B").await;
+            }
+            plugin.stop();
+        }
+        if common::wanted("passive") {
+            passive(&mut report, b).await;
+        }
+    }
+    if common::wanted("ingest") {
+        ingest(&mut report).await;
+    }
+
+    let load_after = common::load_average();
+    println!("load average after: {load_after}");
+    write_report(&report, &load_before, &load_after, started.elapsed());
+}
+
+/// Handshake latency on store A (spawn → handshake line), over several starts, and the
+/// idle memory of a fresh process.
+async fn handshake_and_idle(report: &mut Report, a: &Generated) {
+    println!("== memory: handshake and idle");
+    let mut times = Vec::new();
+    let mut idle = None;
+    for i in 0..10 {
+        let plugin = Plugin::start(&a.path).await;
+        times.push(plugin.handshake);
+        if i == 0 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            idle = Some(plugin.mem());
+        }
+        plugin.stop();
+    }
+    let s = common::stats(&times);
+    report.row(
+        "handshake on store A (spawn → handshake line), 10 starts",
+        format!("median {}, max {}", fmt_ms(s.median), fmt_ms(s.max)),
+        "—",
+        "—",
+        "≤ 100 ms",
+        Some(s.max <= 100.0),
+    );
+    let idle = idle.unwrap_or_default();
+    report.row(
+        "resident memory idle (1 s after start, no request yet)",
+        format!(
+            "VmRSS {:.1} MiB (VmHWM {:.1} MiB)",
+            idle.rss_mib(),
+            idle.hwm_mib()
+        ),
+        "—",
+        "—",
+        "< 20 MiB",
+        Some(idle.rss_mib() < 20.0),
+    );
+}
+
+/// Runs every query type once on store A (timed once, for the record), then reads the
+/// plugin's memory.
+async fn serving_memory(report: &mut Report, plugin: &Plugin) {
+    println!("== memory: every query type once on store A");
+    let mut client = plugin.client.clone();
+    let mut times = Vec::new();
+    for (name, q) in every_query(TEAM, &stores::dashboard(7, 'a'), END) {
+        let t = Instant::now();
+        client
+            .query(client.ctx(Some(("viewer", "Viewer"))), &[], vec![q])
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        println!("  {name}: {}", fmt_ms(ms));
+        times.push(format!("{name} {}", fmt_ms(ms)));
+    }
+    // `maturity` for all 500 teams of store A (12 weeks ≈ 115,000 events in the window).
+    let t = Instant::now();
+    client
+        .query(
+            client.ctx(None),
+            &[],
+            vec![query("A", "maturity", json!({}), END - DAY_MS, END)],
+        )
+        .await
+        .expect("maturity all teams on A");
+    report.note(format!(
+        "every query type once on store A (team {TEAM}, all teams where the query has no team): {}; \
+         maturity for all 500 teams of A again: {}",
+        times.join(", "),
+        fmt_ms(t.elapsed().as_secs_f64() * 1e3)
+    ));
+    let m = plugin.mem();
+    report.row(
+        "resident memory serving store A (after every benchmark and query type above)",
+        format!("VmRSS {:.1} MiB, VmHWM {:.1} MiB", m.rss_mib(), m.hwm_mib()),
+        "—",
+        "—",
+        "< 100 MiB",
+        Some(m.hwm_mib() < 100.0),
+    );
+}
+
+/// `events`: 1,000 events of one dashboard in a 7-day range vs the same SELECT.
+async fn events_query(report: &mut Report, client: &mut Client, db: &Path) {
+    println!("== events: 1,000 events of one dashboard, 7 days");
+    let conn = Connection::open(db).expect("open A directly");
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1 AND dashboard_uid = ?2 \
+         AND time >= ?3 AND time <= ?4 ORDER BY time DESC, id DESC LIMIT ?5 OFFSET ?6"
+    );
+    let (from, to) = (END - 7 * DAY_MS, END);
+    let args = |limit: i64| -> Vec<Box<dyn rusqlite::ToSql>> {
+        vec![
+            Box::new(1i64),
+            Box::new(HOT_DASHBOARD),
+            Box::new(from),
+            Box::new(to),
+            Box::new(limit),
+            Box::new(0i64),
+        ]
+    };
+    let boxed = args(1000);
+    let refs: Vec<&dyn rusqlite::ToSql> = boxed.iter().map(|b| b.as_ref()).collect();
+    let q = || {
+        query(
+            "A",
+            "events",
+            json!({"dashboardUid": HOT_DASHBOARD}),
+            from,
+            to,
+        )
+    };
+    let in_range = read_rows(
+        &conn,
+        &sql,
+        &args(100_000).iter().map(|b| b.as_ref()).collect::<Vec<_>>(),
+    );
+    let resp = client
+        .query(client.ctx(None), &[], vec![q()])
+        .await
+        .expect("events query");
+    let rows = frame_rows(&resp, "A");
+    assert_eq!(read_rows(&conn, &sql, &refs), 1000);
+    assert_eq!(rows, vec![1000], "the events query answers 1,000 rows");
+    println!("  {in_range} events of {HOT_DASHBOARD} in range; both read 1,000");
+    let ctx = client.ctx(None);
+    let mut c = client.clone();
+    let (floor, product) = measure_pair(
+        Plan::new(20, 300, 100, 30),
+        async || {
+            read_rows(&conn, &sql, &refs);
+        },
+        async || {
+            c.query(ctx.clone(), &[], vec![q()]).await.expect("events");
+        },
+    )
+    .await;
+    let r = ratio(product.median, floor.median);
+    report.row(
+        format!(
+            "`events` query, 1,000 events of one dashboard in 7 days (store A), n={}",
+            product.n
+        ),
+        product.short(),
+        format!(
+            "the same SELECT via rusqlite in the bench process, every column looked at: {}",
+            floor.short()
+        ),
+        format!("{r:.2}×"),
+        "≤ 3×",
+        Some(r <= 3.0),
+    );
+}
+
+/// `maturityHistory` for one team over 365 days vs one `maturity` query for that team.
+async fn history(report: &mut Report, client: &mut Client, store: &str) {
+    println!("== history: {TEAM} over 365 days on store {store}");
+    let hist = || {
+        query(
+            "H",
+            "maturityHistory",
+            json!({"team": TEAM}),
+            END - 365 * DAY_MS,
+            END,
+        )
+    };
+    let one = || query("M", "maturity", json!({"team": TEAM}), END - DAY_MS, END);
+    let resp = client
+        .query(client.ctx(None), &[], vec![hist()])
+        .await
+        .expect("history");
+    assert_eq!(frame_rows(&resp, "H"), vec![366], "366 daily steps");
+    let ctx = client.ctx(None);
+    let (mut c1, mut c2) = (client.clone(), client.clone());
+    let (single, product) = measure_pair(
+        Plan::new(10, 200, 50, 30),
+        async || {
+            c1.query(ctx.clone(), &[], vec![one()])
+                .await
+                .expect("maturity");
+        },
+        async || {
+            c2.query(ctx.clone(), &[], vec![hist()])
+                .await
+                .expect("history");
+        },
+    )
+    .await;
+    let r = ratio(product.median, single.median);
+    report.row(
+        format!(
+            "`maturityHistory`, {TEAM}, 365 daily steps (store {store}), n={}",
+            product.n
+        ),
+        product.short(),
+        format!(
+            "one `maturity` query for {TEAM} through gRPC: {}",
+            single.short()
+        ),
+        format!("{r:.2}×"),
+        "≤ 10×",
+        Some(r <= 10.0),
+    );
+}
+
+/// `maturity` for all 500 teams of store B vs reading the same evidence rows from SQLite.
+async fn maturity_all(report: &mut Report, client: &mut Client, db: &Path) {
+    println!("== maturity: all 500 teams of store B");
+    let conn = Connection::open(db).expect("open B directly");
+    let window = 12 * 7 * DAY_MS;
+    let (from, to) = (END - window, END);
+    // The rows `SqliteStore::evidence` hands the engine for every team at T = END: events
+    // of the window, every decision before T and the outcomes naming them (every non-view
+    // event of these stores has a team; every view is of a team's dashboard), teams,
+    // targets and actuals — read with one SELECT per table. The events are over half of
+    // the table, so a plain table scan (NOT INDEXED) is the cheapest way to read them.
+    let events_sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events NOT INDEXED WHERE org_id = ?1 AND time < ?2 \
+         AND (time >= ?3 OR kind IN ('decision', 'outcome'))"
+    );
+    let floor_read = || {
+        read_rows(
+            &conn,
+            "SELECT id, name, dashboards, members, cadence_days, created_at FROM teams WHERE org_id = ?1 ORDER BY id",
+            &[&1i64],
+        ) + read_rows(&conn, &events_sql, &[&1i64, &to, &from])
+            + read_rows(
+                &conn,
+                "SELECT id, team, name, unit, direction, baseline, target, start_at, deadline, query, verification, created_at \
+                 FROM targets WHERE org_id = ?1 ORDER BY team, id",
+                &[&1i64],
+            )
+            + read_rows(
+                &conn,
+                "SELECT target_id, time, value FROM actuals WHERE org_id = ?1 ORDER BY target_id, time",
+                &[&1i64],
+            )
+    };
+    let floor_events = read_rows(&conn, &events_sql, &[&1i64, &to, &from]);
+    // The same rows as the product reads: checked against the store itself.
+    let store = SqliteStore::open(db).expect("open B as a store");
+    let t = Instant::now();
+    let ev = store.evidence(1, &[], from, to).expect("evidence");
+    let evidence_ms = t.elapsed().as_secs_f64() * 1e3;
+    assert_eq!(
+        ev.events.len(),
+        floor_events,
+        "the floor reads the evidence rows"
+    );
+    assert_eq!(ev.teams.len(), 500);
+    println!(
+        "  evidence: {} teams, {} events, {} targets; SqliteStore::evidence in-process {}",
+        ev.teams.len(),
+        ev.events.len(),
+        ev.targets.len(),
+        fmt_ms(evidence_ms)
+    );
+    drop(ev);
+    let q = || query("M", "maturity", json!({}), END - DAY_MS, END);
+    let resp = client
+        .query(client.ctx(None), &[], vec![q()])
+        .await
+        .expect("maturity");
+    assert_eq!(frame_rows(&resp, "M"), vec![500]);
+    let ctx = client.ctx(None);
+    let mut c = client.clone();
+    let (floor, product) = measure_pair(
+        Plan::new(3, 40, 10, 60),
+        async || {
+            floor_read();
+        },
+        async || {
+            c.query(ctx.clone(), &[], vec![q()])
+                .await
+                .expect("maturity");
+        },
+    )
+    .await;
+    // For the record: the product's own store read, in this process.
+    let mut in_process = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        std::hint::black_box(store.evidence(1, &[], from, to).expect("evidence"));
+        in_process.push(t.elapsed());
+    }
+    let in_process = common::stats(&in_process);
+    // And a looser floor: the same rows copied into owned values, as a generic client would.
+    let mut owned = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        read_rows_owned(&conn, &events_sql, &[&1i64, &to, &from]);
+        owned.push(t.elapsed());
+    }
+    let owned = common::stats(&owned);
+    report.note(format!(
+        "store B evidence at T: {floor_events} events for 500 teams; `SqliteStore::evidence` for \
+         all 500 teams in one read (in the bench process) median {}; the event rows copied into \
+         owned `rusqlite::types::Value`s median {} (against that looser floor the `maturity` \
+         query is {:.2}×)",
+        fmt_ms(in_process.median),
+        fmt_ms(owned.median),
+        product.median / owned.median
+    ));
+    let r = ratio(product.median, floor.median);
+    report.row(
+        format!("`maturity` query, all 500 teams (store B), n={}", product.n),
+        product.short(),
+        format!(
+            "the same evidence rows via rusqlite, one SELECT per table (events by table scan), every column looked at: {}",
+            floor.short()
+        ),
+        format!("{r:.2}×"),
+        "≤ 3×",
+        Some(r <= 3.0),
+    );
+}
+
+const INSERT: &str = "INSERT INTO events (org_id, id, kind, time, time_end, team, dashboard_uid, \
+    panel_id, user_login, text, tags, data, source, created_at, updated_at, decision_id, view_bucket) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+
+/// A fresh store with store B's 500 teams (no events).
+fn fresh_store_with_teams(dir: &Path, name: &str) -> std::path::PathBuf {
+    let db = dir.join(name);
+    let store = SqliteStore::open(&db).expect("fresh store");
+    for t in 0..500 {
+        store
+            .create_team(
+                1,
+                &maturity::model::Team {
+                    id: stores::team_id(t),
+                    name: format!("Team {t}"),
+                    dashboards: vec![stores::dashboard(t, 'a'), stores::dashboard(t, 'b')],
+                    members: (0..5).map(|k| stores::member(t, k)).collect(),
+                    cadence_days: 7,
+                    created_at: END,
+                },
+            )
+            .expect("team");
+    }
+    db
+}
+
+/// `POST /events` in batches of 1,000 vs the same inserts with rusqlite (one transaction
+/// per 1,000, WAL, synchronous=FULL).
+async fn ingest(report: &mut Report) {
+    println!("== ingest: POST /events in batches of 1,000");
+    let dir = tempfile::Builder::new()
+        .prefix("maturity-bench-ingest-")
+        .tempdir_in(common::target_dir())
+        .expect("tempdir");
+    let product_db = fresh_store_with_teams(dir.path(), "product.db");
+    let floor_db = fresh_store_with_teams(dir.path(), "floor.db");
+    let plan = Plan::new(3, 40, 40, 600);
+    let batches = plan.warmup + plan.n;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(6);
+    let events: Vec<Vec<Event>> = (0..batches)
+        .map(|b| stores::api_batch(&mut rng, b, 1000, 500))
+        .collect();
+    let bodies: Vec<Vec<u8>> = events
+        .iter()
+        .map(|batch| {
+            serde_json::to_vec(&batch.iter().map(stores::api_json).collect::<Vec<_>>())
+                .expect("json")
+        })
+        .collect();
+    let rows: Vec<Vec<(Event, String, String)>> = events
+        .into_iter()
+        .map(|batch| {
+            batch
+                .into_iter()
+                .map(|e| {
+                    let tags = serde_json::to_string(&e.tags).expect("tags");
+                    let data = serde_json::to_string(&e.data).expect("data");
+                    (e, tags, data)
+                })
+                .collect()
+        })
+        .collect();
+    let mut conn = Connection::open(&floor_db).expect("floor connection");
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .expect("wal");
+    conn.pragma_update(None, "synchronous", "FULL")
+        .expect("full");
+    let plugin = Plugin::start(&product_db).await;
+    let mut client = plugin.client.clone();
+    let ctx = client.ctx(Some(("editor", "Editor")));
+    let mut bodies = bodies.into_iter();
+    let mut rows = rows.into_iter();
+    let now = END;
+    let (floor, product) = measure_pair(
+        plan,
+        async || {
+            let batch = rows.next().expect("a floor batch");
+            let tx = conn.transaction().expect("tx");
+            {
+                let mut stmt = tx.prepare_cached(INSERT).expect("prepare");
+                for (e, tags, data) in &batch {
+                    stmt.execute(params![
+                        1i64,
+                        e.id,
+                        e.kind.as_str(),
+                        e.time,
+                        e.time_end,
+                        e.team,
+                        e.dashboard_uid,
+                        e.panel_id,
+                        "editor",
+                        e.text,
+                        tags,
+                        data,
+                        "api",
+                        now,
+                        now,
+                        e.decision_id(),
+                        None::<i64>,
+                    ])
+                    .expect("insert");
+                }
+            }
+            tx.commit().expect("commit");
+        },
+        async || {
+            let body = bodies.next().expect("a product batch");
+            client
+                .call_ok(ctx.clone(), "POST", "events", body, 201)
+                .await
+                .expect("POST /events");
+        },
+    )
+    .await;
+    let stored = SqliteStore::open(&product_db)
+        .expect("reopen")
+        .counts(1)
+        .expect("counts")
+        .events;
+    assert_eq!(stored as usize, batches * 1000, "every posted event stored");
+    plugin.stop();
+    let rate = |s: &Stats| 1000.0 / (s.median / 1e3);
+    let total = |s: &Stats| 1000.0 / (s.mean / 1e3);
+    report.row(
+        format!(
+            "ingest, `POST /events` batches of 1,000 (fresh store, 500 teams), {} batches",
+            product.n
+        ),
+        format!(
+            "{:.0} events/s (median batch {}, mean-rate {:.0}/s)",
+            rate(&product),
+            fmt_ms(product.median),
+            total(&product)
+        ),
+        format!(
+            "rusqlite, 1 tx per 1,000, WAL, synchronous=FULL: {:.0} events/s (median batch {})",
+            rate(&floor),
+            fmt_ms(floor.median)
+        ),
+        format!("{:.2}× the floor's time", product.median / floor.median),
+        "≥ 20,000 events/s",
+        Some(rate(&product) >= 20_000.0),
+    );
+}
+
+/// Passive view capture: the same query with and without `http_X-Dashboard-Uid` (and a
+/// user), distinct users (a view written per query) and one user (the dedup path).
+async fn passive(report: &mut Report, b: &Generated) {
+    println!("== passive view capture (a copy of store B)");
+    let (_dir, db) = common::scratch_copy(&b.path);
+    let plugin = Plugin::start(&db).await;
+    let dash = stores::dashboard(7, 'a');
+    let riders: Vec<(&str, DataQuery)> = vec![
+        (
+            "`events` annotations of a team dashboard, 7 days",
+            query(
+                "A",
+                "events",
+                json!({"dashboardUid": dash}),
+                END - 7 * DAY_MS,
+                END,
+            ),
+        ),
+        (
+            "`teams` (the cheapest query)",
+            query("A", "teams", json!({}), END - DAY_MS, END),
+        ),
+    ];
+    let headers = [
+        ("http_X-Dashboard-Uid", dash.as_str()),
+        ("http_X-Panel-Id", "2"),
+    ];
+    let mut user_no = 0usize;
+    for (label, q) in riders {
+        for distinct in [true, false] {
+            let mut c1 = plugin.client.clone();
+            let mut c2 = plugin.client.clone();
+            let plan = Plan::new(100, 1500, 1500, 120);
+            let before = user_no;
+            let same_user = format!("same-{}", label.len());
+            let (without, with) = measure_pair(
+                plan,
+                async || {
+                    let ctx = c1.ctx(Some(("viewer", "Viewer")));
+                    c1.query(ctx, &[], vec![q.clone()]).await.expect("query");
+                },
+                async || {
+                    let login = if distinct {
+                        user_no += 1;
+                        format!("pv-{user_no}")
+                    } else {
+                        same_user.clone()
+                    };
+                    let ctx = c2.ctx(Some((&login, "Viewer")));
+                    c2.query(ctx, &headers, vec![q.clone()])
+                        .await
+                        .expect("query");
+                },
+            )
+            .await;
+            tokio::time::sleep(Duration::from_millis(800)).await;
+            let conn = Connection::open(&db).expect("open copy");
+            let written: i64 = if distinct {
+                conn.query_row(
+                    "SELECT count(*) FROM events WHERE source = 'passive' AND user_login LIKE 'pv-%'",
+                    [],
+                    |r| r.get(0),
+                )
+                .expect("count")
+            } else {
+                conn.query_row(
+                    "SELECT count(*) FROM events WHERE source = 'passive' AND user_login = ?1",
+                    [&same_user],
+                    |r| r.get(0),
+                )
+                .expect("count")
+            };
+            let asked = if distinct {
+                user_no - before
+            } else {
+                plan.warmup + with.n
+            };
+            let med = with.median / without.median - 1.0;
+            let mean = with.mean / without.mean - 1.0;
+            report.row(
+                format!(
+                    "passive view capture on {label}, {} (n={}; views written: {written} for {asked} queries{})",
+                    if distinct { "a distinct user per query: a view written each" } else { "one user: the dedup path" },
+                    with.n,
+                    if distinct { " so far" } else { "" },
+                ),
+                format!("with header: {} (mean {})", with.short(), fmt_ms(with.mean)),
+                format!("without: {} (mean {})", without.short(), fmt_ms(without.mean)),
+                format!("+{:.1}% median, +{:.1}% mean", med * 100.0, mean * 100.0),
+                "< +10%",
+                Some(med < 0.10 && mean < 0.10),
+            );
+        }
+    }
+    plugin.stop();
+}
+
+fn write_report(report: &Report, load_before: &str, load_after: &str, took: Duration) {
+    let mut md = String::new();
+    md.push_str(&format!(
+        "Machine: {}. Load average (1/5/15 min) before: {load_before}; after: {load_after}. \
+         Run took {:.0} s.\n\n",
+        common::machine(),
+        took.as_secs_f64()
+    ));
+    md.push_str(
+        "| figure | measured | floor | ratio | budget | met? |\n|---|---|---|---|---|---|\n",
+    );
+    for r in &report.rows {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            r.figure,
+            r.measured,
+            r.floor,
+            r.ratio,
+            r.budget,
+            met_str(r.met)
+        ));
+    }
+    if !report.notes.is_empty() {
+        md.push('\n');
+        for n in &report.notes {
+            md.push_str(&format!("- {n}\n"));
+        }
+    }
+    let dir = common::target_dir().join("bench-results");
+    std::fs::create_dir_all(&dir).expect("results dir");
+    let path = dir.join("budget.md");
+    std::fs::write(&path, &md).expect("write results");
+    println!("\n{md}\nwritten to {}", path.display());
+}
