@@ -118,10 +118,23 @@ impl App {
                 TeamSelector::Only(ids) => ids.contains(id),
             })
             .collect();
+        // The next reads run on the blocking pool (the store reads two at once) while this
+        // one is evaluated here: at most three batches are held at once, and every core works.
+        let store = self.store().clone();
+        let read = |ids: &[String]| {
+            let (store, ids) = (store.clone(), ids.to_vec());
+            tokio::task::spawn_blocking(move || store.evidence(org, &ids, from, to))
+        };
+        let mut chunks = selected.chunks(TEAMS_PER_READ);
+        let mut pending: std::collections::VecDeque<_> =
+            chunks.by_ref().take(2).map(read).collect();
         let mut out = Vec::new();
-        for chunk in selected.chunks(TEAMS_PER_READ) {
-            let chunk = TeamSelector::Only(chunk.to_vec());
-            out.extend(each(&self.evidence_for(caller, &chunk, from, to).await?));
+        while let Some(reading) = pending.pop_front() {
+            let ev = reading
+                .await
+                .map_err(|e| AppError::Internal(format!("store task failed: {e}")))??;
+            pending.extend(chunks.next().map(read));
+            out.extend(each(&ev));
         }
         Ok(out)
     }

@@ -83,10 +83,17 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// How many extra connections serve evidence reads (see [`SqliteStore`]).
+const EVIDENCE_READERS: usize = 2;
+
 /// A SQLite file opened as our store.
 pub struct SqliteStore {
     path: PathBuf,
     conn: Mutex<Connection>,
+    /// Connections that only read evidence, each in a transaction of its own: WAL lets them
+    /// read beside `conn`, so a query over many teams reads two batches at once (issue 6).
+    /// Empty for a store opened without migrating.
+    readers: Vec<Mutex<Connection>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -117,11 +124,19 @@ impl SqliteStore {
             })?;
         }
         let conn = Connection::open(path).map_err(|e| unusable(path, e))?;
-        let store = SqliteStore {
+        let mut store = SqliteStore {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
+            readers: Vec::new(),
         };
         store.prepare_schema(true)?;
+        for _ in 0..EVIDENCE_READERS {
+            let reader = Connection::open(path).map_err(|e| unusable(path, e))?;
+            reader
+                .busy_timeout(std::time::Duration::from_secs(10))
+                .map_err(|e| unusable(path, e))?;
+            store.readers.push(Mutex::new(reader));
+        }
         Ok(store)
     }
 
@@ -134,6 +149,7 @@ impl SqliteStore {
         let store = SqliteStore {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
+            readers: Vec::new(),
         };
         store.prepare_schema(false)?;
         Ok(store)
@@ -148,6 +164,22 @@ impl SqliteStore {
         // A panic while holding the lock cannot leave SQLite inconsistent (transactions
         // roll back on drop), so a poisoned lock is safe to keep using.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A free evidence reader, else the first one to come free (the main connection when
+    /// the store has none).
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        for r in &self.readers {
+            match r.try_lock() {
+                Ok(guard) => return guard,
+                Err(std::sync::TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+        }
+        match self.readers.first() {
+            Some(r) => r.lock().unwrap_or_else(|p| p.into_inner()),
+            None => self.lock(),
+        }
     }
 
     fn prepare_schema(&self, migrate: bool) -> StoreResult<()> {
@@ -361,6 +393,32 @@ fn load_actuals(conn: &Connection, org: OrgId, targets: &mut [Target]) -> rusqli
     Ok(())
 }
 
+fn teams_of(conn: &Connection, org: OrgId) -> rusqlite::Result<Vec<Team>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {TEAM_COLUMNS} FROM teams WHERE org_id = ?1 ORDER BY id"
+    ))?;
+    let teams = stmt
+        .query_map([org], team_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(teams)
+}
+
+fn targets_of(conn: &Connection, org: OrgId, teams: &[String]) -> rusqlite::Result<Vec<Target>> {
+    let mut sql = format!("SELECT {TARGET_COLUMNS} FROM targets WHERE org_id = ?1");
+    let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(org)];
+    if !teams.is_empty() {
+        sql += &format!(" AND team IN ({})", placeholders(2, teams.len()));
+        args.extend(teams.iter().map(|t| Box::new(t.clone()) as Box<dyn ToSql>));
+    }
+    sql += " ORDER BY team, id";
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut targets: Vec<Target> = stmt
+        .query_map(params_from_iter(args.iter()), target_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    load_actuals(conn, org, &mut targets)?;
+    Ok(targets)
+}
+
 fn placeholders(start: usize, n: usize) -> String {
     (start..start + n)
         .map(|i| format!("?{i}"))
@@ -413,14 +471,7 @@ impl Store for SqliteStore {
     }
 
     fn list_teams(&self, org: OrgId) -> StoreResult<Vec<Team>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {TEAM_COLUMNS} FROM teams WHERE org_id = ?1 ORDER BY id"
-        ))?;
-        let teams = stmt
-            .query_map([org], team_from_row)?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(teams)
+        Ok(teams_of(&self.lock(), org)?)
     }
 
     fn get_team(&self, org: OrgId, id: &str) -> StoreResult<Team> {
@@ -735,20 +786,7 @@ impl Store for SqliteStore {
     }
 
     fn list_targets(&self, org: OrgId, teams: &[String]) -> StoreResult<Vec<Target>> {
-        let conn = self.lock();
-        let mut sql = format!("SELECT {TARGET_COLUMNS} FROM targets WHERE org_id = ?1");
-        let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(org)];
-        if !teams.is_empty() {
-            sql += &format!(" AND team IN ({})", placeholders(2, teams.len()));
-            args.extend(teams.iter().map(|t| Box::new(t.clone()) as Box<dyn ToSql>));
-        }
-        sql += " ORDER BY team, id";
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let mut targets: Vec<Target> = stmt
-            .query_map(params_from_iter(args.iter()), target_from_row)?
-            .collect::<rusqlite::Result<_>>()?;
-        load_actuals(&conn, org, &mut targets)?;
-        Ok(targets)
+        Ok(targets_of(&self.lock(), org, teams)?)
     }
 
     fn get_target(&self, org: OrgId, id: &str) -> StoreResult<Target> {
@@ -877,7 +915,11 @@ impl Store for SqliteStore {
         from: EpochMs,
         to: EpochMs,
     ) -> StoreResult<Evidence> {
-        let all_teams = self.list_teams(org)?;
+        // One read transaction on an evidence reader: every statement below sees the same
+        // state of the file.
+        let mut reader = self.reader();
+        let conn = reader.transaction()?;
+        let all_teams = teams_of(&conn, org)?;
         let teams: Vec<Team> = if teams.is_empty() {
             all_teams
         } else {
@@ -899,9 +941,8 @@ impl Store for SqliteStore {
         let targets = if ids.is_empty() {
             Vec::new()
         } else {
-            self.list_targets(org, &ids)?
+            targets_of(&conn, org, &ids)?
         };
-        let conn = self.lock();
         let mut events: Vec<Event> = Vec::new();
         // The reads below may overlap (a view with a team, a team's own outcome); an event
         // read twice is the same row, so sorting by (time, id) puts its copies side by side
