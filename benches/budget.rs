@@ -755,8 +755,9 @@ async fn passive(report: &mut Report, b: &Generated) {
             let conn = Connection::open(&db).expect("open copy");
             let written: i64 = if distinct {
                 conn.query_row(
-                    "SELECT count(*) FROM events WHERE source = 'passive' AND user_login LIKE 'pv-%'",
-                    [],
+                    "SELECT count(*) FROM events WHERE source = 'passive' AND user_login LIKE 'pv-%' \
+                     AND CAST(substr(user_login, 4) AS INTEGER) > ?1",
+                    [before as i64],
                     |r| r.get(0),
                 )
                 .expect("count")
@@ -777,10 +778,9 @@ async fn passive(report: &mut Report, b: &Generated) {
             let mean = with.mean / without.mean - 1.0;
             report.row(
                 format!(
-                    "passive view capture on {label}, {} (n={}; views written: {written} for {asked} queries{})",
+                    "passive view capture on {label}, {} (n={}; views written: {written} for {asked} queries)",
                     if distinct { "a distinct user per query: a view written each" } else { "one user: the dedup path" },
                     with.n,
-                    if distinct { " so far" } else { "" },
                 ),
                 format!("with header: {} (mean {})", with.short(), fmt_ms(with.mean)),
                 format!("without: {} (mean {})", without.short(), fmt_ms(without.mean)),
