@@ -28,7 +28,7 @@ impl TeamSelector {
 
 /// How many teams' evidence one read holds: bounds the memory of a query over every team
 /// (500 teams of 26 weeks of evidence would otherwise be 140,000 events at once).
-pub const TEAMS_PER_READ: usize = 25;
+pub const TEAMS_PER_READ: usize = 10;
 
 /// Counts per day for one team (`reviewActivity`).
 #[derive(Debug, Clone, PartialEq)]
