@@ -9,9 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -152,15 +150,11 @@ func (h *Host) CheckHealth(user *backend.User) *backend.CheckHealthResult {
 	h.T.Helper()
 	ctx, cancel := h.ctx()
 	defer cancel()
-	req := &pluginv2.CheckHealthRequest{
-		PluginContext: backend.ToProto().PluginContext(h.DS.PluginContext(user)),
-		Headers:       map[string]string{},
-	}
-	res, err := h.P.Diagnostics.CheckHealth(ctx, req)
+	res, err := h.P.Health(ctx, h.DS.PluginContext(user))
 	if err != nil {
-		h.fatalf("CheckHealth: gRPC error: %v", err)
+		h.fatalf("%v", err)
 	}
-	return backend.FromProto().CheckHealthResponse(res)
+	return res
 }
 
 // ---- CallResource ----
@@ -281,7 +275,7 @@ func (h *Host) TryCall(user *backend.User, method, target string, body any) (*Re
 	headers := map[string][]string{
 		"Accept":           {"application/json, text/plain, */*"},
 		"Accept-Encoding":  {"gzip, deflate"},
-		"User-Agent":       {"Grafana/12.2.0 e2e"},
+		"User-Agent":       {"Grafana/" + GrafanaVersion + " e2e"},
 		"X-Grafana-Org-Id": {fmt.Sprint(h.DS.OrgID)},
 	}
 	if raw != nil {
@@ -297,21 +291,9 @@ func (h *Host) TryCall(user *backend.User, method, target string, body any) (*Re
 	}
 	ctx, cancel := h.ctx()
 	defer cancel()
-	stream, err := h.P.Resource.CallResource(ctx, backend.ToProto().CallResourceRequest(req))
-	if err != nil {
-		return nil, fmt.Errorf("CallResource %s %s: gRPC error: %w", method, fullURL, err)
-	}
 	resp := &Response{Method: method, URL: fullURL, Headers: map[string][]string{}}
 	first := true
-	for {
-		msg, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("CallResource %s %s: stream error: %w", method, fullURL, err)
-		}
-		part := backend.FromProto().CallResourceResponse(msg)
+	err := h.P.StreamResource(ctx, req, func(part *backend.CallResourceResponse) error {
 		if first {
 			resp.Status = part.Status
 			for k, v := range part.Headers {
@@ -320,9 +302,10 @@ func (h *Host) TryCall(user *backend.User, method, target string, body any) (*Re
 			first = false
 		}
 		resp.Body = append(resp.Body, part.Body...)
-	}
-	if first {
-		return nil, fmt.Errorf("CallResource %s %s: the stream ended without a response", method, fullURL)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return resp, nil
 }

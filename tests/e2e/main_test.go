@@ -60,13 +60,7 @@ func defaultStorePath() string { return filepath.Join(workDir, "gf-plugin-defaul
 
 // pluginEnv is the environment Grafana gives a backend plugin: its version and the
 // [plugin.<id>] keys as GF_PLUGIN_<KEY>.
-func pluginEnv() []string {
-	return []string{
-		"GF_VERSION=12.2.0",
-		"GF_EDITION=Open Source",
-		"GF_PLUGIN_DATABASE_PATH=" + defaultStorePath(),
-	}
-}
+func pluginEnv() []string { return GrafanaEnv(defaultStorePath()) }
 
 // startShared starts a process for the shared slot (callers hold sharedMu).
 func startShared() (*Plugin, error) {
