@@ -10,7 +10,11 @@
 //! - [`store`]: the storage trait and its SQLite implementation.
 //! - [`app`]: the use cases: roles, validation, writes, evidence handed to the engine.
 //! - [`plugin`]: the gRPC edge Grafana talks to: queries, resources, health, passive views.
-//! - [`cli`]: the `maturity` command-line tool: migrate, export, import, report, demo.
+//!   Each query type has one home in [`plugin::queries`] (its fields, decode, use case call
+//!   and frame), named by one registry from which [`query_schema`] writes the JSON Schema
+//!   the frontend's query types are generated from.
+//! - [`cli`]: the `maturity` command-line tool: migrate, export, import, report, demo,
+//!   query-schema.
 #![deny(missing_docs)]
 // No panics on request paths: tests may unwrap, the product may not.
 #![cfg_attr(
@@ -24,3 +28,5 @@ pub mod engine;
 pub mod model;
 pub mod plugin;
 pub mod store;
+
+pub use plugin::queries::query_schema;

@@ -820,3 +820,30 @@ fn the_demo_never_mixes_with_a_team_it_did_not_write() {
         1
     );
 }
+
+#[test]
+fn query_schema_prints_the_committed_schema_and_needs_no_store() {
+    let dir = Dir::new();
+    let out = dir.run(&["query-schema"]).ok();
+    let committed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("frontend/src/datasource/query.schema.json"),
+    )
+    .expect("the committed schema");
+    assert_eq!(out.stdout, committed);
+    assert_eq!(parse_json(&out.stdout), maturity::query_schema());
+    assert!(
+        std::fs::read_dir(dir.0.path())
+            .expect("dir")
+            .next()
+            .is_none(),
+        "query-schema creates no store"
+    );
+    // Even a settings file that names a Postgres store does not stop it.
+    std::fs::write(dir.path("pg.json"), r#"{"storage": "postgres"}"#).expect("settings");
+    dir.run(&[
+        "query-schema",
+        "--settings",
+        &dir.path("pg.json").display().to_string(),
+    ])
+    .ok();
+}

@@ -9,7 +9,11 @@ use maturity::app::loops::{FollowUpRow, TargetReport, TargetSeries};
 use maturity::app::queries::{Activity, Lapse};
 use maturity::engine::targets::{FollowUpStatus, TargetStatus, TargetView};
 use maturity::model::{Actual, Direction, Event, EventKind, Source, Target, DAY_MS};
-use maturity::plugin::frames::{self, LapseMeasure};
+use maturity::plugin::queries::review_lapse::{self, LapseMeasure};
+use maturity::plugin::queries::{
+    events, follow_ups, follow_ups_overdue, review_activity, target_series, targets,
+    verification_due,
+};
 
 const T0: i64 = 1_780_272_000_000; // 2026-06-01T00:00:00Z
 
@@ -80,7 +84,7 @@ fn targets_frame() {
             },
         },
     ];
-    golden("targets", &frames::targets(&reports));
+    golden("targets", &targets::frame(&reports));
 }
 
 #[test]
@@ -91,7 +95,7 @@ fn target_series_frame() {
         actual: vec![None, Some(9.0), None],
         planned: vec![Some(10.0), Some(9.02), Some(8.0)],
     };
-    golden("target_series", &frames::target_series(&s));
+    golden("target_series", &target_series::frame(&s));
 }
 
 #[test]
@@ -114,31 +118,20 @@ fn follow_ups_frame() {
             result: Some("confirmed".into()),
         },
     ];
-    golden("follow_ups", &frames::follow_ups(&rows));
+    golden("follow_ups", &follow_ups::frame(&rows));
 }
 
 #[test]
 fn overdue_frames() {
     golden(
         "follow_ups_overdue",
-        &frames::overdue(
-            "followUpsOverdue",
-            "decision",
-            &[("payments".into(), "d1".into(), 3.5)],
-        ),
+        &follow_ups_overdue::frame(&[("payments".into(), "d1".into(), 3.5)]),
     );
     golden(
         "verification_due",
-        &frames::overdue(
-            "verificationDue",
-            "target",
-            &[("payments".into(), "Latency".into(), 2.0)],
-        ),
+        &verification_due::frame(&[("payments".into(), "Latency".into(), 2.0)]),
     );
-    golden(
-        "verification_due_empty",
-        &frames::overdue("verificationDue", "target", &[]),
-    );
+    golden("verification_due_empty", &verification_due::frame(&[]));
 }
 
 #[test]
@@ -159,7 +152,7 @@ fn events_and_lapse_and_activity_frames() {
         created_at: 0,
         updated_at: 0,
     };
-    golden("events", &frames::events(&[e]));
+    golden("events", &events::frame(&[e]));
     let lapse = vec![Lapse {
         team: "payments".into(),
         dashboard: String::new(),
@@ -168,7 +161,7 @@ fn events_and_lapse_and_activity_frames() {
     }];
     golden(
         "review_lapse_overdue",
-        &frames::review_lapse(&lapse, LapseMeasure::HoursOverdue),
+        &review_lapse::frame(&lapse, LapseMeasure::HoursOverdue),
     );
     let activity = vec![Activity {
         team: "payments".into(),
@@ -178,5 +171,5 @@ fn events_and_lapse_and_activity_frames() {
         decisions: vec![0.0],
         questions: vec![1.0],
     }];
-    golden("review_activity", &frames::review_activity(&activity));
+    golden("review_activity", &review_activity::frame(&activity));
 }

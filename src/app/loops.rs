@@ -55,7 +55,13 @@ pub fn target_status_filter(s: Option<&str>) -> Result<Option<TargetStatus>, Inv
     s.filter(|s| !s.is_empty())
         .map(|s| {
             TargetStatus::parse(s).ok_or_else(|| {
-                Invalid::new("status", format!("unknown status {s:?}; one of undefined, on_track, off_track, due, met, missed"))
+                Invalid::new(
+                    "status",
+                    format!(
+                        "unknown status {s:?}; one of {}",
+                        TargetStatus::ALL.map(TargetStatus::as_str).join(", ")
+                    ),
+                )
             })
         })
         .transpose()
@@ -68,7 +74,10 @@ pub fn follow_up_status_filter(s: Option<&str>) -> Result<Option<FollowUpStatus>
             FollowUpStatus::parse(s).ok_or_else(|| {
                 Invalid::new(
                     "status",
-                    format!("unknown status {s:?}; one of open, overdue, done"),
+                    format!(
+                        "unknown status {s:?}; one of {}",
+                        FollowUpStatus::ALL.map(FollowUpStatus::as_str).join(", ")
+                    ),
                 )
             })
         })

@@ -124,6 +124,9 @@ pub enum Command {
         #[arg(long, value_name = "N", default_value_t = 1)]
         seed: u64,
     },
+    /// Print the JSON Schema (draft-07) of every query type: the frontend's
+    /// src/datasource/query.schema.json. Needs no store.
+    QuerySchema,
 }
 
 /// Why a command stopped.
@@ -336,6 +339,9 @@ impl Context {
 
 /// Runs a parsed command line with the clock and environment handed in.
 pub fn run(cli: Cli, clock: Clock, env: &PathEnv) -> Result<(), CliError> {
+    if let Command::QuerySchema = cli.command {
+        return print(&crate::plugin::queries::query_schema_text());
+    }
     let file_settings = match &cli.settings {
         Some(p) => read_settings(p)?,
         None => FileSettings::default(),
@@ -360,6 +366,7 @@ pub fn run(cli: Cli, clock: Clock, env: &PathEnv) -> Result<(), CliError> {
             runtime.block_on(report_cmd(&ctx, team, at.as_deref(), json))
         }
         Command::Demo { now, seed } => runtime.block_on(demo_cmd(&ctx, now.as_deref(), seed)),
+        Command::QuerySchema => print(&crate::plugin::queries::query_schema_text()),
     }
 }
 

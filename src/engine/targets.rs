@@ -29,6 +29,16 @@ pub enum TargetStatus {
 }
 
 impl TargetStatus {
+    /// Every status, in the order of SPEC §4.2.
+    pub const ALL: [TargetStatus; 6] = [
+        TargetStatus::Undefined,
+        TargetStatus::OnTrack,
+        TargetStatus::OffTrack,
+        TargetStatus::Due,
+        TargetStatus::Met,
+        TargetStatus::Missed,
+    ];
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -43,16 +53,7 @@ impl TargetStatus {
 
     /// Parses a wire name.
     pub fn parse(s: &str) -> Option<TargetStatus> {
-        [
-            TargetStatus::Undefined,
-            TargetStatus::OnTrack,
-            TargetStatus::OffTrack,
-            TargetStatus::Due,
-            TargetStatus::Met,
-            TargetStatus::Missed,
-        ]
-        .into_iter()
-        .find(|s2| s2.as_str() == s)
+        Self::ALL.into_iter().find(|s2| s2.as_str() == s)
     }
 }
 
@@ -211,6 +212,13 @@ pub enum FollowUpStatus {
 }
 
 impl FollowUpStatus {
+    /// Every status.
+    pub const ALL: [FollowUpStatus; 3] = [
+        FollowUpStatus::Open,
+        FollowUpStatus::Overdue,
+        FollowUpStatus::Done,
+    ];
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -222,13 +230,7 @@ impl FollowUpStatus {
 
     /// Parses a wire name.
     pub fn parse(s: &str) -> Option<FollowUpStatus> {
-        [
-            FollowUpStatus::Open,
-            FollowUpStatus::Overdue,
-            FollowUpStatus::Done,
-        ]
-        .into_iter()
-        .find(|f| f.as_str() == s)
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
     }
 }
 

@@ -1,5 +1,6 @@
-//! QueryData: decode each query, call the use case, encode its frames; record the passive
-//! view the request carries (SPEC §4.4) without slowing it. One bad query fails alone.
+//! QueryData: each query is decoded, answered and framed by its type's home in
+//! [`super::queries`] (dispatched through the registry); records the passive view the
+//! request carries (SPEC §4.4) without slowing it. One bad query fails alone.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,15 +10,12 @@ use grafana_plugin_sdk::data::Frame;
 use serde_json::{Map, Value};
 
 use super::error::query_status;
-use super::frames;
 use super::instances::{DatasourceRef, Instance, RequestContext};
-use super::query::{self, Query};
+use super::queries::{self, QueryContext};
 use super::PluginState;
-use crate::app::queries::TeamSelector;
 use crate::app::{AppError, Caller};
-use crate::engine;
-use crate::model::{EpochMs, DAY_MS};
-use crate::store::{EventFilter, PendingView};
+use crate::model::EpochMs;
+use crate::store::PendingView;
 
 /// The SDK's data service: the SDK turns our frames into Arrow for Grafana.
 #[derive(Clone, grafana_plugin_sdk::prelude::GrafanaPlugin)]
@@ -169,11 +167,7 @@ impl backend::DataService for DataHandler {
                 Ok(instance) => answer(instance, &caller, q).await,
                 Err(e) => Err(clone_error(e)),
             };
-            let label = if query::QUERY_TYPES.contains(&qt.as_str()) {
-                qt.as_str()
-            } else {
-                "unknown"
-            };
+            let label = queries::find(&qt).map_or("unknown", |d| d.query_type);
             self.state
                 .metrics
                 .observe("query", label, started.elapsed(), result.is_err());
@@ -212,103 +206,24 @@ fn clone_error(e: &AppError) -> AppError {
     }
 }
 
-/// The step of `maturityHistory`: one day, or the query interval when that is longer.
-fn history_step(interval: std::time::Duration) -> i64 {
-    (interval.as_millis() as i64).max(DAY_MS)
-}
-
 async fn answer(
     instance: &Instance,
     caller: &Caller,
     q: &backend::DataQuery<Value>,
 ) -> Result<Vec<Frame>, AppError> {
-    let decoded = query::decode(&q.query_type, &q.query)?;
+    let decoded = queries::decode(&q.query_type, &q.query)?;
     let app = &instance.app;
-    let from = q.time_range.from.timestamp_millis();
-    let to_raw = q.time_range.to.timestamp_millis();
-    // The evaluation instant is the range's end, capped at now.
-    let at = to_raw.min(app.now());
-    Ok(match decoded {
-        Query::Events {
-            kinds,
-            teams,
-            dashboard_uid,
-            tags,
-            limit,
-        } => {
-            let filter = EventFilter {
-                kinds,
-                teams: match teams {
-                    TeamSelector::All => Vec::new(),
-                    TeamSelector::Only(ids) => ids,
-                },
-                dashboard_uid,
-                from: Some(from),
-                to: Some(to_raw),
-                tags,
-                limit,
-                offset: 0,
-            };
-            vec![frames::events(&app.list_events(caller, filter).await?)]
-        }
-        Query::Teams => vec![frames::teams(&app.teams(caller).await?)],
-        Query::ReviewActivity { teams } => vec![frames::review_activity(
-            &app.review_activity(caller, &teams, from, at).await?,
-        )],
-        Query::ReviewLapse {
-            teams,
-            per_dashboard,
-            measure,
-        } => {
-            vec![frames::review_lapse(
-                &app.review_lapse(caller, &teams, per_dashboard, at).await?,
-                measure,
-            )]
-        }
-        Query::Maturity { teams } => {
-            vec![frames::maturity(&app.maturity(caller, &teams, at).await?)]
-        }
-        Query::Criteria { teams } => {
-            vec![frames::criteria(&app.maturity(caller, &teams, at).await?)]
-        }
-        Query::MaturityHistory { teams } => {
-            let steps = engine::history_steps(from, at, history_step(q.interval));
-            let history = app.maturity_history(caller, &teams, &steps).await?;
-            vec![frames::maturity_history(&steps, &history)]
-        }
-        Query::LevelChanges { teams } => {
-            let steps = engine::history_steps(from, at, history_step(q.interval));
-            vec![frames::level_changes(
-                &app.level_changes(caller, &teams, &steps).await?,
-            )]
-        }
-        Query::Targets { teams, status } => vec![frames::targets(
-            &app.target_reports(caller, &teams, status, at).await?,
-        )],
-        Query::TargetSeries { target_id, teams } => app
-            .target_series(caller, target_id.as_deref(), &teams, from, to_raw)
-            .await?
-            .iter()
-            .map(frames::target_series)
-            .collect(),
-        Query::FollowUps { teams, status } => vec![frames::follow_ups(
-            &app.follow_ups(caller, &teams, status, at).await?,
-        )],
-        Query::FollowUpsOverdue { teams } => {
-            vec![frames::overdue(
-                "followUpsOverdue",
-                "decision",
-                &app.follow_ups_overdue(caller, &teams, at).await?,
-            )]
-        }
-        Query::VerificationDue { teams } => {
-            vec![frames::overdue(
-                "verificationDue",
-                "target",
-                &app.verification_due(caller, &teams, at).await?,
-            )]
-        }
-    })
+    let to = q.time_range.to.timestamp_millis();
+    let cx = QueryContext {
+        app,
+        caller,
+        from: q.time_range.from.timestamp_millis(),
+        to,
+        // The evaluation instant is the range's end, capped at now.
+        at: to.min(app.now()),
+        interval: q.interval,
+    };
+    decoded.run(&cx).await
 }
 
 #[cfg(test)]
@@ -336,14 +251,5 @@ mod tests {
         assert!(passive_view(1, Some("alice"), &headers(&[]), 30, 0).is_none());
         let alert = headers(&[("http_X-Dashboard-Uid", "d1"), ("FromAlert", "true")]);
         assert!(passive_view(1, Some("alice"), &alert, 30, 0).is_none());
-    }
-
-    #[test]
-    fn the_history_step_is_at_least_a_day() {
-        assert_eq!(history_step(std::time::Duration::from_secs(60)), DAY_MS);
-        assert_eq!(
-            history_step(std::time::Duration::from_secs(7 * 86_400)),
-            7 * DAY_MS
-        );
     }
 }
