@@ -29,4 +29,4 @@ pub mod model;
 pub mod plugin;
 pub mod store;
 
-pub use plugin::queries::query_schema;
+pub use plugin::queries::{query_schema, query_schema_text};

@@ -15,7 +15,7 @@ fn schema_path() -> PathBuf {
 #[test]
 fn the_committed_schema_file_is_the_query_schema() {
     let path = schema_path();
-    let got = maturity::plugin::queries::query_schema_text();
+    let got = maturity::query_schema_text();
     if std::env::var_os("UPDATE_SCHEMA").is_some() {
         std::fs::create_dir_all(path.parent().expect("folder")).expect("create folder");
         std::fs::write(&path, &got).expect("write schema");

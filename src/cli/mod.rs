@@ -340,7 +340,7 @@ impl Context {
 /// Runs a parsed command line with the clock and environment handed in.
 pub fn run(cli: Cli, clock: Clock, env: &PathEnv) -> Result<(), CliError> {
     if let Command::QuerySchema = cli.command {
-        return print(&crate::plugin::queries::query_schema_text());
+        return print(&crate::query_schema_text());
     }
     let file_settings = match &cli.settings {
         Some(p) => read_settings(p)?,
@@ -366,7 +366,7 @@ pub fn run(cli: Cli, clock: Clock, env: &PathEnv) -> Result<(), CliError> {
             runtime.block_on(report_cmd(&ctx, team, at.as_deref(), json))
         }
         Command::Demo { now, seed } => runtime.block_on(demo_cmd(&ctx, now.as_deref(), seed)),
-        Command::QuerySchema => print(&crate::plugin::queries::query_schema_text()),
+        Command::QuerySchema => print(&crate::query_schema_text()),
     }
 }
 

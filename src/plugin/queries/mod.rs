@@ -244,6 +244,43 @@ mod tests {
     }
 
     #[test]
+    fn every_file_of_this_folder_is_a_registered_query_type_that_says_so_first() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/plugin/queries");
+        let mut stems: Vec<String> = std::fs::read_dir(&folder)
+            .expect("queries folder")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+            .filter_map(|p| Some(p.file_stem()?.to_str()?.to_string()))
+            .filter(|s| !matches!(s.as_str(), "mod" | "fields" | "schema"))
+            .collect();
+        stems.sort_unstable();
+        let snake = |qt: &str| {
+            qt.chars().fold(String::new(), |mut s, c| {
+                if c.is_ascii_uppercase() {
+                    s.push('_');
+                }
+                s.push(c.to_ascii_lowercase());
+                s
+            })
+        };
+        let mut registered: Vec<String> = QUERY_TYPES.iter().map(|d| snake(d.query_type)).collect();
+        registered.sort_unstable();
+        assert_eq!(
+            stems, registered,
+            "a file here is one registered query type"
+        );
+        for def in QUERY_TYPES {
+            let file = folder.join(format!("{}.rs", snake(def.query_type)));
+            let text = std::fs::read_to_string(&file).expect("source");
+            assert!(
+                text.starts_with(&format!("//! `{}`", def.query_type)),
+                "{} opens with what it owns",
+                file.display()
+            );
+        }
+    }
+
+    #[test]
     fn every_declared_field_is_read_by_its_decode() {
         let empty = Map::new();
         for def in QUERY_TYPES {
