@@ -11,6 +11,17 @@ import { readFileSync, existsSync } from 'node:fs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
 const pluginJson = JSON.parse(readFileSync(path.join(repo, 'plugin.json'), 'utf8'));
+// One source of truth for the version: the Cargo package (the backend binaries carry it too).
+const cargoVersion = /^version\s*=\s*"([^"]+)"/m.exec(readFileSync(path.join(repo, 'Cargo.toml'), 'utf8'))?.[1];
+if (!cargoVersion) {
+  throw new Error('Cargo.toml has no package version');
+}
+/** plugin.json with %VERSION% and %TODAY% filled in (SOURCE_DATE_EPOCH makes the date reproducible). */
+export function filledPluginJson(content) {
+  const epoch = process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) * 1000 : Date.now();
+  const today = new Date(epoch).toISOString().slice(0, 10);
+  return content.toString().replace(/%VERSION%/g, cargoVersion).replace(/%TODAY%/g, today);
+}
 const DIST = process.env.MATURITY_DIST_DIR ? path.resolve(process.env.MATURITY_DIST_DIR) : path.join(repo, 'dist');
 
 /** Grafana provides these at runtime; bundling a second copy would break its singletons. */
@@ -108,16 +119,16 @@ __webpack_public_path__ =
     : 'public/plugins/${pluginJson.id}/';
 `,
     }),
-    new webpack.BannerPlugin({ banner: `/* ${pluginJson.id}@${pluginJson.info.version} */`, raw: true, entryOnly: true }),
+    new webpack.BannerPlugin({ banner: `/* ${pluginJson.id}@${cargoVersion} */`, raw: true, entryOnly: true }),
     new CopyWebpackPlugin({
       patterns: [
-        { from: path.join(repo, 'plugin.json'), to: '.' },
+        { from: path.join(repo, 'plugin.json'), to: '.', transform: filledPluginJson },
         { from: path.join(repo, 'README.md'), to: '.' },
         { from: path.join(repo, 'CHANGELOG.md'), to: '.' },
         { from: path.join(repo, 'LICENSE'), to: '.', noErrorOnMissing: true },
         { from: path.join(repo, 'img'), to: 'img' },
         { from: path.join(repo, 'dashboards'), to: 'dashboards', noErrorOnMissing: true },
-        { from: 'panel/plugin.json', to: 'panel/', noErrorOnMissing: true },
+        { from: 'panel/plugin.json', to: 'panel/', noErrorOnMissing: true, transform: filledPluginJson },
       ],
     }),
   ],

@@ -5,7 +5,7 @@
  */
 
 /**
- * A query of the Data-Driven Maturity datasource
+ * A query of the Data-Driven Maturity datasource (SPEC §4): queryType names its type, the other fields are that type's own. Grafana adds refId, datasource, hide and the like; the backend ignores keys it does not know. Written by `maturity query-schema`: do not edit.
  */
 export type AnyMaturityQuery =
   | EventsQuery
@@ -22,107 +22,131 @@ export type AnyMaturityQuery =
   | FollowUpsOverdueQuery
   | VerificationDueQuery;
 /**
- * one team id, a list of ids, or all
+ * one team id, a list of ids (multi-value variable), or absent / "*" / "$__all" for all teams
  */
 export type TeamSelector = string | string[];
 
 /**
- * Evidence as annotations
+ * The evidence recorded in the time range (views, reviews, questions, decisions, outcomes, metric changes, notes), annotation-shaped.
  */
 export interface EventsQuery {
   queryType: 'events';
   team?: TeamSelector;
   /**
-   * Only these kinds
+   * Only events of these kinds; none means every kind.
    */
   kinds?: ('view' | 'review' | 'question' | 'decision' | 'outcome' | 'metric_change' | 'note')[];
+  /**
+   * Only events on the dashboard with this uid; empty means every dashboard.
+   */
   dashboardUid?: string;
+  /**
+   * Only events that carry every one of these tags.
+   */
   tags?: string[];
+  /**
+   * The most events to return.
+   */
   limit?: number;
 }
 /**
- * Team ids
+ * Every team id of the organisation, for template variables.
  */
 export interface TeamsQuery {
   queryType: 'teams';
 }
 /**
- * counts per day
+ * How many reviews, review views, decisions and questions each team recorded per day of the time range.
  */
 export interface ReviewActivityQuery {
   queryType: 'reviewActivity';
   team?: TeamSelector;
 }
 /**
- * hours since review
+ * How long since each team (or each of its dashboards) was last reviewed, at the end of the time range.
  */
 export interface ReviewLapseQuery {
   queryType: 'reviewLapse';
   team?: TeamSelector;
+  /**
+   * One row per dashboard of each team instead of one per team.
+   */
   perDashboard?: boolean;
+  /**
+   * hoursSinceReview: the hours from the last review evidence to the end of the range (the whole window when there is none); hoursOverdue: that minus the team's cadence in hours, so one alert threshold serves teams of every cadence.
+   */
   measure?: 'hoursSinceReview' | 'hoursOverdue';
 }
 /**
- * level
+ * Each team's maturity level (0 to 7) at the end of the time range.
  */
 export interface MaturityQuery {
   queryType: 'maturity';
   team?: TeamSelector;
 }
 /**
- * criteria
+ * Each team's ladder criteria at the end of the time range: passed or not, the measured value, its threshold and what blocks it.
  */
 export interface CriteriaQuery {
   queryType: 'criteria';
   team?: TeamSelector;
 }
 /**
- * history
+ * Each team's maturity level over the time range, one step per day (or per query interval when longer), the last step at the range's end.
  */
 export interface MaturityHistoryQuery {
   queryType: 'maturityHistory';
   team?: TeamSelector;
 }
 /**
- * changes
+ * Every change of a team's maturity level in the time range (between the steps of maturityHistory), as annotations naming the criterion that flipped.
  */
 export interface LevelChangesQuery {
   queryType: 'levelChanges';
   team?: TeamSelector;
 }
 /**
- * targets
+ * Targets (improvement projects) with their status, progress and projected hit at the end of the time range.
  */
 export interface TargetsQuery {
   queryType: 'targets';
   team?: TeamSelector;
+  /**
+   * Only targets with this status at the end of the range; empty means every status.
+   */
   status?: 'undefined' | 'on_track' | 'off_track' | 'due' | 'met' | 'missed';
 }
 /**
- * series
+ * Actual against planned (the glide path) over the time range, for one target (targetId) or every target of the given teams.
  */
 export interface TargetSeriesQuery {
   queryType: 'targetSeries';
   team?: TeamSelector;
+  /**
+   * One target by id; without it, every target of the selected teams (a team is then needed).
+   */
   targetId?: string;
 }
 /**
- * follow ups
+ * Decisions and their follow-ups at the end of the time range: when each falls due, whether it is open, overdue or done, and its result.
  */
 export interface FollowUpsQuery {
   queryType: 'followUps';
   team?: TeamSelector;
+  /**
+   * Only follow-ups with this status at the end of the range; empty means every status.
+   */
   status?: 'open' | 'overdue' | 'done';
 }
 /**
- * overdue
+ * Decisions whose follow-up is overdue at the end of the time range, with the days overdue.
  */
 export interface FollowUpsOverdueQuery {
   queryType: 'followUpsOverdue';
   team?: TeamSelector;
 }
 /**
- * due
+ * Targets past their deadline that nobody verified at the end of the time range, with the days since the deadline.
  */
 export interface VerificationDueQuery {
   queryType: 'verificationDue';

@@ -40,6 +40,7 @@ interface RawProperty {
   minimum?: number;
   maximum?: number;
   $ref?: string;
+  deprecated?: boolean;
 }
 
 interface RawDefinition {
@@ -79,13 +80,16 @@ export const QUERY_TYPES: QueryTypeSchema[] = refs.map(({ $ref }) => {
     description: def.description ?? '',
     frame: def['x-frame'],
     alertable: Boolean(def['x-alertable']),
+    // The team comes first, as in every Grafana editor that scopes by an entity; a deprecated
+    // spelling the backend still reads is not offered.
     fields: Object.entries(props)
-      .filter(([key]) => key !== 'queryType')
+      .filter(([key, raw]) => key !== 'queryType' && !raw.deprecated)
+      .sort(([a], [b]) => Number(b === 'team') - Number(a === 'team'))
       .map(([key, raw]) => {
         const p = resolve(raw);
         return {
           key,
-          title: raw.title ?? p.title ?? humanize(key),
+          title: raw.title ?? humanize(key),
           description: raw.description ?? p.description,
           type: p.type,
           enum: p.enum,

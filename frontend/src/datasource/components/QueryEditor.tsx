@@ -14,7 +14,11 @@ type Props = QueryEditorProps<DataSource, MaturityQuery, MaturityOptions> & {
   queryTypes?: QueryType[];
 };
 
-/** The query after a switch to another type: that type's defaults, the team kept when it has one. */
+/**
+ * The query after a switch to another type: that type's defaults, with the team kept even
+ * through a type that does not use it (the backend ignores it there), so switching back and
+ * forth never loses the user's choice.
+ */
 export function switchType(query: MaturityQuery, queryType: QueryType): MaturityQuery {
   const next: Record<string, unknown> = {
     refId: query.refId,
@@ -25,9 +29,8 @@ export function switchType(query: MaturityQuery, queryType: QueryType): Maturity
       next[key] = query[key];
     }
   }
-  const schema = queryTypeSchema(queryType);
   const team = (query as { team?: unknown }).team;
-  if (team !== undefined && schema?.fields.some((f) => f.key === 'team')) {
+  if (team !== undefined) {
     next.team = team;
   }
   return next as unknown as MaturityQuery;
