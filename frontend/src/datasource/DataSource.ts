@@ -45,12 +45,13 @@ export class DataSource extends DataSourceWithBackend<MaturityQuery, MaturityOpt
     this.annotations = {
       QueryEditor: AnnotationQueryEditor,
       getDefaultQuery: () => ({ ...defaultsFor('events'), queryType: 'events' }) as Partial<MaturityQuery>,
+      // Annotation queries go out with refId `Anno`, as Grafana's own annotation layers do.
       prepareQuery: (anno: AnnotationQuery<MaturityQuery>) => {
         const target = anno.target;
         if (!target || !ANNOTATION_QUERY_TYPES.includes(target.queryType)) {
           return { ...defaultsFor('events'), ...target, queryType: 'events', refId: 'Anno' } as MaturityQuery;
         }
-        return { ...target, refId: target.refId || 'Anno' };
+        return { ...target, refId: 'Anno' };
       },
     };
   }

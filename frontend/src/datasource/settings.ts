@@ -61,7 +61,7 @@ function thresholdProblem(spec: ThresholdSpec, v: unknown): string | undefined {
     case 'ratio':
       return v < 0 || v > 1 ? `is ${v}; it must be between 0 and 1` : undefined;
     case 'nonNegative':
-      return v < 0 ? `is ${v}; it must be a number of at least 0` : undefined;
+      return v < 0 ? `is ${v}; it must not be negative` : undefined;
   }
 }
 
