@@ -14,9 +14,7 @@ export default [
       '@typescript-eslint/no-deprecated': [
         'error',
         {
-          allow: [
-            { from: 'package', package: '@grafana/ui', name: ['Select', 'MultiSelect'] },
-          ],
+          allow: [{ from: 'package', package: '@grafana/ui', name: ['Select', 'MultiSelect'] }],
         },
       ],
     },

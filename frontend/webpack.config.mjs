@@ -20,7 +20,10 @@ if (!cargoVersion) {
 export function filledPluginJson(content) {
   const epoch = process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) * 1000 : Date.now();
   const today = new Date(epoch).toISOString().slice(0, 10);
-  return content.toString().replace(/%VERSION%/g, cargoVersion).replace(/%TODAY%/g, today);
+  return content
+    .toString()
+    .replace(/%VERSION%/g, cargoVersion)
+    .replace(/%TODAY%/g, today);
 }
 const DIST = process.env.MATURITY_DIST_DIR ? path.resolve(process.env.MATURITY_DIST_DIR) : path.join(repo, 'dist');
 

@@ -45,6 +45,7 @@ import type {
   MaturityVariableQuery,
   Team,
 } from '../src/datasource/types';
+import { Dashboard } from './Dashboard';
 import { Results } from './Results';
 import { harnessDashboard, harnessUser, teamVariable } from './services';
 
@@ -63,12 +64,16 @@ interface Answer {
   state: LoadingState;
 }
 
-const EMPTY: Answer = { frames: [], errors: [], state: LoadingState.NotStarted };
+const EMPTY: Answer = {
+  frames: [],
+  errors: [],
+  state: LoadingState.NotStarted,
+};
 
 let requestCounter = 0;
 
 /** Runs queries as a dashboard panel does: hidden and incomplete ones filtered, then the datasource's query. */
-async function runQueries(ds: DataSource, targets: MaturityQuery[], days: number): Promise<Answer> {
+export async function runQueries(ds: DataSource, targets: MaturityQuery[], days: number): Promise<Answer> {
   const to = dateTime();
   const from = dateTime(to.valueOf() - days * 86400000);
   const request = {
@@ -90,7 +95,11 @@ async function runQueries(ds: DataSource, targets: MaturityQuery[], days: number
   const errors = (response.errors ?? []).map(
     (e) => `${e.refId ? `${e.refId}: ` : ''}${e.message ?? e.data?.message ?? 'error'}`
   );
-  return { frames: response.data as DataFrame[], errors, state: errors.length ? LoadingState.Error : LoadingState.Done };
+  return {
+    frames: response.data as DataFrame[],
+    errors,
+    state: errors.length ? LoadingState.Error : LoadingState.Done,
+  };
 }
 
 function useWidth(): number {
@@ -104,31 +113,39 @@ function useWidth(): number {
 }
 
 function QueryTab({ ds, days }: { ds: DataSource; days: number }) {
-  const [query, setQuery] = useState<MaturityQuery>({ refId: 'A', ...ds.getDefaultQuery('dashboard' as never) } as MaturityQuery);
+  const [query, setQuery] = useState<MaturityQuery>({
+    refId: 'A',
+    ...ds.getDefaultQuery('dashboard' as never),
+  } as MaturityQuery);
   const [answer, setAnswer] = useState<Answer>(EMPTY);
   const width = useWidth();
   const run = (q: MaturityQuery = query) => {
     setAnswer((a) => ({ ...a, state: LoadingState.Loading }));
     runQueries(ds, [q], days).then(setAnswer, (e) =>
-      setAnswer({ frames: [], errors: [String(e?.message ?? e)], state: LoadingState.Error })
+      setAnswer({
+        frames: [],
+        errors: [String(e?.message ?? e)],
+        state: LoadingState.Error,
+      })
     );
   };
   return (
     <Stack direction="column" gap={2}>
-      <div data-testid="query-editor" style={{ border: '1px solid var(--border)', padding: 12, borderRadius: 4 }}>
+      <div
+        data-testid="query-editor"
+        style={{
+          border: '1px solid var(--border)',
+          padding: 12,
+          borderRadius: 4,
+        }}
+      >
         <Stack direction="row" justifyContent="space-between">
           <Text weight="bold">A</Text>
           <Button size="sm" icon="sync" onClick={() => run()} data-testid="run-query">
             Run query
           </Button>
         </Stack>
-        <QueryEditor
-          datasource={ds}
-          query={query}
-          onChange={setQuery}
-          onRunQuery={() => undefined}
-          data={undefined}
-        />
+        <QueryEditor datasource={ds} query={query} onChange={setQuery} onRunQuery={() => undefined} data={undefined} />
         {answer.errors.length > 0 && (
           <Alert severity="error" title="Query error" data-testid="query-error">
             {answer.errors.join('\n')}
@@ -155,7 +172,10 @@ function AnnotationsTab({ ds, days }: { ds: DataSource; days: number }) {
     name: 'Decisions and reviews',
     enable: true,
     iconColor: 'orange',
-    target: { refId: 'Anno', ...ds.annotations?.getDefaultQuery?.() } as MaturityQuery,
+    target: {
+      refId: 'Anno',
+      ...ds.annotations?.getDefaultQuery?.(),
+    } as MaturityQuery,
   });
   const [answer, setAnswer] = useState<Answer>(EMPTY);
   const width = useWidth();
@@ -189,12 +209,18 @@ function AnnotationsTab({ ds, days }: { ds: DataSource; days: number }) {
 }
 
 function VariablesTab({ ds }: { ds: DataSource }) {
-  const [query, setQuery] = useState<MaturityVariableQuery>({ refId: 'variable', variable: 'teams' });
+  const [query, setQuery] = useState<MaturityVariableQuery>({
+    refId: 'variable',
+    variable: 'teams',
+  });
   const [values, setValues] = useState<string[] | undefined>();
   const run = async () => {
     const support = ds.variables as MaturityVariableSupport;
     const response = await lastValueFrom(
-      support.query({ targets: [query], scopedVars: {} } as unknown as DataQueryRequest<MaturityVariableQuery>)
+      support.query({
+        targets: [query],
+        scopedVars: {},
+      } as unknown as DataQueryRequest<MaturityVariableQuery>)
     );
     const frame = response.data[0] as DataFrame;
     const text = frame.fields.find((f) => f.name === 'text')?.values ?? [];
@@ -254,7 +280,14 @@ function SettingsTab({ ds, initial }: { ds: DataSource; initial: MaturityOptions
       <ConfigEditor options={options} onOptionsChange={setOptions} />
       <Field label="What Grafana would store" description="Secrets appear only in secureJsonData, never in jsonData.">
         <pre data-testid="settings-json">
-          {JSON.stringify({ jsonData: options.jsonData, secureJsonData: options.secureJsonData ?? {} }, null, 2)}
+          {JSON.stringify(
+            {
+              jsonData: options.jsonData,
+              secureJsonData: options.secureJsonData ?? {},
+            },
+            null,
+            2
+          )}
         </pre>
       </Field>
       <div>
@@ -263,7 +296,11 @@ function SettingsTab({ ds, initial }: { ds: DataSource; initial: MaturityOptions
         </Button>
       </div>
       {health && (
-        <Alert severity={health.status === 'success' ? 'success' : 'error'} title={health.message} data-testid="health" />
+        <Alert
+          severity={health.status === 'success' ? 'success' : 'error'}
+          title={health.message}
+          data-testid="health"
+        />
       )}
     </Stack>
   );
@@ -271,7 +308,9 @@ function SettingsTab({ ds, initial }: { ds: DataSource; initial: MaturityOptions
 
 export function App({ ds, jsonData }: { ds: DataSource; jsonData: MaturityOptions }) {
   const theme = useTheme2();
-  const [tab, setTab] = useState<TabId>(() => (new URLSearchParams(window.location.search).get('tab') as TabId) || 'query');
+  const params = new URLSearchParams(window.location.search);
+  const dashboard = params.get('dashboard');
+  const [tab, setTab] = useState<TabId>(() => (params.get('tab') as TabId) || 'query');
   const [days, setDays] = useState(90);
   const [teams, setTeams] = useState<Team[]>([]);
   const [teamValue, setTeamValue] = useState<string[]>(teamVariable.current.value as string[]);
@@ -291,7 +330,13 @@ export function App({ ds, jsonData }: { ds: DataSource; jsonData: MaturityOption
     setRole(r);
   };
   return (
-    <div style={{ padding: 24, minHeight: '100vh', background: theme.colors.background.canvas }}>
+    <div
+      style={{
+        padding: 24,
+        minHeight: '100vh',
+        background: theme.colors.background.canvas,
+      }}
+    >
       <Stack direction="column" gap={2}>
         <Stack direction="row" justifyContent="space-between" alignItems="center">
           <Stack direction="row" alignItems="center" gap={1}>
@@ -312,28 +357,48 @@ export function App({ ds, jsonData }: { ds: DataSource; jsonData: MaturityOption
               />
             </InlineField>
             <InlineField label="Time range">
-              <Select<number> aria-label="time range" width={18} options={RANGES} value={days} onChange={(v) => setDays(v.value!)} />
+              <Select<number>
+                aria-label="time range"
+                width={18}
+                options={RANGES}
+                value={days}
+                onChange={(v) => setDays(v.value!)}
+              />
             </InlineField>
             <InlineField label={`Acting as ${harnessUser.login}`}>
               <RadioButtonGroup
-                options={['Viewer', 'Editor', 'Admin'].map((r) => ({ label: r, value: r }))}
+                options={['Viewer', 'Editor', 'Admin'].map((r) => ({
+                  label: r,
+                  value: r,
+                }))}
                 value={role}
                 onChange={setHarnessRole}
               />
             </InlineField>
           </InlineFieldRow>
         </Stack>
-        <TabsBar>
-          {(['query', 'annotations', 'variables', 'settings'] as TabId[]).map((id) => (
-            <Tab key={id} label={id.charAt(0).toUpperCase() + id.slice(1)} active={tab === id} onChangeTab={() => setTab(id)} />
-          ))}
-        </TabsBar>
-        <TabContent>
-          {tab === 'query' && <QueryTab ds={ds} days={days} />}
-          {tab === 'annotations' && <AnnotationsTab ds={ds} days={days} />}
-          {tab === 'variables' && <VariablesTab ds={ds} />}
-          {tab === 'settings' && <SettingsTab ds={ds} initial={jsonData} />}
-        </TabContent>
+        {dashboard ? (
+          <Dashboard ds={ds} file={dashboard} />
+        ) : (
+          <>
+            <TabsBar>
+              {(['query', 'annotations', 'variables', 'settings'] as TabId[]).map((id) => (
+                <Tab
+                  key={id}
+                  label={id.charAt(0).toUpperCase() + id.slice(1)}
+                  active={tab === id}
+                  onChangeTab={() => setTab(id)}
+                />
+              ))}
+            </TabsBar>
+            <TabContent>
+              {tab === 'query' && <QueryTab ds={ds} days={days} />}
+              {tab === 'annotations' && <AnnotationsTab ds={ds} days={days} />}
+              {tab === 'variables' && <VariablesTab ds={ds} />}
+              {tab === 'settings' && <SettingsTab ds={ds} initial={jsonData} />}
+            </TabContent>
+          </>
+        )}
       </Stack>
     </div>
   );

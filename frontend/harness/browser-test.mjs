@@ -60,12 +60,18 @@ execFileSync(cliBin, ['--db', db, 'demo'], { stdio: 'ignore' });
 const front = spawn(
   frontBin,
   [
-    '-addr', '127.0.0.1:0',
-    '-plugin', pluginBin,
-    '-db', db,
-    '-static', harnessDir,
-    '-ui-img', path.join(frontend, 'node_modules/@grafana/ui/dist/public/img'),
-    '-plugin-log', path.join(work, 'plugin.log'),
+    '-addr',
+    '127.0.0.1:0',
+    '-plugin',
+    pluginBin,
+    '-db',
+    db,
+    '-static',
+    harnessDir,
+    '-ui-img',
+    path.join(frontend, 'node_modules/@grafana/ui/dist/public/img'),
+    '-plugin-log',
+    path.join(work, 'plugin.log'),
   ],
   { stdio: ['ignore', 'pipe', 'pipe'] }
 );
@@ -85,7 +91,12 @@ const base = await new Promise((resolve, reject) => {
 async function api(pathAndQuery, init = {}) {
   const res = await fetch(`${base}${pathAndQuery}`, {
     ...init,
-    headers: { 'X-Harness-User': 'alice', 'X-Harness-Role': 'Editor', 'Content-Type': 'application/json', ...(init.headers ?? {}) },
+    headers: {
+      'X-Harness-User': 'alice',
+      'X-Harness-Role': 'Editor',
+      'Content-Type': 'application/json',
+      ...(init.headers ?? {}),
+    },
   });
   return { status: res.status, body: await res.json() };
 }
@@ -98,7 +109,15 @@ function rowsOf(answer, refId) {
 
 const browser = await chromium.launch({
   executablePath: chromiumPath,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 });
 const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
 page.setDefaultTimeout(10000);
@@ -130,7 +149,9 @@ async function step(name, fn) {
     failed++;
     console.log(`FAIL ${name}: ${e.message}`);
     mkdirSync(failures, { recursive: true });
-    await page.screenshot({ path: path.join(failures, `${name.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => {});
+    await page
+      .screenshot({ path: path.join(failures, `${name.replace(/\W+/g, '-')}.png`), fullPage: true })
+      .catch(() => {});
   }
 }
 
@@ -180,9 +201,13 @@ try {
 
   await step('a passive view of the harness dashboard was recorded by the panel queries', async () => {
     await page.waitForTimeout(800);
-    const views = await api('/api/datasources/uid/maturity/resources/events?kind=view&dashboardUid=checkout-slo&limit=50');
+    const views = await api(
+      '/api/datasources/uid/maturity/resources/events?kind=view&dashboardUid=checkout-slo&limit=50'
+    );
     assert.equal(views.status, 200);
-    const recent = views.body.filter((e) => e.user === 'alice' && e.source === 'passive' && Date.now() - e.time < 10 * 60000);
+    const recent = views.body.filter(
+      (e) => e.user === 'alice' && e.source === 'passive' && Date.now() - e.time < 10 * 60000
+    );
     assert.ok(recent.length >= 1, `a passive view by alice: ${JSON.stringify(views.body.slice(0, 2))}`);
   });
 
@@ -257,5 +282,7 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-console.log(failed ? `browser test: ${failed} step(s) failed` : `browser test: every step passed; screenshots in ${shots}`);
+console.log(
+  failed ? `browser test: ${failed} step(s) failed` : `browser test: every step passed; screenshots in ${shots}`
+);
 process.exit(failed ? 1 : 0);

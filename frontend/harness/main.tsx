@@ -8,11 +8,15 @@ import { createRoot } from 'react-dom/client';
 import { DataSource } from '../src/datasource/DataSource';
 import type { MaturityOptions } from '../src/datasource/types';
 import { App } from './App';
-import { installServices, instanceSettings } from './services';
+import { installServices, instanceSettings, teamVariable } from './services';
 
 async function boot() {
   const params = new URLSearchParams(window.location.search);
   const theme = createTheme({ colors: { mode: params.get('theme') === 'light' ? 'light' : 'dark' } });
+  const team = params.getAll('team');
+  if (team.length) {
+    teamVariable.current = { value: team, text: team };
+  }
   const res = await fetch('/api/datasources/uid/maturity');
   const info = (await res.json()) as { jsonData?: MaturityOptions };
   const settings = instanceSettings(info.jsonData ?? {});

@@ -30,6 +30,11 @@ export default {
       patterns: [
         { from: path.join(here, 'index.html'), to: '.' },
         { from: path.join(frontend, '..', 'img', 'logo.svg'), to: '.' },
+        {
+          from: path.join(frontend, '..', 'dashboards', '*.json'),
+          to: 'dashboards/[name][ext]',
+          noErrorOnMissing: true,
+        },
       ],
     }),
   ],

@@ -35,9 +35,19 @@ describe('annotations', () => {
   });
 
   it('a layer whose query is not annotation-shaped is run as events, keeping its filters', () => {
-    const prepared = ds.annotations!.prepareQuery!({ name: 'x', enable: true, iconColor: 'red', target: q({ queryType: 'maturity', team: 'a' }) });
+    const prepared = ds.annotations!.prepareQuery!({
+      name: 'x',
+      enable: true,
+      iconColor: 'red',
+      target: q({ queryType: 'maturity', team: 'a' }),
+    });
     expect(prepared).toMatchObject({ queryType: 'events', team: 'a', refId: 'Anno' });
-    const changes = ds.annotations!.prepareQuery!({ name: 'x', enable: true, iconColor: 'red', target: q({ queryType: 'levelChanges' }) });
+    const changes = ds.annotations!.prepareQuery!({
+      name: 'x',
+      enable: true,
+      iconColor: 'red',
+      target: q({ queryType: 'levelChanges' }),
+    });
     expect(changes).toMatchObject({ queryType: 'levelChanges', refId: 'Anno' });
   });
 });

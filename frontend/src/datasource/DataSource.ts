@@ -2,12 +2,7 @@
 // adds the dashboard and panel headers passive views rely on, SPEC §4.4), with template
 // variables interpolated, hidden and incomplete queries held back, and annotation and
 // variable support.
-import {
-  AnnotationQuery,
-  CoreApp,
-  DataSourceInstanceSettings,
-  ScopedVars,
-} from '@grafana/data';
+import { AnnotationQuery, CoreApp, DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
 import { DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
 
 import { AnnotationQueryEditor } from './components/AnnotationQueryEditor';

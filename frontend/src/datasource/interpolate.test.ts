@@ -52,7 +52,11 @@ function fakeTemplateSrv(variables: FakeVariable[]): TemplateSrv {
   } as unknown as TemplateSrv;
 }
 
-const teamVar = (value: string | string[]): FakeVariable => ({ name: 'team', current: { value }, options: ['a', 'b', 'c'] });
+const teamVar = (value: string | string[]): FakeVariable => ({
+  name: 'team',
+  current: { value },
+  options: ['a', 'b', 'c'],
+});
 
 describe('variableName', () => {
   it('names a value that is exactly one variable in any of Grafana syntaxes', () => {
@@ -102,7 +106,14 @@ describe('interpolateQuery', () => {
   const srv = fakeTemplateSrv([teamVar(['a', 'b']), { name: 'tag', current: { value: ['x', 'y'] }, options: [] }]);
 
   it('interpolates dashboardUid, targetId and tags, and keeps every other field', () => {
-    const q = { refId: 'A', queryType: 'events', team: '$team', dashboardUid: '${__dashboard.uid}', tags: ['$tag', 'fixed'], limit: 10 } as MaturityQuery;
+    const q = {
+      refId: 'A',
+      queryType: 'events',
+      team: '$team',
+      dashboardUid: '${__dashboard.uid}',
+      tags: ['$tag', 'fixed'],
+      limit: 10,
+    } as MaturityQuery;
     expect(interpolateQuery(q, {}, srv)).toEqual({
       refId: 'A',
       queryType: 'events',
@@ -112,13 +123,19 @@ describe('interpolateQuery', () => {
       limit: 10,
     });
     const t = { refId: 'B', queryType: 'targetSeries', targetId: '$team' } as MaturityQuery;
-    expect(interpolateQuery(t, {}, fakeTemplateSrv([teamVar('c')]))).toEqual({ refId: 'B', queryType: 'targetSeries', targetId: 'c' });
+    expect(interpolateQuery(t, {}, fakeTemplateSrv([teamVar('c')]))).toEqual({
+      refId: 'B',
+      queryType: 'targetSeries',
+      targetId: 'c',
+    });
   });
 
-  it('goes through DataSource.applyTemplateVariables with Grafana\'s TemplateSrv', () => {
+  it("goes through DataSource.applyTemplateVariables with Grafana's TemplateSrv", () => {
     setTemplateSrv(srv);
     const ds = new DataSource({ uid: 'maturity', jsonData: {} } as never);
-    expect(ds.applyTemplateVariables({ refId: 'A', queryType: 'maturity', team: '$team' } as MaturityQuery, {})).toEqual({
+    expect(
+      ds.applyTemplateVariables({ refId: 'A', queryType: 'maturity', team: '$team' } as MaturityQuery, {})
+    ).toEqual({
       refId: 'A',
       queryType: 'maturity',
       team: ['a', 'b'],

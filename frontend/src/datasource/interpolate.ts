@@ -23,8 +23,7 @@ function isAllSelected(name: string, scopedVars: ScopedVars, srv: TemplateSrv): 
     return v === ALL_VALUE || (Array.isArray(v) && v.includes(ALL_VALUE));
   }
   const variable = srv.getVariables().find((v) => v.name === name) as
-    | { current?: { value?: string | string[] } }
-    | undefined;
+    { current?: { value?: string | string[] } } | undefined;
   const current = variable?.current?.value;
   return current === ALL_VALUE || (Array.isArray(current) && current.includes(ALL_VALUE));
 }
@@ -48,11 +47,7 @@ export function interpolateList(value: string, scopedVars: ScopedVars, srv: Temp
 }
 
 /** The `team` field interpolated: one id, a list of ids, or `$__all`. */
-export function interpolateTeam(
-  team: string | string[],
-  scopedVars: ScopedVars,
-  srv: TemplateSrv
-): string | string[] {
+export function interpolateTeam(team: string | string[], scopedVars: ScopedVars, srv: TemplateSrv): string | string[] {
   const items = Array.isArray(team) ? team : [team];
   const ids: string[] = [];
   for (const item of items) {

@@ -24,10 +24,14 @@ export async function variableValues(
   const teams = await listTeams(ds);
   if (query.variable === 'dashboards') {
     const wanted = query.team ? replace(query.team) : '';
-    const ids = new Set(wanted.replace(/^\{|\}$/g, '').split(',').map((s) => s.trim()).filter(Boolean));
-    const uids = teams
-      .filter((t) => ids.size === 0 || ids.has(t.id) || ids.has('$__all'))
-      .flatMap((t) => t.dashboards);
+    const ids = new Set(
+      wanted
+        .replace(/^\{|\}$/g, '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    );
+    const uids = teams.filter((t) => ids.size === 0 || ids.has(t.id) || ids.has('$__all')).flatMap((t) => t.dashboards);
     return Array.from(new Set(uids)).map((uid) => ({ text: uid, value: uid }));
   }
   return teams.map((t) => ({ text: t.name, value: t.id }));

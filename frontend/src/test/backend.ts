@@ -86,7 +86,16 @@ export async function startBackend(): Promise<Backend> {
   execFileSync(cliBinary(), ['--db', db, 'demo'], { stdio: 'ignore' });
   const child: ChildProcess = spawn(
     binary('MATURITY_FRONT_BIN', 'tests/e2e/bin/front'),
-    ['-addr', '127.0.0.1:0', '-plugin', binary('MATURITY_PLUGIN_BIN', 'target/release/gpx_maturity'), '-db', db, '-plugin-log', path.join(work, 'plugin.log')],
+    [
+      '-addr',
+      '127.0.0.1:0',
+      '-plugin',
+      binary('MATURITY_PLUGIN_BIN', 'target/release/gpx_maturity'),
+      '-db',
+      db,
+      '-plugin-log',
+      path.join(work, 'plugin.log'),
+    ],
     { stdio: ['ignore', 'pipe', 'ignore'] }
   );
   const base = await new Promise<string>((resolve, reject) => {

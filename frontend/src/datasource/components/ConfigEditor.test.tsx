@@ -74,14 +74,16 @@ describe('ConfigEditor', () => {
     expect(last().jsonData.maturity).toBeUndefined();
   });
 
-  it('shows the backend\'s complaint next to a bad value', async () => {
+  it("shows the backend's complaint next to a bad value", async () => {
     const user = userEvent.setup();
     setup({ maturity: { windowWeeks: 2 } });
     const block = document.getElementById('config-adjustmentBlockDays') as HTMLInputElement;
     await user.type(block, '30');
     fireEvent.blur(block);
     expect(
-      await screen.findAllByText(/is 30 days, longer than the 2-week window \(14 days\): the window would hold no block/)
+      await screen.findAllByText(
+        /is 30 days, longer than the 2-week window \(14 days\): the window would hold no block/
+      )
     ).not.toHaveLength(0);
   });
 

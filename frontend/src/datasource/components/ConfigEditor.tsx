@@ -90,7 +90,10 @@ export function ConfigEditor(props: Props) {
   return (
     <Stack direction="column" gap={2}>
       <FieldSet label="Storage">
-        <Field label="Store" description="SQLite keeps one file beside Grafana; PostgreSQL serves Grafana in high availability.">
+        <Field
+          label="Store"
+          description="SQLite keeps one file beside Grafana; PostgreSQL serves Grafana in high availability."
+        >
           <RadioButtonGroup<'sqlite' | 'postgres'>
             id="config-storage"
             options={[
@@ -115,7 +118,12 @@ export function ConfigEditor(props: Props) {
             />
           </Field>
         ) : (
-          secret('postgresUrl', 'PostgreSQL URL', 'postgres://user:password@host:5432/maturity?sslmode=require', 'postgres://…')
+          secret(
+            'postgresUrl',
+            'PostgreSQL URL',
+            'postgres://user:password@host:5432/maturity?sslmode=require',
+            'postgres://…'
+          )
         )}
       </FieldSet>
 

@@ -23,7 +23,10 @@ interface Props {
 
 /** How an enum value reads in a control: `on_track` → "On track", `hoursOverdue` → "Hours overdue". */
 export function enumLabel(value: string): string {
-  const words = value.replace(/_/g, ' ').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  const words = value
+    .replace(/_/g, ' ')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
@@ -48,7 +51,17 @@ export function numberProblem(field: FieldSchema, text: string): string | undefi
   return undefined;
 }
 
-function NumberField({ field, value, onChange, inputId }: { field: FieldSchema; value: unknown; onChange: Props['onChange']; inputId: string }) {
+function NumberField({
+  field,
+  value,
+  onChange,
+  inputId,
+}: {
+  field: FieldSchema;
+  value: unknown;
+  onChange: Props['onChange'];
+  inputId: string;
+}) {
   const [text, setText] = useDraft(value, (v) => (v === undefined ? '' : String(v)));
   const problem = numberProblem(field, text);
   const commit = () => {

@@ -15,7 +15,9 @@ let targets: TargetSummary[];
 
 beforeAll(async () => {
   backend = await startBackend();
-  targets = (await request<TargetSummary[]>(backend.base, 'GET', '/api/datasources/uid/maturity/resources/targets?team=payments')).body;
+  targets = (
+    await request<TargetSummary[]>(backend.base, 'GET', '/api/datasources/uid/maturity/resources/targets?team=payments')
+  ).body;
 }, 60000);
 
 afterAll(() => backend?.stop());
@@ -72,7 +74,10 @@ async function setField(user: User, queryType: string, field: FieldSchema, id: s
   }
   if (field.type === 'string' && field.enum) {
     const value = field.enum[field.enum.length - 1];
-    const label = value.replace(/_/g, ' ').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+    const label = value
+      .replace(/_/g, ' ')
+      .replace(/([a-z])([A-Z])/g, '$1 $2')
+      .toLowerCase();
     const text = label.charAt(0).toUpperCase() + label.slice(1);
     if (field.default !== undefined && field.enum.length <= 3) {
       await user.click(screen.getByText(text));
@@ -96,37 +101,47 @@ async function setField(user: User, queryType: string, field: FieldSchema, id: s
 }
 
 describe('every query type, edited through its controls', () => {
-  it.each(QUERY_TYPES.map((t) => [t.queryType, t]))('%s gives the JSON the backend accepts', async (queryType, schema) => {
-    const user = userEvent.setup();
-    let query = { refId: 'A', queryType: 'maturity' } as MaturityQuery;
-    const onChange = jest.fn((q: MaturityQuery) => {
-      query = q;
-      view.rerender(<QueryEditor datasource={ds} query={query} onChange={onChange} onRunQuery={() => {}} />);
-    });
-    const ds = datasource();
-    const view = render(<QueryEditor datasource={ds} query={query} onChange={onChange} onRunQuery={() => {}} />);
+  it.each(QUERY_TYPES.map((t) => [t.queryType, t]))(
+    '%s gives the JSON the backend accepts',
+    async (queryType, schema) => {
+      const user = userEvent.setup();
+      let query = { refId: 'A', queryType: 'maturity' } as MaturityQuery;
+      const onChange = jest.fn((q: MaturityQuery) => {
+        query = q;
+        view.rerender(<QueryEditor datasource={ds} query={query} onChange={onChange} onRunQuery={() => {}} />);
+      });
+      const ds = datasource();
+      const view = render(<QueryEditor datasource={ds} query={query} onChange={onChange} onRunQuery={() => {}} />);
 
-    await choose(user, 'maturity-A-queryType', schema.title);
-    expect(query).toEqual({ refId: 'A', ...defaultsFor(queryType) });
+      await choose(user, 'maturity-A-queryType', schema.title);
+      expect(query).toEqual({ refId: 'A', ...defaultsFor(queryType) });
 
-    const expected: Record<string, unknown> = { refId: 'A', ...defaultsFor(queryType) };
-    for (const field of schema.fields) {
-      expected[field.key] = await setField(user, queryType, field, `maturity-A-${field.key}`);
-      await waitFor(() => expect((query as unknown as Record<string, unknown>)[field.key]).toEqual(expected[field.key]));
+      const expected: Record<string, unknown> = { refId: 'A', ...defaultsFor(queryType) };
+      for (const field of schema.fields) {
+        expected[field.key] = await setField(user, queryType, field, `maturity-A-${field.key}`);
+        await waitFor(() =>
+          expect((query as unknown as Record<string, unknown>)[field.key]).toEqual(expected[field.key])
+        );
+      }
+      expect(query).toEqual(expected);
+
+      const answer = await runQueries(backend.base, [query]);
+      expect(answer.body.results.A.error).toBeUndefined();
+      expect(answer.status).toBe(200);
     }
-    expect(query).toEqual(expected);
-
-    const answer = await runQueries(backend.base, [query]);
-    expect(answer.body.results.A.error).toBeUndefined();
-    expect(answer.status).toBe(200);
-  });
+  );
 });
 
 describe('new queries are valid as they open', () => {
   it('the default panel query and the default annotation query are answered by the backend', async () => {
     const ds = new DataSource({ uid: 'maturity', jsonData: {} } as never);
     const panel = { refId: 'A', ...ds.getDefaultQuery('dashboard' as never) };
-    const anno = ds.annotations!.prepareQuery!({ name: 'x', enable: true, iconColor: 'red', target: { refId: 'Anno', ...ds.annotations!.getDefaultQuery!() } as MaturityQuery });
+    const anno = ds.annotations!.prepareQuery!({
+      name: 'x',
+      enable: true,
+      iconColor: 'red',
+      target: { refId: 'Anno', ...ds.annotations!.getDefaultQuery!() } as MaturityQuery,
+    });
     expect(ds.filterQuery(panel as MaturityQuery)).toBe(true);
     const answer = await runQueries(backend.base, [panel, anno!]);
     expect(answer.status).toBe(200);

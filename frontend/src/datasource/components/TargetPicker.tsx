@@ -38,7 +38,7 @@ export function TargetPicker({ datasource, team, value, onChange, inputId }: Pro
       options={options}
       value={value ?? null}
       isLoading={targets.loading}
-      placeholder={targets.error ? `Targets could not be read: ${targets.error}` : "Every target of the team"}
+      placeholder={targets.error ? `Targets could not be read: ${targets.error}` : 'Every target of the team'}
       allowCustomValue
       isClearable
       width={40}

@@ -13,5 +13,10 @@ export function variableOptions(): Array<SelectableValue<string>> {
   } catch {
     names = [];
   }
-  return names.map((name) => ({ label: `$${name}`, value: `$${name}`, description: 'Template variable', icon: 'dollar-alt' }));
+  return names.map((name) => ({
+    label: `$${name}`,
+    value: `$${name}`,
+    description: 'Template variable',
+    icon: 'dollar-alt',
+  }));
 }
