@@ -76,7 +76,7 @@ export function Results({ title, frames, width, state }: Props) {
           <PanelChrome
             title={`${title}: ${frameTitle(frame, i)} (${frame.length} rows)`}
             width={width}
-            height={Math.min(60 + 36 * Math.max(frame.length, 1), 420)}
+            height={Math.min(88 + 36 * Math.max(frame.length, 1), 520)}
             loadingState={state}
           >
             {(innerWidth, innerHeight) => <Table data={frame} width={innerWidth} height={innerHeight} />}

@@ -2,7 +2,7 @@
 // one team, of several (a multi-value `$team` in csv) or of all.
 import type { DataSource } from './DataSource';
 import type { Team } from './types';
-import { variableValues } from './variables';
+import { asVariableQuery, variableValues } from './variables';
 
 const teams: Team[] = [
   { id: 'payments', name: 'Payments', dashboards: ['pay-slo', 'shared'], members: [], cadenceDays: 7 },
@@ -25,4 +25,14 @@ it('dashboards of one team, of a multi-value selection, and of every team (once 
   expect(await uids('$team', () => 'payments,checkout')).toEqual(['co-slo', 'shared', 'pay-slo']);
   expect(await uids(undefined)).toEqual(['co-slo', 'shared', 'pay-slo']);
   expect(await uids('$team', () => '$__all')).toEqual(['co-slo', 'shared', 'pay-slo']);
+});
+
+it('a new variable (an empty or string query) lists the teams', () => {
+  expect(asVariableQuery(undefined)).toEqual({ refId: 'variable', variable: 'teams' });
+  expect(asVariableQuery('')).toEqual({ refId: 'variable', variable: 'teams' });
+  expect(asVariableQuery({ refId: 'A', variable: 'dashboards', team: '$team' })).toEqual({
+    refId: 'A',
+    variable: 'dashboards',
+    team: '$team',
+  });
 });

@@ -15,6 +15,15 @@ export interface VariableValue {
   value: string;
 }
 
+/**
+ * A stored variable query as this datasource reads it: Grafana hands a new variable an empty
+ * query (sometimes a string), which means the teams.
+ */
+export function asVariableQuery(stored: unknown): MaturityVariableQuery {
+  const q = (typeof stored === 'object' && stored !== null ? stored : {}) as Partial<MaturityVariableQuery>;
+  return { ...q, refId: q.refId ?? 'variable', variable: q.variable === 'dashboards' ? 'dashboards' : 'teams' };
+}
+
 /** The values a variable query gives against this datasource. */
 export async function variableValues(
   ds: DataSource,
@@ -46,7 +55,7 @@ export class MaturityVariableSupport extends CustomVariableSupport<DataSource, M
   }
 
   query(request: DataQueryRequest<MaturityVariableQuery>): Observable<DataQueryResponse> {
-    const query = request.targets[0] ?? { refId: 'variable', variable: 'teams' };
+    const query = asVariableQuery(request.targets[0]);
     const replace = (v: string) => getTemplateSrv().replace(v, request.scopedVars, 'csv');
     return from(
       variableValues(this.ds, query, replace).then((values) => ({

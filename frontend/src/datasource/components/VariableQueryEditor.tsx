@@ -6,11 +6,13 @@ import React, { useState } from 'react';
 
 import type { DataSource } from '../DataSource';
 import type { MaturityOptions, MaturityQuery, MaturityVariableQuery } from '../types';
+import { asVariableQuery } from '../variables';
 
 type Props = QueryEditorProps<DataSource, MaturityQuery, MaturityOptions, MaturityVariableQuery>;
 
-export function VariableQueryEditor({ query, onChange }: Props) {
-  const variable = query.variable ?? 'teams';
+export function VariableQueryEditor({ query: stored, onChange }: Props) {
+  const query = asVariableQuery(stored);
+  const variable = query.variable;
   const [team, setTeam] = useState(query.team ?? '');
   return (
     <InlineFieldRow>
