@@ -132,6 +132,8 @@ __webpack_public_path__ =
         { from: path.join(repo, 'img'), to: 'img' },
         { from: path.join(repo, 'dashboards'), to: 'dashboards', noErrorOnMissing: true },
         { from: 'panel/plugin.json', to: 'panel/', noErrorOnMissing: true, transform: filledPluginJson },
+        // A nested plugin's paths are relative to its own folder.
+        { from: path.join(repo, 'img/logo.svg'), to: 'panel/img/logo.svg' },
       ],
     }),
   ],

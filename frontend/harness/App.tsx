@@ -46,10 +46,11 @@ import type {
   Team,
 } from '../src/datasource/types';
 import { Dashboard } from './Dashboard';
+import { PanelTab } from './PanelTab';
 import { Results } from './Results';
 import { harnessDashboard, harnessUser, teamVariable } from './services';
 
-type TabId = 'query' | 'annotations' | 'variables' | 'settings';
+type TabId = 'query' | 'panel' | 'annotations' | 'variables' | 'settings';
 
 const RANGES: Array<SelectableValue<number>> = [
   { label: 'Last 7 days', value: 7 },
@@ -382,7 +383,7 @@ export function App({ ds, jsonData }: { ds: DataSource; jsonData: MaturityOption
         ) : (
           <>
             <TabsBar>
-              {(['query', 'annotations', 'variables', 'settings'] as TabId[]).map((id) => (
+              {(['query', 'panel', 'annotations', 'variables', 'settings'] as TabId[]).map((id) => (
                 <Tab
                   key={id}
                   label={id.charAt(0).toUpperCase() + id.slice(1)}
@@ -393,6 +394,7 @@ export function App({ ds, jsonData }: { ds: DataSource; jsonData: MaturityOption
             </TabsBar>
             <TabContent>
               {tab === 'query' && <QueryTab ds={ds} days={days} />}
+              {tab === 'panel' && <PanelTab ds={ds} days={days} width={Math.min(window.innerWidth - 48, 1400)} />}
               {tab === 'annotations' && <AnnotationsTab ds={ds} days={days} />}
               {tab === 'variables' && <VariablesTab ds={ds} />}
               {tab === 'settings' && <SettingsTab ds={ds} initial={jsonData} />}

@@ -2,13 +2,15 @@
 // whose fetch goes to the Go front (which answers like Grafana's HTTP API over the real
 // backend binary), a TemplateSrv with one `team` variable, and a DataSourceSrv that knows the
 // one datasource. Everything else of Grafana is absent on purpose.
-import type { DataSourceInstanceSettings, ScopedVars, TypedVariableModel } from '@grafana/data';
+import { EventBusSrv, type DataSourceInstanceSettings, type ScopedVars, type TypedVariableModel } from '@grafana/data';
 import {
   BackendSrv,
   BackendSrvRequest,
   DataSourceSrv,
   FetchResponse,
   TemplateSrv,
+  config,
+  setAppEvents,
   setBackendSrv,
   setDataSourceSrv,
   setTemplateSrv,
@@ -180,6 +182,9 @@ export function instanceSettings(jsonData: MaturityOptions): DataSourceInstanceS
 /** Installs the services; call once before the datasource is created. */
 export function installServices(settings: DataSourceInstanceSettings<MaturityOptions>) {
   setBackendSrv(backendSrv);
+  setAppEvents(new EventBusSrv());
+  // The panel reads the signed-in user's role from Grafana's boot data.
+  (config as unknown as { bootData: { user: { orgRole: string } } }).bootData.user.orgRole = harnessUser.role;
   setTemplateSrv(templateSrv);
   setDataSourceSrv({
     getInstanceSettings: () => settings,
