@@ -30,3 +30,12 @@ class IntersectionObserverStub {
 Object.assign(global, { IntersectionObserver: IntersectionObserverStub });
 
 HTMLCanvasElement.prototype.getContext = () => null;
+
+// i18next (inside @grafana/ui) advertises itself on every start; nothing else is silenced.
+const info = console.info;
+console.info = (...args) => {
+  if (typeof args[0] === 'string' && args[0].includes('i18next')) {
+    return;
+  }
+  info(...args);
+};

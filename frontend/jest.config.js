@@ -25,6 +25,7 @@ module.exports = {
   moduleNameMapper: {
     '\\.(css|scss|sass)$': 'identity-obj-proxy',
     '\\.svg$': '<rootDir>/src/test/fileMock.js',
+    'react-inlinesvg': '<rootDir>/src/test/reactInlineSvgMock.tsx',
   },
   modulePaths: ['<rootDir>/src'],
   setupFilesAfterEnv: ['<rootDir>/jest-setup.js'],

@@ -203,14 +203,11 @@ export function teamLapse(t: TeamView): Lapse | undefined {
   );
 }
 
-/** "3 days", "5 hours", "1 day": a duration in hours in the words a team reads. */
+/** "3 days", "5 hours", "32 hours": a duration in the words a team reads (hours below two days). */
 export function duration(hours: number): string {
   const h = Math.abs(hours);
   if (h >= 48) {
     return `${Math.round(h / 24)} days`;
-  }
-  if (h >= 24) {
-    return '1 day';
   }
   const rounded = Math.max(1, Math.round(h));
   return `${rounded} hour${rounded === 1 ? '' : 's'}`;

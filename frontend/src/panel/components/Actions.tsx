@@ -56,7 +56,9 @@ export function suggestedResult(item?: AgendaItem): (typeof RESULTS)[number] | u
     return undefined;
   }
   const text = item.detail.toLowerCase();
-  return RESULTS.find((r) => text.includes(r.replace('_', ' ')) || text.includes(r));
+  // Longest first: "not confirmed" also contains "confirmed".
+  const byLength = [...RESULTS].sort((a, b) => b.length - a.length);
+  return byLength.find((r) => text.includes(r.replace('_', ' ')) || text.includes(r));
 }
 
 export function Actions({ place, dueDecisions, post, onDone, compact }: Props) {
