@@ -9,6 +9,7 @@ import {
   DataQueryResponse,
   DataSourceSettings,
   LoadingState,
+  ScopedVars,
   SelectableValue,
   dateTime,
 } from '@grafana/data';
@@ -74,7 +75,12 @@ const EMPTY: Answer = {
 let requestCounter = 0;
 
 /** Runs queries as a dashboard panel does: hidden and incomplete ones filtered, then the datasource's query. */
-export async function runQueries(ds: DataSource, targets: MaturityQuery[], days: number): Promise<Answer> {
+export async function runQueries(
+  ds: DataSource,
+  targets: MaturityQuery[],
+  days: number,
+  scopedVars: ScopedVars = {}
+): Promise<Answer> {
   const to = dateTime();
   const from = dateTime(to.valueOf() - days * 86400000);
   const request = {
@@ -83,7 +89,7 @@ export async function runQueries(ds: DataSource, targets: MaturityQuery[], days:
     intervalMs: 86400000,
     maxDataPoints: 500,
     range: { from, to, raw: { from: `now-${days}d`, to: 'now' } },
-    scopedVars: {},
+    scopedVars,
     targets: targets.filter((t) => ds.filterQuery(t)),
     timezone: 'utc',
     app: 'dashboard',

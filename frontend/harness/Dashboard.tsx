@@ -5,17 +5,26 @@
 // Panels of other datasources (the example's TestData panels) are drawn as placeholders.
 import {
   DataFrame,
+  FieldColorModeId,
   FieldConfigSource,
   LoadingState,
+  ThresholdsMode,
   applyFieldOverrides,
   dateTime,
   getFieldDisplayValues,
+  standardTransformers,
+  standardTransformersRegistry,
+  transformDataFrame,
+  type DataTransformerConfig,
+  type ScopedVars,
 } from '@grafana/data';
 import {
   BarGauge,
   BigValue,
   BigValueColorMode,
   BigValueGraphMode,
+  BigValueTextMode,
+  ErrorBoundaryAlert,
   LegendDisplayMode,
   PanelChrome,
   Table,
@@ -23,11 +32,39 @@ import {
   TimeSeries,
   useTheme2,
 } from '@grafana/ui';
+import { getTemplateSrv } from '@grafana/runtime';
 import React, { useEffect, useState } from 'react';
+import { lastValueFrom } from 'rxjs';
 
 import type { DataSource } from '../src/datasource/DataSource';
 import type { MaturityQuery } from '../src/datasource/types';
+import { asVariableQuery, variableValues } from '../src/datasource/variables';
 import { runQueries } from './App';
+
+// Grafana registers its transformations at start-up; the harness registers @grafana/data's.
+// (Some transformers are listed twice under old names; each id is registered once.)
+standardTransformersRegistry.setInit(() =>
+  Array.from(new Map(Object.values(standardTransformers).map((t) => [t.id, t])).values()).map((t) => ({
+    id: t.id,
+    name: t.name,
+    description: t.description,
+    transformation: t,
+    editor: () => null,
+    imageDark: '',
+    imageLight: '',
+  }))
+);
+
+/** `${__field.labels.team}`, `${__field.name}`, `${__series.name}`: the display-name templates Grafana fills per field. */
+export function replaceFieldVariables(value: string, scopedVars?: ScopedVars): string {
+  return value.replace(/\$\{(__\w+)\.([\w.]+)\}/g, (match, name: string, path: string) => {
+    let at: unknown = scopedVars?.[name]?.value;
+    for (const key of path.split('.')) {
+      at = (at as Record<string, unknown> | undefined)?.[key];
+    }
+    return at === undefined || at === null ? match : String(at);
+  });
+}
 
 /** The parts of a dashboard panel the harness reads. */
 export interface PanelModel {
@@ -38,6 +75,7 @@ export interface PanelModel {
   datasource?: { type?: string; uid?: string };
   targets?: Array<MaturityQuery & { datasource?: { type?: string; uid?: string } }>;
   fieldConfig?: FieldConfigSource;
+  transformations?: DataTransformerConfig[];
   options?: {
     reduceOptions?: { calcs?: string[]; values?: boolean; fields?: string };
     orientation?: string;
@@ -45,6 +83,8 @@ export interface PanelModel {
     content?: string;
   };
   panels?: PanelModel[];
+  repeat?: string;
+  scopedVars?: ScopedVars;
 }
 
 /** The parts of a dashboard the harness reads. */
@@ -53,6 +93,7 @@ export interface DashboardModel {
   uid: string;
   panels: PanelModel[];
   time?: { from: string; to: string };
+  templating?: { list: Array<{ name: string; query?: unknown; current?: { value?: string | string[] } }> };
 }
 
 const OURS = 'datadriven-maturity-datasource';
@@ -72,6 +113,16 @@ function daysOf(from?: string): number {
   return n * ({ d: 1, w: 7, M: 30, y: 365 } as Record<string, number>)[m[2]];
 }
 
+function setPath(target: Record<string, unknown>, path: string, value: unknown) {
+  const keys = path.split('.');
+  let at = target;
+  for (const key of keys.slice(0, -1)) {
+    at[key] = { ...((at[key] as Record<string, unknown>) ?? {}) };
+    at = at[key] as Record<string, unknown>;
+  }
+  at[keys[keys.length - 1]] = value;
+}
+
 function PanelBody({
   panel,
   frames,
@@ -84,11 +135,41 @@ function PanelBody({
   height: number;
 }) {
   const theme = useTheme2();
-  const fieldConfig = panel.fieldConfig ?? { defaults: {}, overrides: [] };
+  // Grafana fills in its standard field defaults (thresholds, colour mode) before drawing.
+  const given = panel.fieldConfig ?? { defaults: {}, overrides: [] };
+  const fieldConfig: FieldConfigSource = {
+    overrides: given.overrides ?? [],
+    defaults: {
+      thresholds: { mode: ThresholdsMode.Absolute, steps: [{ value: -Infinity, color: 'green' }] },
+      color: { mode: FieldColorModeId.Thresholds },
+      ...given.defaults,
+    },
+  };
+  // Grafana's field-config registry is not in the harness, so applyFieldOverrides would skip the
+  // panel's defaults and overrides: merge them into each field first (byName overrides only).
+  const withConfig = frames.map((frame) => ({
+    ...frame,
+    fields: frame.fields.map((field) => {
+      const config: Record<string, unknown> = { ...fieldConfig.defaults, ...field.config };
+      for (const o of fieldConfig.overrides) {
+        if (o.matcher.id === 'byName' && o.matcher.options === field.name) {
+          for (const p of o.properties) {
+            setPath(config, p.id, p.value);
+          }
+        }
+      }
+      if (typeof config.displayName === 'string') {
+        config.displayName = replaceFieldVariables(config.displayName, {
+          __field: { text: 'Field', value: { name: field.name, labels: field.labels ?? {} } },
+        });
+      }
+      return { ...field, config };
+    }),
+  }));
   const processed = applyFieldOverrides({
-    data: frames,
-    fieldConfig,
-    replaceVariables: (v: string) => v,
+    data: withConfig,
+    fieldConfig: { defaults: {}, overrides: [] },
+    replaceVariables: replaceFieldVariables,
     theme,
     timeZone: 'utc',
   });
@@ -147,6 +228,7 @@ function PanelBody({
               height={each.h}
               colorMode={BigValueColorMode.Background}
               graphMode={BigValueGraphMode.None}
+              textMode={values.length === 1 ? BigValueTextMode.Value : BigValueTextMode.ValueAndName}
             />
           ) : (
             <BarGauge
@@ -188,9 +270,12 @@ function Panel({ ds, panel, days }: { ds: DataSource; panel: PanelModel; days: n
       const { datasource: _ignored, ...query } = t;
       return query as MaturityQuery;
     });
-    runQueries(ds, targets, days).then(setAnswer, (e) =>
-      setAnswer({ frames: [], errors: [String(e)], state: LoadingState.Error })
-    );
+    runQueries(ds, targets, days, panel.scopedVars)
+      .then(async (answer) => ({
+        ...answer,
+        frames: await lastValueFrom(transformDataFrame(panel.transformations ?? [], answer.frames)),
+      }))
+      .then(setAnswer, (e) => setAnswer({ frames: [], errors: [String(e)], state: LoadingState.Error }));
   }, [ds, panel, days, ours]);
   const width = panel.gridPos.w * COLUMN - 8;
   const height = panel.gridPos.h * ROW - 8;
@@ -216,7 +301,9 @@ function Panel({ ds, panel, days }: { ds: DataSource; panel: PanelModel; days: n
           ) : answer.errors.length ? (
             <Text color="error">{answer.errors.join('; ')}</Text>
           ) : (
-            <PanelBody panel={panel} frames={answer.frames} width={w} height={h} />
+            <ErrorBoundaryAlert>
+              <PanelBody panel={panel} frames={answer.frames} width={w} height={h} />
+            </ErrorBoundaryAlert>
           )
         }
       </PanelChrome>
@@ -224,22 +311,80 @@ function Panel({ ds, panel, days }: { ds: DataSource; panel: PanelModel; days: n
   );
 }
 
+/**
+ * Repeated panels as Grafana lays them out: one copy per value of the repeat variable (All =
+ * every value), side by side and wrapping at 24 columns, each with the value in its
+ * scopedVars; panels below move down by the rows the copies add.
+ */
+export function expandRepeats(
+  panels: PanelModel[],
+  valuesOf: (variable: string) => Array<{ text: string; value: string }>
+): PanelModel[] {
+  const out: PanelModel[] = [];
+  let shift = 0;
+  for (const p of [...panels].sort((a, b) => a.gridPos.y - b.gridPos.y || a.gridPos.x - b.gridPos.x)) {
+    const base = { ...p, gridPos: { ...p.gridPos, y: p.gridPos.y + shift } };
+    const values = p.repeat ? valuesOf(p.repeat) : [];
+    if (!p.repeat || values.length === 0) {
+      out.push(base);
+      continue;
+    }
+    const perRow = Math.max(1, Math.floor(24 / p.gridPos.w));
+    values.forEach((v, i) => {
+      const scopedVars: ScopedVars = { [p.repeat!]: { text: v.text, value: v.value } };
+      out.push({
+        ...base,
+        id: p.id * 1000 + i,
+        scopedVars,
+        title: getTemplateSrv().replace(p.title, scopedVars),
+        gridPos: {
+          ...base.gridPos,
+          x: (i % perRow) * p.gridPos.w,
+          y: base.gridPos.y + Math.floor(i / perRow) * p.gridPos.h,
+        },
+      });
+    });
+    shift += (Math.ceil(values.length / perRow) - 1) * p.gridPos.h;
+  }
+  return out;
+}
+
 /** Renders `dashboards/<file>` as a grid of live panels. */
 export function Dashboard({ ds, file }: { ds: DataSource; file: string }) {
   const [model, setModel] = useState<DashboardModel | undefined>();
+  const [repeatValues, setRepeatValues] = useState<Record<string, Array<{ text: string; value: string }>>>({});
   const [error, setError] = useState<string | undefined>();
   useEffect(() => {
     fetch(`dashboards/${file}`)
       .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${file}: ${r.status}`))))
-      .then(setModel, (e) => setError(String(e)));
-  }, [file]);
+      .then(async (m: DashboardModel) => {
+        // The values of every variable a panel repeats by, from this datasource's variable support.
+        const values: Record<string, Array<{ text: string; value: string }>> = {};
+        const repeated = new Set(
+          m.panels.flatMap((p) => (p.type === 'row' ? (p.panels ?? []) : [p])).map((p) => p.repeat)
+        );
+        for (const v of m.templating?.list ?? []) {
+          if (repeated.has(v.name)) {
+            values[v.name] = await variableValues(ds, asVariableQuery(v.query), (x) =>
+              getTemplateSrv().replace(x, {}, 'csv')
+            );
+          }
+        }
+        setRepeatValues(values);
+        setModel(m);
+      })
+      .catch((e) => setError(String(e)));
+  }, [ds, file]);
   if (error) {
     return <Text color="error">{error}</Text>;
   }
   if (!model) {
     return <Text color="secondary">Loading…</Text>;
   }
-  const panels = model.panels.flatMap((p) => (p.type === 'row' ? (p.panels ?? []) : [p]));
+  const panels = expandRepeats(
+    model.panels.flatMap((p) => (p.type === 'row' ? (p.panels ?? []) : [p])),
+    (name) => repeatValues[name] ?? []
+  );
   const bottom = Math.max(...panels.map((p) => p.gridPos.y + p.gridPos.h));
   const days = daysOf(model.time?.from);
   return (

@@ -11,7 +11,7 @@
 // CHROMIUM (default /usr/bin/chromium), SCREENSHOTS (default ../img/screenshots).
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -271,6 +271,87 @@ try {
     await page.locator('[data-testid=results]').waitFor();
     await shot('query-criteria-light');
   });
+
+  await step('the maturity panel shows the ladder from real frames, large and small, in both themes', async () => {
+    await page.goto(`${base}/?tab=panel&team=payments`);
+    await page.getByRole('region', { name: 'Maturity ladder of payments' }).waitFor();
+    const level = (await api('/api/datasources/uid/maturity/resources/maturity?team=payments')).body[0].level;
+    await page.getByLabel(`Level ${level} of 7`).waitFor();
+    await shot('panel-ladder');
+    await page.getByRole('radio', { name: 'Small' }).click();
+    await page.getByRole('note', { name: 'What blocks the next level' }).waitFor();
+    await shot('panel-ladder-small');
+    await page.goto(`${base}/?tab=panel&team=payments&theme=light`);
+    await page.getByRole('region', { name: 'Maturity ladder of payments' }).waitFor();
+    await shot('panel-ladder-light');
+    await page.goto(`${base}/?tab=panel&team=$__all`);
+    await page.getByRole('list', { name: 'Teams by maturity level' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: /open the ladder/ }).count(), teams.length);
+    await shot('panel-grid');
+  });
+
+  await step('Mark reviewed and Record decision post, and the events query then shows them', async () => {
+    await page.goto(`${base}/?tab=panel&team=growth`);
+    await page.getByRole('region', { name: 'Maturity ladder of growth' }).waitFor();
+    const note = `Browser test review ${Date.now()}`;
+    await page.getByRole('button', { name: 'Mark reviewed' }).click();
+    await page.locator('#action-review-note').fill(note);
+    await page.getByRole('dialog').getByRole('button', { name: 'Mark reviewed' }).click();
+    await page.getByText('Review recorded').waitFor();
+    await page.getByText(note).first().waitFor();
+    const decision = `Browser test decision ${Date.now()}`;
+    await page.getByRole('button', { name: 'Record decision' }).click();
+    await page.locator('#action-decision-text').fill(decision);
+    await page.locator('#action-decision-owner').fill('alice');
+    await shot('panel-record-decision');
+    await page.getByRole('dialog').getByRole('button', { name: 'Record decision' }).click();
+    await page.getByText('Decision recorded').waitFor();
+    await page.getByText(decision).first().waitFor();
+    const stored = (await api('/api/datasources/uid/maturity/resources/events?team=growth&kind=decision&limit=1'))
+      .body[0];
+    assert.equal(stored.text, decision);
+    assert.equal(stored.data.owner, 'alice');
+    await shot('panel-after-actions');
+  });
+
+  await step('a viewer may record the review when the datasource lets viewers annotate (the default)', async () => {
+    await page.goto(`${base}/?tab=panel&team=growth`);
+    await page.getByRole('radio', { name: 'Viewer' }).click();
+    await page.getByRole('region', { name: 'Maturity ladder of growth' }).waitFor();
+    assert.equal(
+      await page.getByRole('button', { name: 'Mark reviewed' }).count(),
+      1,
+      'viewers may annotate by default'
+    );
+  });
+
+  for (const file of readdirSync(path.join(repo, 'dashboards'))
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
+    await step(`dashboard ${file} renders every panel from real answers`, async () => {
+      await page.goto(`${base}/?dashboard=${file}&team=$__all`);
+      await page.locator('[data-testid=dashboard]').waitFor();
+      await page.waitForFunction(
+        () =>
+          [...document.querySelectorAll('[data-testid=dashboard-panel]')].every(
+            (p) => p.getAttribute('data-state') !== 'Loading'
+          ),
+        null,
+        { timeout: 20000 }
+      );
+      const states = await page
+        .locator('[data-testid=dashboard-panel]')
+        .evaluateAll((ps) => ps.map((p) => p.getAttribute('data-state')));
+      assert.ok(states.length > 0, 'the dashboard has panels');
+      assert.deepEqual(
+        states.filter((st) => st !== 'Done'),
+        [],
+        'every panel answered without error'
+      );
+      await page.waitForTimeout(500);
+      await shot(`dashboard-${file.replace('.json', '')}`);
+    });
+  }
 
   await step('the page raised no JavaScript error', async () => {
     assert.deepEqual(pageErrors, []);
