@@ -9,11 +9,21 @@ use serde_json::json;
 
 const DAY: i64 = 86_400_000;
 
+/// A scenario of the repository's own `tests/scenarios` by file name.
+fn repository_scenario(file: &str) -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scenarios")
+        .join(file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("scenario json")
+}
+
 #[tokio::test]
 async fn history_agrees_with_one_evaluation_per_step_and_ends_at_the_maturity_answer() {
     let (_d, db) = temp_store();
     let mut p = Plugin::start(&db, &[]).await;
-    let s = scenario("08-data-driven.json");
+    let s = repository_scenario("level-7-data-driven.json");
     load_scenario(&mut p, 1, &s).await;
     let at = ms(s["at"].as_str().expect("at"));
     let from = at - 120 * DAY;
@@ -68,7 +78,7 @@ async fn history_agrees_with_one_evaluation_per_step_and_ends_at_the_maturity_an
     let moves = levels.windows(2).filter(|w| w[0] != w[1]).count();
     assert!(
         moves > 0,
-        "the history of 08-data-driven shows the team climbing: {levels:?}"
+        "the history of level-7-data-driven shows the team climbing: {levels:?}"
     );
     let l = frames_of(&resp, "L").expect("levelChanges").remove(0);
     assert_eq!(l.rows(), moves);

@@ -1,45 +1,76 @@
 //! Every scenario file of SPEC §8, loaded through the running binary as Grafana would load
 //! it, gives its expected levels through every interface: the `maturity` and `criteria`
 //! queries at T = at, `GET /maturity?at=`, and `maturity report --json` on the same store.
-//! The folder is read at run time, so new files are covered without code changes.
+//! The folders are read at run time, so new files are covered without code changes: the
+//! repository's own `tests/scenarios` always, then `MATURITY_SCENARIOS` when set, else
+//! `../shared/scenarios` when it is present beside the repository.
 
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::*;
 use serde_json::{json, Value};
 
-fn scenario_dir() -> PathBuf {
-    std::env::var_os("MATURITY_SCENARIOS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/scenarios"))
+/// The repository's own scenarios (always run; a missing or empty folder is a failure).
+fn repository_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios")
 }
 
-fn scenarios() -> Vec<(String, Value)> {
-    let dir = scenario_dir();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+/// The folders whose scenarios run: the repository's own, then `MATURITY_SCENARIOS` when
+/// it is set (it must exist), else `../shared/scenarios` when that folder is present beside
+/// the repository (its absence is not a failure: a clone stands alone).
+fn scenario_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![repository_dir()];
+    match std::env::var_os("MATURITY_SCENARIOS") {
+        Some(extra) => dirs.push(PathBuf::from(extra)),
+        None => {
+            let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/scenarios");
+            if shared.is_dir() {
+                dirs.push(shared);
+            }
+        }
+    }
+    dirs
+}
+
+/// Every `*.json` of a folder, sorted, named `<folder>/<file>` (file names may repeat
+/// between folders).
+fn scenarios_in(dir: &Path) -> Vec<(String, Value)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read the scenario folder {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no scenario in {}", dir.display());
+    let folder = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let parent = dir
+        .parent()
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     files
         .into_iter()
         .map(|f| {
             let text = std::fs::read_to_string(&f).expect("read scenario");
             let v: Value =
                 serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-            (
-                f.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                v,
-            )
+            let file = f
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (format!("{parent}/{folder}/{file}"), v)
         })
         .collect()
+}
+
+fn scenarios() -> Vec<(String, Value)> {
+    scenario_dirs().iter().flat_map(|d| scenarios_in(d)).collect()
 }
 
 /// Levels and criteria one interface reported: team → (level, criterion → passed).
@@ -95,6 +126,71 @@ fn from_evaluations(v: &Value) -> Answer {
             )
         })
         .collect()
+}
+
+/// The repository's scenarios state every verdict and why: all seven criteria per team, a
+/// level and a score that agree with them (the gate of SPEC §5), a reason per criterion,
+/// and together they cover every level from 0 to 7.
+#[test]
+fn the_repositorys_scenarios_state_every_verdict_with_its_reason_and_cover_every_level() {
+    const CRITERIA: [&str; 7] = [
+        "adhoc_queries",
+        "defined_targets",
+        "looped_back",
+        "regular_reviews",
+        "regular_adjustments",
+        "acting_on_metrics",
+        "data_driven_projects",
+    ];
+    let mut levels = std::collections::BTreeSet::new();
+    for (name, s) in scenarios_in(&repository_dir()) {
+        assert!(
+            s["about"].as_str().is_some_and(|a| !a.is_empty()),
+            "{name}: says what it is about"
+        );
+        let teams: Vec<&str> = s["teams"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t["id"].as_str())
+            .collect();
+        let expect = s["expect"].as_object().expect("expect");
+        assert_eq!(
+            expect.keys().map(String::as_str).collect::<Vec<_>>().len(),
+            teams.len(),
+            "{name}: an expectation for every team"
+        );
+        for (team, want) in expect {
+            assert!(teams.contains(&team.as_str()), "{name}: {team} is a team");
+            let passed: Vec<bool> = CRITERIA
+                .iter()
+                .map(|c| {
+                    want["passed"][c]
+                        .as_bool()
+                        .unwrap_or_else(|| panic!("{name}: {team} states {c}"))
+                })
+                .collect();
+            for c in CRITERIA {
+                assert!(
+                    want["why"][c].as_str().is_some_and(|w| !w.is_empty()),
+                    "{name}: {team} says why {c}"
+                );
+            }
+            let gated = passed.iter().take_while(|p| **p).count() as i64;
+            assert_eq!(want["level"].as_i64(), Some(gated), "{name}: {team} level");
+            assert_eq!(
+                want["score"].as_i64(),
+                Some(passed.iter().filter(|p| **p).count() as i64),
+                "{name}: {team} score"
+            );
+            levels.insert(gated);
+        }
+    }
+    assert_eq!(
+        levels.into_iter().collect::<Vec<_>>(),
+        (0..=7).collect::<Vec<_>>(),
+        "every level is some team's answer"
+    );
 }
 
 #[tokio::test]

@@ -27,25 +27,39 @@ type scenario struct {
 	} `json:"expect"`
 }
 
-// scenarioFiles lists the scenario files: $MATURITY_SCENARIOS (a folder or a glob), else the
-// shared folder beside the repository (as the Rust scenario test reads it). None is a failure:
-// the scenarios are the product's acceptance check and must not be skipped silently.
+// repositoryScenarios is the repository's own scenario folder (tests/scenarios), relative to
+// this package. Its scenarios always run; a missing or empty folder is a failure.
+const repositoryScenarios = "../scenarios"
+
+// sharedScenarios is the shared folder beside the repository, run as well when present.
+const sharedScenarios = "../../../shared/scenarios"
+
+// scenarioFiles lists the scenario files: the repository's own, then $MATURITY_SCENARIOS (a
+// folder or a glob) when set, else the shared folder beside the repository when it exists
+// (as the Rust scenario test reads them). A folder that is named but holds no scenario is a
+// failure: the scenarios are the product's acceptance check and must not be skipped silently.
 func scenarioFiles(t *testing.T) []string {
 	t.Helper()
-	where := os.Getenv("MATURITY_SCENARIOS")
-	if where == "" {
-		where = "../../../shared/scenarios"
+	wheres := []string{repositoryScenarios}
+	if extra := os.Getenv("MATURITY_SCENARIOS"); extra != "" {
+		wheres = append(wheres, extra)
+	} else if st, err := os.Stat(sharedScenarios); err == nil && st.IsDir() {
+		wheres = append(wheres, sharedScenarios)
 	}
-	pattern := where
-	if st, err := os.Stat(where); err == nil && st.IsDir() {
-		pattern = filepath.Join(where, "*.json")
+	var all []string
+	for _, where := range wheres {
+		pattern := where
+		if st, err := os.Stat(where); err == nil && st.IsDir() {
+			pattern = filepath.Join(where, "*.json")
+		}
+		files, _ := filepath.Glob(pattern)
+		if len(files) == 0 {
+			t.Fatalf("no scenario files at %s", where)
+		}
+		sort.Strings(files)
+		all = append(all, files...)
 	}
-	files, _ := filepath.Glob(pattern)
-	if len(files) == 0 {
-		t.Fatalf("no scenario files at %s; set MATURITY_SCENARIOS to the scenarios folder", where)
-	}
-	sort.Strings(files)
-	return files
+	return all
 }
 
 // Each scenario loads into a fresh store as SPEC §8 says, and gives its expected levels
@@ -65,7 +79,8 @@ func TestScenarios(t *testing.T) {
 		}
 		_ = json.Unmarshal(raw, &at)
 		sc.rawAt = at.At
-		name := strings.TrimSuffix(filepath.Base(file), ".json")
+		// The folder too: file names may repeat between folders.
+		name := filepath.Base(filepath.Dir(file)) + ":" + strings.TrimSuffix(filepath.Base(file), ".json")
 		t.Run(name, func(t *testing.T) { runScenario(t, sc) })
 	}
 }
