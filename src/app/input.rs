@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use super::limits::{check_depth, check_list, check_uid, MAX_LIST_ITEMS};
 use crate::model::{
     parse_time, type_name, validate_object_id, validate_team_id, Actual, Direction, EpochMs,
     EventKind, Invalid, OutcomeResult, Verdict,
@@ -43,7 +44,7 @@ pub fn req_string(o: &Map<String, Value>, key: &str, field: &str) -> Result<Stri
     opt_string(o, key, field)?.ok_or_else(|| Invalid::new(field, "is required"))
 }
 
-/// An optional list of strings.
+/// An optional list of at most [`MAX_LIST_ITEMS`] strings.
 pub fn opt_strings(
     o: &Map<String, Value>,
     key: &str,
@@ -51,18 +52,22 @@ pub fn opt_strings(
 ) -> Result<Option<Vec<String>>, Invalid> {
     match present(o, key) {
         None => Ok(None),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| {
-                i.as_str().map(String::from).ok_or_else(|| {
-                    Invalid::new(
-                        field,
-                        format!("expected a list of strings, found {}", type_name(i)),
-                    )
-                })
+        Some(Value::Array(items)) => {
+            check_list(field, items.len(), MAX_LIST_ITEMS).and_then(|()| {
+                items
+                    .iter()
+                    .map(|i| {
+                        i.as_str().map(String::from).ok_or_else(|| {
+                            Invalid::new(
+                                field,
+                                format!("expected a list of strings, found {}", type_name(i)),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Some)
             })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
+        }
         Some(v) => Err(Invalid::new(
             field,
             format!("expected a list of strings, got {}", type_name(v)),
@@ -169,6 +174,9 @@ pub fn team(v: &Value, path_id: Option<&str>) -> Result<TeamInput, Invalid> {
             "a dashboard uid must not be blank",
         ));
     }
+    for d in &dashboards {
+        check_uid("dashboards", d)?;
+    }
     let members = opt_strings(o, "members", "members")?.unwrap_or_default();
     let cadence = opt_integer(o, "cadenceDays", "cadenceDays")?.unwrap_or(7);
     if !(1..=366).contains(&cadence) {
@@ -251,12 +259,18 @@ pub fn event(v: &Value, at: &str) -> Result<EventInput, Invalid> {
         None => opt_string(o, "dashboardUID", &f("dashboardUID"))?,
     }
     .filter(|d| !d.is_empty());
+    if let Some(d) = &dashboard_uid {
+        check_uid(&f("dashboardUid"), d)?;
+    }
     let panel_id = opt_integer(o, "panelId", &f("panelId"))?;
     let text = opt_string(o, "text", &f("text"))?.unwrap_or_default();
     let tags = opt_strings(o, "tags", &f("tags"))?.unwrap_or_default();
     let data = match present(o, "data") {
         None => Map::new(),
-        Some(Value::Object(m)) => m.clone(),
+        Some(d @ Value::Object(m)) => {
+            check_depth(&f("data"), d)?;
+            m.clone()
+        }
         Some(v) => {
             return Err(Invalid::new(
                 f("data"),
@@ -394,6 +408,10 @@ pub fn target(v: &Value) -> Result<TargetInput, Invalid> {
     let verification = present(o, "verification")
         .map(|v| verification(v, "verification."))
         .transpose()?;
+    let query = present(o, "query").cloned();
+    if let Some(q) = &query {
+        check_depth("query", q)?;
+    }
     let input = TargetInput {
         id,
         team,
@@ -404,7 +422,7 @@ pub fn target(v: &Value) -> Result<TargetInput, Invalid> {
         target: opt_number(o, "target", "target")?,
         start_at: opt_time(o, "startAt", "startAt")?,
         deadline: opt_time(o, "deadline", "deadline")?,
-        query: present(o, "query").cloned(),
+        query,
         actuals,
         verification,
         created_at: opt_time(o, "createdAt", "createdAt")?,

@@ -2,6 +2,7 @@
 //! evidence and hand it to the engine. Knows nothing of gRPC, frames or HTTP.
 
 pub mod input;
+pub mod limits;
 pub mod loops;
 pub mod queries;
 pub mod transfer;
@@ -472,6 +473,7 @@ impl App {
     pub async fn create_target(&self, caller: &Caller, body: &Value) -> AppResult<Target> {
         caller.check_write(Role::Editor, "creating a target")?;
         let i = input::target(body)?;
+        limits::check_list("actuals", i.actuals.len(), limits::MAX_ACTUALS)?;
         let now = self.now();
         let start_at = i.start_at.unwrap_or(now);
         input::check_target_numbers(i.baseline, i.target, start_at, i.deadline)?;
@@ -600,6 +602,9 @@ impl App {
         }
         if o.contains_key("query") {
             t.query = o.get("query").filter(|q| !q.is_null()).cloned();
+            if let Some(q) = &t.query {
+                limits::check_depth("query", q)?;
+            }
         }
         input::check_target_numbers(t.baseline, t.target, t.start_at, t.deadline)?;
         let (org, stored) = (caller.org, t.clone());
@@ -623,6 +628,7 @@ impl App {
     pub async fn add_actuals(&self, caller: &Caller, id: &str, body: &Value) -> AppResult<Target> {
         caller.check_write(Role::Editor, "recording actuals")?;
         let actuals = input::actuals(body, "body")?;
+        limits::check_list("body", actuals.len(), limits::MAX_ACTUALS)?;
         let (org, tid) = (caller.org, id.to_string());
         self.with_store(move |s| {
             s.add_actuals(org, &tid, &actuals)?;

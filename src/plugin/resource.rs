@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use super::error::http_error;
 use super::instances::RequestContext;
 use super::PluginState;
+use crate::app::limits::{check_list, check_uid, MAX_LIST_ITEMS, MAX_OFFSET};
 use crate::app::loops::target_status_filter;
 use crate::app::queries::TeamSelector;
 use crate::app::{annotation_json, annotation_to_event, AppError, AppResult, MAX_EVENT_PAGE};
@@ -62,37 +63,44 @@ impl Params {
         )
     }
 
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
+    /// The value of a single-valued key: empty values count as absent (`limit=&limit=1` is
+    /// 1); two different non-empty values are a 400 rather than a silent pick.
+    fn one(&self, key: &str) -> Result<Option<&str>, Invalid> {
+        let mut found: Option<&str> = None;
+        for (_, v) in self.0.iter().filter(|(k, v)| k == key && !v.is_empty()) {
+            match found {
+                Some(first) if first != v.as_str() => {
+                    return Err(Invalid::new(
+                        key,
+                        format!("is given twice with different values ({first:?} and {v:?})"),
+                    ))
+                }
+                _ => found = Some(v.as_str()),
+            }
+        }
+        Ok(found)
     }
 
-    /// All values of a key, repeated or comma-joined.
-    fn list(&self, key: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .flat_map(|(_, v)| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(String::from)
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+    /// All values of a key, repeated or comma-joined: at most [`MAX_LIST_ITEMS`].
+    fn list(&self, key: &str) -> Result<Vec<String>, Invalid> {
+        let mut out = Vec::new();
+        for (_, v) in self.0.iter().filter(|(k, _)| k == key) {
+            for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                out.push(item.to_string());
+                check_list(key, out.len(), MAX_LIST_ITEMS)?;
+            }
+        }
+        Ok(out)
     }
 
     fn time(&self, key: &str) -> Result<Option<i64>, Invalid> {
-        self.get(key).map(|v| parse_time_str(key, v)).transpose()
+        self.one(key)?.map(|v| parse_time_str(key, v)).transpose()
     }
 
-    fn count(&self, key: &str, default: usize, max: usize) -> Result<usize, Invalid> {
-        match self.get(key) {
+    fn count(&self, key: &str, default: u64, max: u64) -> Result<u64, Invalid> {
+        match self.one(key)? {
             None => Ok(default),
-            Some(v) => match v.parse::<usize>() {
+            Some(v) => match v.parse::<u64>() {
                 Ok(n) if n <= max => Ok(n),
                 _ => Err(Invalid::new(
                     key,
@@ -103,7 +111,7 @@ impl Params {
     }
 
     fn flag(&self, key: &str) -> Result<bool, Invalid> {
-        match self.get(key) {
+        match self.one(key)? {
             None | Some("false") | Some("0") => Ok(false),
             Some("true") | Some("1") => Ok(true),
             Some(v) => Err(Invalid::new(
@@ -122,25 +130,36 @@ fn json_body(body: &[u8]) -> Result<Value, Invalid> {
 }
 
 fn event_filter(p: &Params, default_limit: usize) -> Result<EventFilter, Invalid> {
-    let kinds = p
-        .list("kind")
+    let mut kinds: Vec<EventKind> = p
+        .list("kind")?
         .iter()
         .map(|k| {
             EventKind::parse(k).ok_or_else(|| Invalid::new("kind", format!("unknown kind {k:?}")))
         })
         .collect::<Result<_, _>>()?;
+    kinds.sort_unstable();
+    kinds.dedup();
+    let dashboard_uid = match p.one("dashboardUid")? {
+        Some(d) => Some(d),
+        None => p.one("dashboardUID")?,
+    };
+    if let Some(d) = dashboard_uid {
+        check_uid("dashboardUid", d)?;
+    }
+    let mut tags = p.list("tags")?;
+    tags.extend(p.list("tag")?);
+    check_list("tags", tags.len(), MAX_LIST_ITEMS)?;
+    let limit = p.count("limit", default_limit as u64, MAX_EVENT_PAGE as u64)?;
+    let offset = p.count("offset", 0, MAX_OFFSET)?;
     Ok(EventFilter {
         kinds,
-        teams: p.list("team"),
-        dashboard_uid: p
-            .get("dashboardUid")
-            .or(p.get("dashboardUID"))
-            .map(String::from),
+        teams: p.list("team")?,
+        dashboard_uid: dashboard_uid.map(String::from),
         from: p.time("from")?,
         to: p.time("to")?,
-        tags: p.list("tags").into_iter().chain(p.list("tag")).collect(),
-        limit: p.count("limit", default_limit, MAX_EVENT_PAGE)?,
-        offset: p.count("offset", 0, usize::MAX)?,
+        tags,
+        limit: usize::try_from(limit).unwrap_or(MAX_EVENT_PAGE),
+        offset,
     })
 }
 
@@ -269,8 +288,8 @@ async fn route(
             created(json!({"id": e.id, "message": "Annotation added", "event": annotation_json(e)}))
         }
         ("GET", ["targets"]) => {
-            let teams = selector(p.list("team"));
-            let status = target_status_filter(p.get("status"))?;
+            let teams = selector(p.list("team")?);
+            let status = target_status_filter(p.one("status")?)?;
             ok(to_json(
                 &app.target_reports(&caller, &teams, status, app.now())
                     .await?,
@@ -304,7 +323,7 @@ async fn route(
         }
         ("GET", ["maturity"]) => {
             let at = p.time("at")?.unwrap_or_else(|| app.now());
-            let evals = match p.list("team") {
+            let evals = match p.list("team")? {
                 teams if teams.is_empty() => app.maturity(&caller, &TeamSelector::All, at).await?,
                 teams if teams.len() == 1 => vec![app.maturity_of(&caller, &teams[0], at).await?],
                 teams => {
@@ -361,8 +380,11 @@ mod tests {
     #[test]
     fn params_take_repeated_and_comma_joined_values() {
         let p = Params::parse("events?kind=review,question&kind=note&team=p&limit=5");
-        assert_eq!(p.list("kind"), ["review", "question", "note"]);
-        assert_eq!(p.get("team"), Some("p"));
+        assert_eq!(
+            p.list("kind"),
+            Ok(vec!["review".into(), "question".into(), "note".into()])
+        );
+        assert_eq!(p.one("team"), Ok(Some("p")));
         assert_eq!(p.count("limit", 100, 5000), Ok(5));
         assert!(p.count("team", 1, 2).is_err());
     }

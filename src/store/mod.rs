@@ -30,7 +30,7 @@ pub enum StoreError {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Database(e.to_string())
+        StoreError::Database(sqlite::describe_error(&e))
     }
 }
 
@@ -55,7 +55,7 @@ pub struct EventFilter {
     /// Page size.
     pub limit: usize,
     /// Page start.
-    pub offset: usize,
+    pub offset: u64,
 }
 
 /// Counts shown by CheckHealth.

@@ -404,26 +404,55 @@ fn teams_of(conn: &Connection, org: OrgId) -> rusqlite::Result<Vec<Team>> {
 }
 
 fn targets_of(conn: &Connection, org: OrgId, teams: &[String]) -> rusqlite::Result<Vec<Target>> {
-    let mut sql = format!("SELECT {TARGET_COLUMNS} FROM targets WHERE org_id = ?1");
-    let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(org)];
-    if !teams.is_empty() {
-        sql += &format!(" AND team IN ({})", placeholders(2, teams.len()));
-        args.extend(teams.iter().map(|t| Box::new(t.clone()) as Box<dyn ToSql>));
-    }
-    sql += " ORDER BY team, id";
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut targets: Vec<Target> = stmt
-        .query_map(params_from_iter(args.iter()), target_from_row)?
-        .collect::<rusqlite::Result<_>>()?;
+    let mut targets: Vec<Target> = if teams.is_empty() {
+        conn.prepare_cached(&format!(
+            "SELECT {TARGET_COLUMNS} FROM targets WHERE org_id = ?1 ORDER BY team, id"
+        ))?
+        .query_map([org], target_from_row)?
+        .collect::<rusqlite::Result<_>>()?
+    } else {
+        conn.prepare_cached(&format!(
+            "SELECT {TARGET_COLUMNS} FROM targets WHERE org_id = ?1 AND team IN {IN_LIST_2} \
+             ORDER BY team, id"
+        ))?
+        .query_map(params![org, json_list(teams)], target_from_row)?
+        .collect::<rusqlite::Result<_>>()?
+    };
     load_actuals(conn, org, &mut targets)?;
     Ok(targets)
 }
 
-fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("?{i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// A list handed to SQL as one JSON array variable (`x IN (SELECT value FROM json_each(?n))`):
+/// one variable whatever the list's length, so no list the API accepts can exceed SQLite's
+/// limit on variables (32766) or on expression depth (issue 11). SQLite still looks each
+/// value up in the index.
+fn json_list<T: AsRef<str>>(items: &[T]) -> String {
+    to_json(&items.iter().map(AsRef::as_ref).collect::<Vec<&str>>())
+}
+
+/// `IN` over the JSON list in variable 2, 3 and 4.
+const IN_LIST_2: &str = "(SELECT value FROM json_each(?2))";
+const IN_LIST_4: &str = "(SELECT value FROM json_each(?4))";
+
+/// A store error for people and logs: what SQLite said and its code, never the SQL text
+/// (rusqlite's input errors carry the whole statement, which can be hundreds of KB).
+pub fn describe_error(e: &rusqlite::Error) -> String {
+    const MAX: usize = 300;
+    let text = match e {
+        rusqlite::Error::SqlInputError { error, msg, .. } => {
+            format!("{msg} ({:?})", error.code)
+        }
+        rusqlite::Error::SqliteFailure(f, Some(msg)) => format!("{msg} ({:?})", f.code),
+        rusqlite::Error::SqliteFailure(f, None) => format!("{f} ({:?})", f.code),
+        other => other.to_string(),
+    };
+    if text.chars().count() > MAX {
+        let mut short: String = text.chars().take(MAX).collect();
+        short.push('…');
+        short
+    } else {
+        text
+    }
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -677,56 +706,59 @@ impl Store for SqliteStore {
     }
 
     fn list_events(&self, org: OrgId, f: &EventFilter) -> StoreResult<Vec<Event>> {
+        // Every list is one JSON variable (see `json_list`), so the statement's size does
+        // not grow with the lists and no list can exceed SQLite's limits.
         let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1");
         let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(org)];
+        let arg = |v: Box<dyn ToSql>, args: &mut Vec<Box<dyn ToSql>>| {
+            args.push(v);
+            args.len()
+        };
         if !f.kinds.is_empty() {
-            sql += &format!(
-                " AND kind IN ({})",
-                placeholders(args.len() + 1, f.kinds.len())
-            );
-            args.extend(
-                f.kinds
-                    .iter()
-                    .map(|k| Box::new(k.as_str()) as Box<dyn ToSql>),
-            );
+            let mut kinds: Vec<&str> = f.kinds.iter().map(|k| k.as_str()).collect();
+            kinds.sort_unstable();
+            kinds.dedup();
+            let n = arg(Box::new(json_list(&kinds)), &mut args);
+            sql += &format!(" AND kind IN (SELECT value FROM json_each(?{n}))");
         }
         if !f.teams.is_empty() {
-            sql += &format!(
-                " AND team IN ({})",
-                placeholders(args.len() + 1, f.teams.len())
-            );
-            args.extend(
-                f.teams
-                    .iter()
-                    .map(|t| Box::new(t.clone()) as Box<dyn ToSql>),
-            );
+            let n = arg(Box::new(json_list(&f.teams)), &mut args);
+            sql += &format!(" AND team IN (SELECT value FROM json_each(?{n}))");
         }
         if let Some(d) = &f.dashboard_uid {
-            args.push(Box::new(d.clone()));
-            sql += &format!(" AND dashboard_uid = ?{}", args.len());
+            let n = arg(Box::new(d.clone()), &mut args);
+            sql += &format!(" AND dashboard_uid = ?{n}");
         }
         if let Some(from) = f.from {
-            args.push(Box::new(from));
-            sql += &format!(" AND time >= ?{}", args.len());
+            let n = arg(Box::new(from), &mut args);
+            sql += &format!(" AND time >= ?{n}");
         }
         if let Some(to) = f.to {
-            args.push(Box::new(to));
-            sql += &format!(" AND time <= ?{}", args.len());
+            let n = arg(Box::new(to), &mut args);
+            sql += &format!(" AND time <= ?{n}");
         }
-        for tag in &f.tags {
-            args.push(Box::new(tag.clone()));
+        if !f.tags.is_empty() {
+            // Every wanted tag present: as many distinct matches as distinct wanted tags.
+            let mut tags: Vec<&str> = f.tags.iter().map(String::as_str).collect();
+            tags.sort_unstable();
+            tags.dedup();
+            let wanted = tags.len() as i64;
+            let list = arg(Box::new(json_list(&tags)), &mut args);
+            let count = arg(Box::new(wanted), &mut args);
             sql += &format!(
-                " AND EXISTS (SELECT 1 FROM json_each(events.tags) WHERE value = ?{})",
-                args.len()
+                " AND (SELECT count(DISTINCT t.value) FROM json_each(events.tags) AS t
+                       WHERE t.value IN (SELECT value FROM json_each(?{list}))) = ?{count}"
             );
         }
-        args.push(Box::new(f.limit as i64));
-        args.push(Box::new(f.offset as i64));
-        sql += &format!(
-            " ORDER BY time DESC, id DESC LIMIT ?{} OFFSET ?{}",
-            args.len() - 1,
-            args.len()
+        let limit = arg(
+            Box::new(i64::try_from(f.limit).unwrap_or(i64::MAX)),
+            &mut args,
         );
+        let offset = arg(
+            Box::new(i64::try_from(f.offset).unwrap_or(i64::MAX)),
+            &mut args,
+        );
+        sql += &format!(" ORDER BY time DESC, id DESC LIMIT ?{limit} OFFSET ?{offset}");
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(&sql)?;
         let events = stmt
@@ -923,9 +955,11 @@ impl Store for SqliteStore {
         let teams: Vec<Team> = if teams.is_empty() {
             all_teams
         } else {
+            let wanted: std::collections::HashSet<&str> =
+                teams.iter().map(String::as_str).collect();
             all_teams
                 .into_iter()
-                .filter(|t| teams.contains(&t.id))
+                .filter(|t| wanted.contains(t.id.as_str()))
                 .collect()
         };
         let ids: Vec<String> = teams.iter().map(|t| t.id.clone()).collect();
@@ -952,33 +986,26 @@ impl Store for SqliteStore {
             // Team-linked events of the range, and every decision before `to` (a decision
             // taken long ago can fall due inside the window).
             let sql = format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1 AND team IN ({}) AND time < ?2
-                   AND (time >= ?3 OR kind = 'decision')",
-                placeholders(4, ids.len())
+                "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1 AND team IN {IN_LIST_4}
+                   AND time < ?2 AND (time >= ?3 OR kind = 'decision')"
             );
-            let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(org), Box::new(to), Box::new(from)];
-            args.extend(ids.iter().map(|t| Box::new(t.clone()) as Box<dyn ToSql>));
             let batch = conn
                 .prepare_cached(&sql)?
-                .query_map(params_from_iter(args.iter()), event_from_row)?
+                .query_map(params![org, to, from, json_list(&ids)], event_from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             push(batch, &mut events);
         }
         if !dashboards.is_empty() {
             let sql = format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1 AND kind = 'view' AND dashboard_uid IN ({})
-                   AND time >= ?2 AND time < ?3",
-                placeholders(4, dashboards.len())
-            );
-            let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(org), Box::new(from), Box::new(to)];
-            args.extend(
-                dashboards
-                    .iter()
-                    .map(|t| Box::new(t.clone()) as Box<dyn ToSql>),
+                "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1 AND kind = 'view'
+                   AND dashboard_uid IN {IN_LIST_4} AND time >= ?2 AND time < ?3"
             );
             let batch = conn
                 .prepare_cached(&sql)?
-                .query_map(params_from_iter(args.iter()), event_from_row)?
+                .query_map(
+                    params![org, from, to, json_list(&dashboards)],
+                    event_from_row,
+                )?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             push(batch, &mut events);
         }
@@ -997,7 +1024,7 @@ impl Store for SqliteStore {
                    AND decision_id IN (SELECT value FROM json_each(?2)) AND +time < ?3"
             ))?;
             let outcomes = stmt
-                .query_map(params![org, to_json(&decision_ids), to], event_from_row)?
+                .query_map(params![org, json_list(&decision_ids), to], event_from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             push(outcomes, &mut events);
         }
@@ -1276,6 +1303,73 @@ mod tests {
             }),
             ["b"]
         );
+    }
+
+    #[test]
+    fn reads_take_lists_of_any_length_in_one_statement() {
+        // Issue 11: 40,000 dashboards, ids or kinds once made SQLite refuse the statement
+        // ("variable number must be between ?1 and ?32766", "Expression tree is too large").
+        let (_d, s) = store();
+        let mut big = team("p");
+        big.dashboards = (0..40_000).map(|i| format!("d{i}")).collect();
+        big.dashboards.push("slo-p".into());
+        s.create_team(1, &big).expect("team");
+        let mut view = event("v1", EventKind::View, 150, None);
+        view.dashboard_uid = Some("slo-p".into());
+        let mut tagged = event("q1", EventKind::Question, 160, Some("p"));
+        tagged.tags = (0..3000).map(|i| format!("t{i}")).collect();
+        s.insert_events(1, &[view, tagged]).expect("insert");
+        let ev = s.evidence(1, &[], 100, 1000).expect("evidence");
+        assert_eq!(ev.events.len(), 2);
+        let many_teams: Vec<String> = (0..40_000)
+            .map(|i| format!("t{i}"))
+            .chain(["p".to_string()])
+            .collect();
+        assert_eq!(
+            s.evidence(1, &many_teams, 100, 1000)
+                .expect("ids")
+                .teams
+                .len(),
+            1
+        );
+        assert!(s.list_targets(1, &many_teams).expect("targets").is_empty());
+        let filter = EventFilter {
+            kinds: vec![EventKind::Question; 40_000],
+            teams: many_teams.clone(),
+            tags: (0..3000).map(|i| format!("t{i}")).collect(),
+            limit: 10,
+            ..Default::default()
+        };
+        let ids: Vec<String> = s
+            .list_events(1, &filter)
+            .expect("list")
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(ids, ["q1"]);
+        let missing_tag = EventFilter {
+            tags: vec!["t1".into(), "nope".into()],
+            limit: 10,
+            ..Default::default()
+        };
+        assert!(s.list_events(1, &missing_tag).expect("list").is_empty());
+        let far = EventFilter {
+            limit: 10,
+            offset: u64::MAX,
+            ..Default::default()
+        };
+        assert!(s.list_events(1, &far).expect("far page").is_empty());
+    }
+
+    #[test]
+    fn store_errors_never_carry_the_sql() {
+        let (_d, s) = store();
+        let conn = s.lock();
+        let long_sql = format!("SELECT {} FROM nowhere WHERE", "x, ".repeat(50_000));
+        let err = conn.prepare(&long_sql).expect_err("bad sql");
+        let text = StoreError::from(err).to_string();
+        assert!(text.len() < 400, "{} bytes", text.len());
+        assert!(!text.contains("SELECT"), "{text}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::cell::Cell;
 use serde_json::{Map, Value};
 
 use crate::app::input::{opt_bool, opt_integer, opt_string};
+use crate::app::limits::{check_list, MAX_LIST_ITEMS};
 use crate::app::queries::TeamSelector;
 use crate::engine::targets::{FollowUpStatus, TargetStatus};
 use crate::model::{type_name, EventKind, Invalid};
@@ -399,23 +400,30 @@ fn parse_enum<E: WireEnum>(field: &str, s: &str) -> Result<E, Invalid> {
     })
 }
 
-/// A list of strings: an array of strings, or one comma-joined string.
+/// A list of at most [`MAX_LIST_ITEMS`] strings: an array of strings, or one comma-joined
+/// string.
 fn strings(key: &str, v: &Value) -> Result<Vec<String>, Invalid> {
     match v {
-        Value::String(s) => Ok(s
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect()),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| {
-                i.as_str()
-                    .map(String::from)
-                    .ok_or_else(|| Invalid::new(key, "expected a list of strings"))
-            })
-            .collect(),
+        Value::String(s) => {
+            let items: Vec<String> = s
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+            check_list(key, items.len(), MAX_LIST_ITEMS)?;
+            Ok(items)
+        }
+        Value::Array(items) => check_list(key, items.len(), MAX_LIST_ITEMS).and_then(|()| {
+            items
+                .iter()
+                .map(|i| {
+                    i.as_str()
+                        .map(String::from)
+                        .ok_or_else(|| Invalid::new(key, "expected a list of strings"))
+                })
+                .collect()
+        }),
         v => Err(Invalid::new(
             key,
             format!("expected a list of strings, got {}", type_name(v)),
@@ -437,16 +445,25 @@ pub fn team_selector(o: &Map<String, Value>) -> Result<TeamSelector, Invalid> {
                 .strip_prefix('{')
                 .and_then(|r| r.strip_suffix('}'))
                 .unwrap_or(s);
-            inner.split(',').map(|p| p.trim().to_string()).collect()
+            let ids: Vec<String> = inner.split(',').map(|p| p.trim().to_string()).collect();
+            check_list("team", ids.len(), MAX_LIST_ITEMS)?;
+            ids
         }
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| {
-                i.as_str().map(String::from).ok_or_else(|| {
-                    Invalid::new("team", format!("expected team ids, found {}", type_name(i)))
-                })
-            })
-            .collect::<Result<_, _>>()?,
+        Some(Value::Array(items)) => {
+            check_list("team", items.len(), MAX_LIST_ITEMS).and_then(|()| {
+                items
+                    .iter()
+                    .map(|i| {
+                        i.as_str().map(String::from).ok_or_else(|| {
+                            Invalid::new(
+                                "team",
+                                format!("expected team ids, found {}", type_name(i)),
+                            )
+                        })
+                    })
+                    .collect::<Result<_, _>>()
+            })?
+        }
         Some(v) => {
             return Err(Invalid::new(
                 "team",
