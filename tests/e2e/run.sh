@@ -16,5 +16,7 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 
 echo "e2e: plugin $MATURITY_PLUGIN_BIN; scenarios ${MATURITY_SCENARIOS:-../../../shared/scenarios}"
+# TestPackage checks the release archive (`mage package`) when MATURITY_PACKAGE_ZIP names it.
+echo "e2e: package ${MATURITY_PACKAGE_ZIP:-(MATURITY_PACKAGE_ZIP not set: TestPackage skips)}"
 go vet ./...
 exec go test ./... -count=1 -v -timeout 10m "$@"
