@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"gopkg.in/yaml.v3"
 )
 
 // PackageZipEnv names the archive under test.
@@ -420,4 +421,166 @@ func cargoVersionOf(t *testing.T) string {
 		t.Fatal("Cargo.toml: no [package] version")
 	}
 	return string(m[1])
+}
+
+// composeFile is the part of docker-compose.yaml this test reads.
+type composeFile struct {
+	Services map[string]struct {
+		Image       string         `yaml:"image"`
+		User        string         `yaml:"user"`
+		Command     any            `yaml:"command"`
+		Environment map[string]any `yaml:"environment"`
+		Volumes     []string       `yaml:"volumes"`
+		DependsOn   map[string]struct {
+			Condition string `yaml:"condition"`
+		} `yaml:"depends_on"`
+	} `yaml:"services"`
+	Volumes map[string]any `yaml:"volumes"`
+}
+
+// docker-compose.yaml cannot run here (no Docker engine): what it names is checked instead.
+// The paths that `mage package` produces (dist/, target/cli/) are checked when the archive was
+// just built (MATURITY_PACKAGE_ZIP set).
+func TestDockerCompose(t *testing.T) {
+	var c composeFile
+	raw, err := os.ReadFile(repoFile("docker-compose.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(raw, &c); err != nil {
+		t.Fatalf("docker-compose.yaml: %v", err)
+	}
+	grafana, ok := c.Services["grafana"]
+	if !ok {
+		t.Fatal("docker-compose.yaml has no grafana service")
+	}
+	demo, ok := c.Services["demo-data"]
+	if !ok {
+		t.Fatal("docker-compose.yaml has no demo-data service")
+	}
+	if !regexp.MustCompile(`^grafana/grafana:\d+\.\d+\.\d+$`).MatchString(grafana.Image) {
+		t.Errorf("grafana image %q is not a pinned grafana/grafana release", grafana.Image)
+	}
+	if grafana.DependsOn["demo-data"].Condition != "service_completed_successfully" {
+		t.Errorf("grafana does not wait for demo-data to complete: %+v", grafana.DependsOn)
+	}
+
+	// The unsigned ids: the datasource and every plugin nested in dist/ (the panel).
+	unsigned := fmt.Sprint(grafana.Environment["GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS"])
+	allowed := map[string]bool{}
+	for _, id := range strings.Split(unsigned, ",") {
+		allowed[strings.TrimSpace(id)] = true
+	}
+	ids := []string{PluginID}
+	nested, _ := filepath.Glob(repoFile("frontend", "src", "*", "plugin.json"))
+	for _, n := range nested {
+		var m pkgManifest
+		if b, err := os.ReadFile(n); err == nil && json.Unmarshal(b, &m) == nil && m.ID != "" {
+			ids = append(ids, m.ID)
+		}
+	}
+	for _, id := range ids {
+		if !allowed[id] {
+			t.Errorf("GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS %q does not allow %s", unsigned, id)
+		}
+	}
+
+	// Mounts: dist/ as the plugin folder, provisioning/ as Grafana's, one volume for the data.
+	type mount struct{ src, dst string }
+	mounts := func(vols []string) []mount {
+		var out []mount
+		for _, v := range vols {
+			parts := strings.Split(v, ":")
+			if len(parts) < 2 {
+				t.Errorf("volume %q is not src:dst", v)
+				continue
+			}
+			out = append(out, mount{parts[0], parts[1]})
+		}
+		return out
+	}
+	find := func(ms []mount, dst string) (mount, bool) {
+		for _, m := range ms {
+			if m.dst == dst {
+				return m, true
+			}
+		}
+		return mount{}, false
+	}
+	gm, dm := mounts(grafana.Volumes), mounts(demo.Volumes)
+	if m, ok := find(gm, "/var/lib/grafana/plugins/"+PluginID); !ok || path.Clean(m.src) != "dist" {
+		t.Errorf("grafana does not mount ./dist as /var/lib/grafana/plugins/%s: %v", PluginID, grafana.Volumes)
+	}
+	if m, ok := find(gm, "/etc/grafana/provisioning"); !ok || path.Clean(m.src) != "provisioning" {
+		t.Errorf("grafana does not mount ./provisioning as /etc/grafana/provisioning: %v", grafana.Volumes)
+	}
+	gData, ok1 := find(gm, "/var/lib/grafana")
+	dData, ok2 := find(dm, "/var/lib/grafana")
+	if !ok1 || !ok2 || gData.src != dData.src || strings.HasPrefix(gData.src, ".") {
+		t.Errorf("grafana and demo-data do not share one named volume at /var/lib/grafana: %v / %v", grafana.Volumes, demo.Volumes)
+	} else if _, declared := c.Volumes[gData.src]; !declared {
+		t.Errorf("the volume %q is not declared under volumes:", gData.src)
+	}
+
+	// The demo is written where the provisioned datasource reads.
+	var ds struct {
+		Datasources []struct {
+			Type     string         `yaml:"type"`
+			JSONData map[string]any `yaml:"jsonData"`
+		} `yaml:"datasources"`
+	}
+	dsRaw, err := os.ReadFile(repoFile("provisioning", "datasources", "maturity.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(dsRaw, &ds); err != nil {
+		t.Fatal(err)
+	}
+	dbPath := ""
+	for _, d := range ds.Datasources {
+		if d.Type == PluginID {
+			dbPath = fmt.Sprint(d.JSONData["databasePath"])
+		}
+	}
+	script := fmt.Sprint(demo.Command)
+	if dbPath == "" || !strings.HasPrefix(dbPath, "/var/lib/grafana/") {
+		t.Errorf("the provisioned datasource's databasePath %q is not in Grafana's data volume", dbPath)
+	} else if !strings.Contains(script, "--db "+dbPath+" demo") {
+		t.Errorf("demo-data does not run `maturity --db %s demo`: %s", dbPath, script)
+	}
+	if !strings.Contains(script, "/opt/maturity/maturity_linux_") {
+		t.Errorf("demo-data does not run the maturity_linux_<arch> tool of target/cli: %s", script)
+	}
+	if m, ok := find(dm, "/opt/maturity"); !ok || path.Clean(m.src) != "target/cli" {
+		t.Errorf("demo-data does not mount ./target/cli (scripts/build-backend's maturity_linux_*) at /opt/maturity: %v", demo.Volumes)
+	}
+
+	// Every host path exists (those `mage package` produces, once it has run).
+	built := os.Getenv(PackageZipEnv) != ""
+	for _, m := range append(gm, dm...) {
+		if !strings.HasPrefix(m.src, ".") {
+			continue
+		}
+		clean := path.Clean(m.src)
+		produced := clean == "dist" || strings.HasPrefix(clean, "target/")
+		if produced && !built {
+			continue
+		}
+		if _, err := os.Stat(repoFile(filepath.FromSlash(clean))); err != nil {
+			t.Errorf("docker-compose.yaml mounts %s, which does not exist", m.src)
+		}
+	}
+	if built {
+		for _, arch := range []string{"amd64", "arm64"} {
+			f := repoFile("target", "cli", "maturity_linux_"+arch)
+			if st, err := os.Stat(f); err != nil || st.Mode().Perm()&0o111 == 0 {
+				t.Errorf("%s (demo-data's tool) is missing or not executable", f)
+			} else if _, err := binaryFormat(f, "linux_"+arch); err != nil {
+				t.Errorf("%s: %v (it runs in the Alpine-based image)", f, err)
+			}
+		}
+		if _, err := os.Stat(repoFile("dist", "gpx_maturity_linux_amd64")); err != nil {
+			t.Errorf("dist/ has no gpx_maturity_linux_amd64")
+		}
+	}
 }
