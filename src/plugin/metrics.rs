@@ -1,11 +1,22 @@
 //! Prometheus metrics served by CollectMetrics: requests, errors and latency by endpoint and
-//! query type, and the size of the open stores.
+//! query type, the size of the open stores, the passive views written and dropped, and the
+//! process itself (resident and virtual memory, CPU seconds, open files; Linux).
+//!
+//! Cardinality is bounded (issue 11): the `name` label is a route template or query type of
+//! a fixed list, or `unknown` — never a path or method a request made up.
 
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
+
+/// The prefix of our own metrics (the process metrics keep their standard `process_` names).
+const NAMESPACE: &str = "maturity";
+
+/// The label of a request whose route or query type is not one we answer.
+pub const UNKNOWN: &str = "unknown";
 
 /// The plugin's metrics registry.
 pub struct Metrics {
@@ -14,8 +25,8 @@ pub struct Metrics {
     errors: IntCounterVec,
     latency: HistogramVec,
     store_bytes: IntGauge,
-    views_written: IntGauge,
-    views_dropped: IntGauge,
+    views_written: IntCounter,
+    views_dropped: IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -27,19 +38,21 @@ impl std::fmt::Debug for Metrics {
 impl Metrics {
     /// Registers every metric.
     pub fn new() -> Result<Self, prometheus::Error> {
-        let registry = Registry::new_custom(Some("maturity".into()), None)?;
+        let registry = Registry::new();
         let requests = IntCounterVec::new(
             Opts::new(
                 "requests_total",
                 "Requests by kind and endpoint or query type",
-            ),
+            )
+            .namespace(NAMESPACE),
             &["kind", "name"],
         )?;
         let errors = IntCounterVec::new(
             Opts::new(
                 "errors_total",
                 "Failed requests by kind and endpoint or query type",
-            ),
+            )
+            .namespace(NAMESPACE),
             &["kind", "name"],
         )?;
         let latency = HistogramVec::new(
@@ -47,18 +60,33 @@ impl Metrics {
                 "request_duration_seconds",
                 "Request latency by kind and endpoint or query type",
             )
+            .namespace(NAMESPACE)
             .buckets(vec![
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
             ]),
             &["kind", "name"],
         )?;
-        let store_bytes = IntGauge::new("store_size_bytes", "Size of the open stores on disk")?;
-        let views_written =
-            IntGauge::new("passive_views_written", "Passive views written since start")?;
-        let views_dropped = IntGauge::new(
-            "passive_views_dropped",
-            "Passive views dropped because the queue was full",
+        let store_bytes = IntGauge::with_opts(
+            Opts::new("store_size_bytes", "Size of the open stores on disk").namespace(NAMESPACE),
         )?;
+        let views_written = IntCounter::with_opts(
+            Opts::new(
+                "passive_views_written_total",
+                "Passive views written since start",
+            )
+            .namespace(NAMESPACE),
+        )?;
+        let views_dropped = IntCounter::with_opts(
+            Opts::new(
+                "passive_views_dropped_total",
+                "Passive views dropped since start (queue full, or a dashboard uid too long)",
+            )
+            .namespace(NAMESPACE),
+        )?;
+        #[cfg(target_os = "linux")]
+        registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(errors.clone()))?;
         registry.register(Box::new(latency.clone()))?;
@@ -87,14 +115,17 @@ impl Metrics {
             .observe(took.as_secs_f64());
     }
 
-    /// Renders the Prometheus text format, with the gauges set to the given values.
+    /// Renders the Prometheus text format, with the store size set and the view counters
+    /// brought up to the totals given (counters only ever grow).
     pub fn render(&self, store_bytes: u64, views_written: u64, views_dropped: u64) -> Vec<u8> {
         self.store_bytes
             .set(i64::try_from(store_bytes).unwrap_or(i64::MAX));
-        self.views_written
-            .set(i64::try_from(views_written).unwrap_or(i64::MAX));
-        self.views_dropped
-            .set(i64::try_from(views_dropped).unwrap_or(i64::MAX));
+        for (counter, total) in [
+            (&self.views_written, views_written),
+            (&self.views_dropped, views_dropped),
+        ] {
+            counter.inc_by(total.saturating_sub(counter.get()));
+        }
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
             tracing::warn!(error = %e, "could not encode metrics");

@@ -4,6 +4,7 @@ use serde_json::{json, Value};
 
 use super::error::http_error;
 use super::instances::RequestContext;
+use super::metrics::UNKNOWN;
 use super::PluginState;
 use crate::app::limits::{check_list, check_uid, MAX_LIST_ITEMS, MAX_OFFSET};
 use crate::app::loops::target_status_filter;
@@ -163,20 +164,65 @@ fn event_filter(p: &Params, default_limit: usize) -> Result<EventFilter, Invalid
     })
 }
 
-/// The route template a request matched, for metrics (ids replaced by `{id}`).
-pub fn route_label(method: &str, segments: &[&str]) -> String {
-    let shape: Vec<&str> = segments
+/// Every route the API answers, as `METHOD /template` (`{id}` stands for one segment): the
+/// only values the metrics' `name` label takes besides [`UNKNOWN`].
+pub const ROUTES: &[&str] = &[
+    "GET /teams",
+    "POST /teams",
+    "GET /teams/{id}",
+    "PUT /teams/{id}",
+    "DELETE /teams/{id}",
+    "GET /events",
+    "POST /events",
+    "GET /events/{id}",
+    "PATCH /events/{id}",
+    "DELETE /events/{id}",
+    "GET /annotations",
+    "POST /annotations",
+    "GET /targets",
+    "POST /targets",
+    "GET /targets/{id}",
+    "PATCH /targets/{id}",
+    "DELETE /targets/{id}",
+    "POST /targets/{id}/actuals",
+    "POST /targets/{id}/verification",
+    "GET /maturity",
+    "GET /export",
+    "POST /import",
+];
+
+/// The route a request matches, for metrics: one of [`ROUTES`], else [`UNKNOWN`] — a path or
+/// method a client made up never becomes a label value (issue 11).
+pub fn route_label(method: &str, segments: &[&str]) -> &'static str {
+    ROUTES
         .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            if i == 1 && segments.len() > 1 {
-                "{id}"
-            } else {
-                s
-            }
+        .find(|route| {
+            let Some((m, template)) = route.split_once(' ') else {
+                return false;
+            };
+            let parts: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+            m == method
+                && parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(segments)
+                    .all(|(t, s)| *t == "{id}" || t == s)
         })
-        .collect();
-    format!("{method} /{}", shape.join("/"))
+        .copied()
+        .unwrap_or(UNKNOWN)
+}
+
+/// The segments of a request's path (`path`, else `url` without its query).
+pub fn segments_of(req_path: &str, url: &str) -> Vec<String> {
+    let path = if req_path.is_empty() {
+        url.split('?').next().unwrap_or("")
+    } else {
+        req_path
+    };
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 /// Handles one resource request.
@@ -184,18 +230,9 @@ pub async fn handle(
     state: &PluginState,
     ctx: &RequestContext,
     req: &ResourceRequest,
-) -> (String, ResourceResponse) {
-    let path = if req.path.is_empty() {
-        req.url
-            .split('?')
-            .next()
-            .unwrap_or("")
-            .trim_start_matches('/')
-            .to_string()
-    } else {
-        req.path.trim_start_matches('/').to_string()
-    };
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+) -> (&'static str, ResourceResponse) {
+    let owned = segments_of(&req.path, &req.url);
+    let segments: Vec<&str> = owned.iter().map(String::as_str).collect();
     let method = req.method.to_ascii_uppercase();
     let label = route_label(&method, &segments);
     let response = match route(state, ctx, req, &method, &segments).await {
@@ -390,8 +427,15 @@ mod tests {
     }
 
     #[test]
-    fn route_labels_hide_ids() {
+    fn route_labels_hide_ids_and_never_take_a_made_up_path_or_method() {
         assert_eq!(route_label("GET", &["events", "abc"]), "GET /events/{id}");
+        assert_eq!(route_label("GET", &["nope", "abc"]), UNKNOWN);
+        assert_eq!(route_label("BREW", &["teams"]), UNKNOWN);
+        assert_eq!(route_label("GET", &["teams", "a", "b"]), UNKNOWN);
+        assert_eq!(
+            route_label("POST", &["targets", "t1", "refreshes"]),
+            UNKNOWN
+        );
         assert_eq!(
             route_label("POST", &["targets", "t1", "actuals"]),
             "POST /targets/{id}/actuals"

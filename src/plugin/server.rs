@@ -158,8 +158,10 @@ impl resource_server::Resource for ResourceService {
             }
             Err(e) => {
                 let (status, body) = super::error::http_error(&e);
+                let segments = resource::segments_of(&req.path, &req.url);
+                let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
                 (
-                    format!("{} /{}", req.method, req.path),
+                    resource::route_label(&req.method.to_ascii_uppercase(), &segments),
                     resource::ResourceResponse {
                         status,
                         content_type: "application/json",
@@ -168,13 +170,9 @@ impl resource_server::Resource for ResourceService {
                 )
             }
         };
-        let known = response.status != 404 || !label.is_empty();
-        self.state.metrics.observe(
-            "resource",
-            if known { &label } else { "unknown" },
-            started.elapsed(),
-            response.status >= 400,
-        );
+        self.state
+            .metrics
+            .observe("resource", label, started.elapsed(), response.status >= 400);
         let mut headers = HashMap::new();
         headers.insert(
             "Content-Type".to_string(),

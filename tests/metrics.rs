@@ -1,0 +1,169 @@
+//! Issue 11, defect 2, through the running binary: the metrics' cardinality is bounded
+//! (made-up paths and methods are one `unknown` label value, from any user, even one the
+//! request's context cannot describe), counters are Prometheus counters named `_total`, and
+//! the process reports its memory, CPU and open files.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use grafana_plugin_sdk::pluginv2::CollectMetricsRequest;
+use serde_json::json;
+
+async fn metrics_text(p: &mut Plugin) -> String {
+    let m = p
+        .diagnostics
+        .collect_metrics(CollectMetricsRequest {
+            plugin_context: None,
+        })
+        .await
+        .expect("metrics")
+        .into_inner();
+    String::from_utf8(m.metrics.expect("payload").prometheus).expect("utf8")
+}
+
+/// The series of a metrics text: each sample line without its value.
+fn series(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| l.rsplit_once(' ').map(|(s, _)| s.to_string()))
+        .collect()
+}
+
+/// One made-up request: a path and method no route has, as the attack sent them.
+fn made_up(i: usize) -> (String, String) {
+    let methods = [
+        "GET", "POST", "PUT", "PATCH", "DELETE", "BREW", "get", "OPTIONS",
+    ];
+    let method = format!(
+        "{}{}",
+        methods[i % methods.len()],
+        if i % 5 == 0 {
+            i.to_string()
+        } else {
+            String::new()
+        }
+    );
+    let path = match i % 6 {
+        0 => format!("nope-{i}"),
+        1 => format!("teams/{i}/extra/{i}"),
+        2 => format!("events/{i}/../../etc/passwd"),
+        3 => format!("{}?x={i}", "a/".repeat(i % 40 + 1)),
+        4 => format!("targets/{i}/refreshes"),
+        _ => format!("%00{i}/%ff"),
+    };
+    (method, path)
+}
+
+async fn attack(p: &mut Plugin, range: std::ops::Range<usize>) {
+    for i in range {
+        let (method, path) = made_up(i);
+        let ctx = match i % 4 {
+            0 => p.ctx(1, Some(("nobody", "None"))),
+            1 => p.ctx(1, Some(("viewer", "Viewer"))),
+            2 => p.ctx(1, None),
+            _ => {
+                // A context the plugin cannot read (jsonData that is not JSON).
+                let mut c = p.admin(1);
+                if let Some(ds) = c.data_source_instance_settings.as_mut() {
+                    ds.json_data = b"{not json".to_vec();
+                }
+                c
+            }
+        };
+        let (status, _, _) = p.call_raw(ctx, &method, &path, Vec::new()).await;
+        assert!(status >= 400, "{method} {path} answered {status}");
+    }
+}
+
+#[tokio::test]
+async fn made_up_paths_and_methods_never_grow_the_metrics() {
+    let (_d, db) = temp_store();
+    let mut p = Plugin::start(&db, &[]).await;
+    p.ok(
+        p.admin(1),
+        "POST",
+        "teams",
+        Some(json!({"id": "payments"})),
+        201,
+    )
+    .await;
+    attack(&mut p, 0..400).await;
+    let before = metrics_text(&mut p).await;
+    attack(&mut p, 400..4000).await;
+    let after = metrics_text(&mut p).await;
+    assert_eq!(
+        series(&before),
+        series(&after),
+        "3,600 more made-up requests added no series"
+    );
+    assert!(after.len() < 64 * 1024, "{} bytes of metrics", after.len());
+    for line in after
+        .lines()
+        .filter(|l| l.starts_with("maturity_requests_total"))
+    {
+        let name = line
+            .split("name=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_default();
+        assert!(
+            name == "unknown"
+                || name == "check"
+                || maturity::plugin::resource::ROUTES.contains(&name),
+            "{line}"
+        );
+    }
+    assert!(
+        after.contains("maturity_requests_total{kind=\"resource\",name=\"unknown\"} 4000"),
+        "{after}"
+    );
+}
+
+#[tokio::test]
+async fn counters_are_totals_and_the_process_reports_memory_cpu_and_open_files() {
+    let (_d, db) = temp_store();
+    let mut p = Plugin::start(&db, &[]).await;
+    p.ok(
+        p.admin(1),
+        "POST",
+        "teams",
+        Some(json!({"id": "payments"})),
+        201,
+    )
+    .await;
+    let now = ms("2026-06-01T00:00:00Z");
+    p.query(
+        p.ctx(1, Some(("alice", "Viewer"))),
+        &[("http_X-Dashboard-Uid", "slo-payments")],
+        vec![query("A", "teams", json!({}), now - 1, now)],
+    )
+    .await;
+    let mut text = String::new();
+    for _ in 0..50 {
+        text = metrics_text(&mut p).await;
+        if text.contains("maturity_passive_views_written_total 1") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for want in [
+        "# TYPE maturity_passive_views_written_total counter",
+        "maturity_passive_views_written_total 1",
+        "# TYPE maturity_passive_views_dropped_total counter",
+        "# TYPE maturity_requests_total counter",
+        "# TYPE maturity_store_size_bytes gauge",
+        "process_resident_memory_bytes ",
+        "process_virtual_memory_bytes ",
+        "process_cpu_seconds_total ",
+        "process_open_fds ",
+        "process_max_fds ",
+    ] {
+        assert!(text.contains(want), "no {want:?} in\n{text}");
+    }
+    assert!(
+        !text.contains("maturity_passive_views_written "),
+        "the old gauge name is gone"
+    );
+}
