@@ -6,6 +6,8 @@
 //! Dependencies point inward: `plugin` → `app` → `engine`, with `store` behind a trait.
 //!
 //! - [`model`]: the domain objects (teams, events, targets) and wire-value parsing.
+//! - [`settings`]: `jsonData` / `secureJsonData` and the store path rules of SPEC §2: one
+//!   parser for the plugin and the command-line tool.
 //! - [`engine`]: the pure maturity ladder and target math: no clock, no I/O.
 //! - [`store`]: the storage trait and its SQLite implementation.
 //! - [`app`]: the use cases: roles, validation, writes, evidence handed to the engine.
@@ -14,7 +16,8 @@
 //!   and frame), named by one registry from which [`query_schema`] writes the JSON Schema
 //!   the frontend's query types are generated from.
 //! - [`cli`]: the `maturity` command-line tool: migrate, export, import, report, demo,
-//!   query-schema.
+//!   where, query-schema. It never imports [`plugin`]: the binary hands it the schema
+//!   writer.
 #![deny(missing_docs)]
 // No panics on request paths: tests may unwrap, the product may not.
 #![cfg_attr(
@@ -27,6 +30,7 @@ pub mod cli;
 pub mod engine;
 pub mod model;
 pub mod plugin;
+pub mod settings;
 pub mod store;
 
 pub use plugin::queries::{query_schema, query_schema_text};

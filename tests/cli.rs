@@ -58,15 +58,32 @@ impl Out {
     }
 }
 
+/// The environment variables that choose a store (SPEC §2 and Grafana's paths).
+const STORE_ENV: [&str; 4] = [
+    "GF_PLUGIN_DATABASE_PATH",
+    "GF_PATHS_DATA",
+    "GF_PATHS_PLUGINS",
+    "GF_PATHS_HOME",
+];
+
 /// Runs the tool in `dir` with none of the environment that chooses a store.
 fn run_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Out {
-    let mut cmd = Command::new(cli_bin());
+    run_as(&cli_bin(), dir, args, stdin, &[])
+}
+
+/// Runs the binary `exe` in `dir` with only `env` of the environment that chooses a store.
+fn run_as(exe: &Path, dir: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Out {
+    let mut cmd = Command::new(exe);
     cmd.args(args)
         .current_dir(dir)
-        .env_remove("GF_PLUGIN_DATABASE_PATH")
-        .env_remove("GF_PATHS_DATA")
-        .env_remove("MATURITY_TEST_NOW_MS")
-        .stdout(Stdio::piped())
+        .env_remove("MATURITY_TEST_NOW_MS");
+    for k in STORE_ENV {
+        cmd.env_remove(k);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .stdin(if stdin.is_some() {
             Stdio::piped()
@@ -639,6 +656,137 @@ fn user_errors_exit_2_with_one_line_each() {
     for command in ["migrate", "export", "import", "report", "demo"] {
         assert!(help.stdout.contains(command), "{}", help.stdout);
     }
+}
+
+// ---- finding the plugin's store ----
+
+/// A Grafana data folder whose plugins folder holds this plugin (in a folder not named
+/// after its id, as an archive unpacked by hand may be).
+fn grafana_data_folder(d: &Dir) -> (PathBuf, PathBuf) {
+    let data = d.path("grafana");
+    let plugin = data.join("plugins").join("ddm");
+    std::fs::create_dir_all(&plugin).expect("plugin folder");
+    std::fs::write(
+        plugin.join("plugin.json"),
+        r#"{"id": "datadriven-maturity-datasource", "type": "datasource", "backend": true}"#,
+    )
+    .expect("plugin.json");
+    (data, plugin)
+}
+
+#[test]
+fn without_db_the_tool_run_from_the_plugins_folder_uses_the_plugins_store() {
+    let d = Dir::new();
+    let (data, plugin) = grafana_data_folder(&d);
+    let exe = plugin.join("maturity");
+    std::fs::copy(cli_bin(), &exe).expect("copy the tool into the plugin folder");
+    let elsewhere = d.path("somewhere-else");
+    std::fs::create_dir_all(&elsewhere).expect("cwd");
+    let out = run_as(&exe, &elsewhere, &["migrate"], None, &[]).ok();
+    // The plugin's last rule (src/settings.rs): beside Grafana's plugins folder, never in
+    // the plugin's own folder.
+    let store = data.join("datadriven-maturity").join("maturity.db");
+    assert!(store.exists(), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!(
+            "store: {} (chosen by the folder that holds Grafana's plugins folder: this tool runs from the plugin's folder {})",
+            store.display(),
+            plugin.display()
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(!elsewhere.join("datadriven-maturity").exists());
+}
+
+#[test]
+fn without_db_the_tool_follows_grafanas_environment_as_the_plugin_does() {
+    let d = Dir::new();
+    let (data, _) = grafana_data_folder(&d);
+    let plugins = data.join("plugins").display().to_string();
+    let out = run_as(
+        &cli_bin(),
+        d.0.path(),
+        &["migrate"],
+        None,
+        &[("GF_PATHS_PLUGINS", &plugins)],
+    )
+    .ok();
+    assert!(
+        data.join("datadriven-maturity/maturity.db").exists(),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(&format!("GF_PATHS_PLUGINS={plugins}")),
+        "{}",
+        out.stdout
+    );
+    // GF_PATHS_DATA comes first, GF_PLUGIN_DATABASE_PATH before it.
+    let gdata = d.db("gdata");
+    let out = run_as(
+        &cli_bin(),
+        d.0.path(),
+        &["where"],
+        None,
+        &[("GF_PATHS_PLUGINS", &plugins), ("GF_PATHS_DATA", &gdata)],
+    )
+    .ok();
+    assert!(
+        out.stdout.starts_with(&format!(
+            "store: {gdata}/datadriven-maturity/maturity.db (does not exist yet)\nchosen by: GF_PATHS_DATA (Grafana's data folder): GF_PATHS_DATA={gdata}\nlooked first at:\n"
+        )),
+        "{}",
+        out.stdout
+    );
+    let env_db = d.db("env.db");
+    let out = run_as(
+        &cli_bin(),
+        d.0.path(),
+        &["where"],
+        None,
+        &[
+            ("GF_PLUGIN_DATABASE_PATH", &env_db),
+            ("GF_PATHS_DATA", &gdata),
+        ],
+    )
+    .ok();
+    assert!(
+        out.stdout.starts_with(&format!(
+            "store: {env_db} (does not exist yet)\nchosen by: GF_PLUGIN_DATABASE_PATH"
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !Path::new(&gdata).exists() && !Path::new(&env_db).exists(),
+        "where opens nothing"
+    );
+}
+
+#[test]
+fn with_no_store_found_the_tool_says_where_it_looked() {
+    let d = Dir::new();
+    let out = d.run(&["where"]).ok();
+    for looked in [
+        "store: datadriven-maturity/maturity.db (does not exist yet)",
+        "chosen by: the default in the current folder",
+        "  the settings file's databasePath (not set)",
+        "  GF_PLUGIN_DATABASE_PATH (not set)",
+        "  GF_PATHS_DATA (not set)",
+        "  GF_PATHS_PLUGINS (not set)",
+        "Grafana's store was not found",
+    ] {
+        assert!(out.stdout.contains(looked), "{looked:?} in {}", out.stdout);
+    }
+    let err = d
+        .run(&["report"])
+        .user_error("no store at datadriven-maturity/maturity.db");
+    assert!(
+        err.stderr.contains("looked first at: the settings file's databasePath (not set); GF_PLUGIN_DATABASE_PATH (not set)"),
+        "{}",
+        err.stderr
+    );
 }
 
 // ---- demo ----

@@ -70,7 +70,10 @@ fn scenarios_in(dir: &Path) -> Vec<(String, Value)> {
 }
 
 fn scenarios() -> Vec<(String, Value)> {
-    scenario_dirs().iter().flat_map(|d| scenarios_in(d)).collect()
+    scenario_dirs()
+        .iter()
+        .flat_map(|d| scenarios_in(d))
+        .collect()
 }
 
 /// Levels and criteria one interface reported: team → (level, criterion → passed).

@@ -636,7 +636,7 @@ pub struct Counts {
     pub events: usize,
 }
 
-/// What [`write`] did.
+/// What [`write()`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Written {
     /// The demo data was written.

@@ -7,13 +7,20 @@
 //! - [`demo`]: the demo data set of `maturity demo`.
 //!
 //! # Store path
-//! The first rule that is set chooses the file: `--db PATH`; the settings file's
-//! `databasePath`; `GF_PLUGIN_DATABASE_PATH`; `$GF_PATHS_DATA/datadriven-maturity/maturity.db`
-//! (the plugin's rules of SPEC §2, in the same order); else
-//! `./datadriven-maturity/maturity.db` in the current folder. The plugin's last rule
-//! (beside Grafana's plugins folder, found from the executable) means nothing for a tool
-//! run from a shell, so the current folder takes its place: a newcomer who runs
-//! `maturity demo` then `maturity report` in one folder sees the same store.
+//! The tool finds the store the plugin uses on the same host, by the plugin's own rules
+//! ([`crate::settings`], shared with the plugin): `--db PATH`; the settings file's
+//! `databasePath`; `GF_PLUGIN_DATABASE_PATH`; `$GF_PATHS_DATA/datadriven-maturity/maturity.db`;
+//! `datadriven-maturity/maturity.db` beside Grafana's plugins folder (found from this tool's
+//! own folder when it sits in the plugin's folder, else from `GF_PATHS_PLUGINS`, else from the
+//! usual install places whose plugins folder holds the plugin); else
+//! `./datadriven-maturity/maturity.db` in the current folder, so that a newcomer who runs
+//! `maturity demo` then `maturity report` in one folder sees the same store. Every command
+//! that opens a store says which file and which rule; `maturity where` prints the choice and
+//! every rule it looked at first, and a missing store is reported the same way.
+//!
+//! # What it does not import
+//! The tool never imports [`crate::plugin`] (tests/cli_purity.rs): `query-schema` prints
+//! what the function the binary hands to [`main_with`] writes.
 //!
 //! # Exit codes
 //! 0 when the command did what it says (an import with rejected lines included: they are
@@ -34,13 +41,11 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 
-use crate::app::input::{opt_bool, opt_string};
 use crate::app::queries::TeamSelector;
 use crate::app::transfer::{ImportError, ImportReport};
 use crate::app::{system_clock, App, AppError, AppSettings, Caller, Clock, Role};
-use crate::engine::MaturitySettings;
 use crate::model::{format_time, parse_time_str, type_name, EpochMs};
-use crate::plugin::settings::{resolve_path, PathEnv, DATABASE_FILE, DATA_FOLDER};
+use crate::settings::{locate_for_tool, JsonData, PathEnv, PathRule, StorageKind, StoreChoice};
 use crate::store::sqlite::{read_schema_version, SqliteStore};
 use crate::store::{OrgId, Store};
 
@@ -64,13 +69,15 @@ const IMPORT_CHUNK_LINES: usize = 5_000;
     version,
     about = "Data-Driven Maturity from a shell: the plugin's store without Grafana",
     long_about = "Data-Driven Maturity from a shell: works on the plugin's SQLite store without Grafana.\n\n\
-        The store is the first that is set of: --db PATH; the settings file's databasePath; \
-        GF_PLUGIN_DATABASE_PATH; $GF_PATHS_DATA/datadriven-maturity/maturity.db; \
-        else ./datadriven-maturity/maturity.db.\n\n\
+        The store is the one the plugin uses on this host, by the plugin's rules: the first that is set of \
+        --db PATH; the settings file's databasePath; GF_PLUGIN_DATABASE_PATH; \
+        $GF_PATHS_DATA/datadriven-maturity/maturity.db; datadriven-maturity/maturity.db beside Grafana's \
+        plugins folder (this tool's own plugin folder, GF_PATHS_PLUGINS, or a usual Grafana install that \
+        holds the plugin); else ./datadriven-maturity/maturity.db. `maturity where` shows the choice.\n\n\
         Start with `maturity demo`, then `maturity report`."
 )]
 pub struct Cli {
-    /// The SQLite store to use (default: see `maturity --help`).
+    /// The SQLite store to use (default: the plugin's store on this host; `maturity where`).
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// The Grafana organisation whose data to read and write.
@@ -127,6 +134,9 @@ pub enum Command {
     /// Print the JSON Schema (draft-07) of every query type: the frontend's
     /// src/datasource/query.schema.json. Needs no store.
     QuerySchema,
+    /// Print which store the other commands would use, the rule that chose it and every
+    /// rule looked at first. Opens nothing.
+    Where,
 }
 
 /// Why a command stopped.
@@ -170,8 +180,13 @@ fn note(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
+/// Writes the JSON Schema of every query type (`maturity query-schema`). The schema is the
+/// plugin's (its query registry); the binary hands the writer in, so that this edge never
+/// imports the plugin's.
+pub type SchemaWriter = fn() -> String;
+
 /// Parses `args` (the program name first), runs the command and gives the exit code.
-pub fn main_with<I, T>(args: I) -> ExitCode
+pub fn main_with<I, T>(args: I, query_schema: SchemaWriter) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
@@ -184,7 +199,7 @@ where
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(EXIT_ERROR));
         }
     };
-    match run(cli, system_clock(), &PathEnv::from_process()) {
+    match run(cli, system_clock(), &PathEnv::from_process(), query_schema) {
         Ok(()) | Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
         Err(CliError::Failed(message)) => {
             note(&format!("maturity: {message}"));
@@ -193,20 +208,10 @@ where
     }
 }
 
-/// Settings read from `--settings`.
-#[derive(Debug, Clone, Default)]
-pub struct FileSettings {
-    /// What the use cases need (the ladder's thresholds, `viewersCanAnnotate`).
-    pub app: AppSettings,
-    /// `databasePath`, if the file sets one.
-    pub database_path: Option<String>,
-    /// Whether the file says `storage: postgres`.
-    pub postgres: bool,
-}
-
 /// Reads a settings file: a JSON object shaped like the datasource's `jsonData` (or a whole
-/// datasource object as Grafana's API returns it, whose `jsonData` is then used).
-pub fn read_settings(path: &Path) -> Result<FileSettings, CliError> {
+/// datasource object as Grafana's API returns it, whose `jsonData` is then used), parsed by
+/// the plugin's own parser.
+pub fn read_settings(path: &Path) -> Result<JsonData, CliError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         CliError::new(format!(
             "cannot read the settings file {}: {e}",
@@ -224,79 +229,39 @@ pub fn read_settings(path: &Path) -> Result<FileSettings, CliError> {
 }
 
 /// Parses the JSON of a settings file (see [`read_settings`]).
-pub fn parse_settings(value: &Value) -> Result<FileSettings, String> {
-    let mut o = value.as_object().ok_or_else(|| {
+pub fn parse_settings(value: &Value) -> Result<JsonData, String> {
+    let o = value.as_object().ok_or_else(|| {
         format!(
             "expected a JSON object shaped like jsonData, got {}",
             type_name(value)
         )
     })?;
-    if let Some(Value::Object(inner)) = o.get("jsonData") {
-        o = inner;
-    }
-    let maturity = MaturitySettings::from_json(o.get("maturity")).map_err(|e| e.to_string())?;
-    let viewers_can_annotate = opt_bool(o, "viewersCanAnnotate", "viewersCanAnnotate")
-        .map_err(|e| e.to_string())?
-        .unwrap_or(true);
-    let database_path = opt_string(o, "databasePath", "databasePath")
-        .map_err(|e| e.to_string())?
-        .filter(|p| !p.trim().is_empty());
-    let storage = opt_string(o, "storage", "storage").map_err(|e| e.to_string())?;
-    let postgres = match storage.as_deref() {
-        None | Some("") | Some("sqlite") => false,
-        Some("postgres") => true,
-        Some(other) => {
-            return Err(format!(
-                "storage: unknown storage {other:?}; one of sqlite, postgres"
-            ))
-        }
+    let json_data = match o.get("jsonData") {
+        Some(inner @ Value::Object(_)) => inner,
+        _ => value,
     };
-    Ok(FileSettings {
-        app: AppSettings {
-            viewers_can_annotate,
-            maturity,
-        },
-        database_path,
-        postgres,
-    })
+    JsonData::parse(json_data).map_err(|e| e.to_string())
 }
 
 /// The store file and the rule that chose it (see the module doc).
 pub fn store_path(
     db: Option<&Path>,
-    settings: &FileSettings,
+    settings: &JsonData,
     env: &PathEnv,
-) -> Result<(PathBuf, String), CliError> {
-    if let Some(p) = db {
-        return Ok((p.to_path_buf(), "--db".into()));
-    }
-    if settings.postgres {
+) -> Result<StoreChoice, CliError> {
+    if db.is_none() && settings.storage == StorageKind::Postgres {
         return Err(CliError::new(
             "the settings file says storage is postgres; the command-line tool works on SQLite stores: give --db PATH",
         ));
     }
-    if let Some(p) = &settings.database_path {
-        return Ok((PathBuf::from(p), "databasePath of the settings file".into()));
-    }
-    // The plugin's environment rules; its last rule (from the executable) does not apply.
-    let env = PathEnv {
-        executable: None,
-        ..env.clone()
-    };
-    match resolve_path(None, &env) {
-        Ok((path, rule)) => Ok((path, rule.describe().to_string())),
-        Err(_) => Ok((
-            Path::new(DATA_FOLDER).join(DATABASE_FILE),
-            "the default in the current folder".into(),
-        )),
-    }
+    Ok(locate_for_tool(db, settings.database_path.as_deref(), env))
 }
 
 /// What every command starts from: settings, the store's place, the org, the clock.
 struct Context {
     settings: AppSettings,
     path: PathBuf,
-    rule: String,
+    choice: StoreChoice,
     org: OrgId,
     clock: Clock,
 }
@@ -324,9 +289,9 @@ impl Context {
     fn open_existing(&self) -> Result<Arc<SqliteStore>, CliError> {
         if !self.path.exists() {
             return Err(CliError::new(format!(
-                "no store at {} (chosen by {}); give --db PATH, or create one with `maturity demo` or `maturity import`",
+                "no store at {} (chosen by {}); give --db PATH (or --settings with the datasource's jsonData), or create one with `maturity demo` or `maturity import`",
                 self.path.display(),
-                self.rule
+                self.choice.explain()
             )));
         }
         self.open()
@@ -337,20 +302,29 @@ impl Context {
     }
 }
 
-/// Runs a parsed command line with the clock and environment handed in.
-pub fn run(cli: Cli, clock: Clock, env: &PathEnv) -> Result<(), CliError> {
+/// Runs a parsed command line with the clock, the environment and the schema writer
+/// handed in.
+pub fn run(
+    cli: Cli,
+    clock: Clock,
+    env: &PathEnv,
+    query_schema: SchemaWriter,
+) -> Result<(), CliError> {
     if let Command::QuerySchema = cli.command {
-        return print(&crate::query_schema_text());
+        return print(&query_schema());
     }
     let file_settings = match &cli.settings {
         Some(p) => read_settings(p)?,
-        None => FileSettings::default(),
+        None => JsonData::default(),
     };
-    let (path, rule) = store_path(cli.db.as_deref(), &file_settings, env)?;
+    let choice = store_path(cli.db.as_deref(), &file_settings, env)?;
+    if let Command::Where = cli.command {
+        return print(&where_text(&choice));
+    }
     let ctx = Context {
         settings: file_settings.app,
-        path,
-        rule,
+        path: choice.path.clone(),
+        choice,
         org: cli.org,
         clock,
     };
@@ -366,8 +340,35 @@ pub fn run(cli: Cli, clock: Clock, env: &PathEnv) -> Result<(), CliError> {
             runtime.block_on(report_cmd(&ctx, team, at.as_deref(), json))
         }
         Command::Demo { now, seed } => runtime.block_on(demo_cmd(&ctx, now.as_deref(), seed)),
-        Command::QuerySchema => print(&crate::query_schema_text()),
+        Command::QuerySchema => print(&query_schema()),
+        Command::Where => print(&where_text(&ctx.choice)),
     }
+}
+
+/// What `maturity where` prints: the file, whether it exists, the rule, what came before.
+fn where_text(choice: &StoreChoice) -> String {
+    let state = match std::fs::metadata(&choice.path) {
+        Ok(m) if m.is_file() => "exists",
+        Ok(_) => "is not a file",
+        Err(_) => "does not exist yet",
+    };
+    let mut text = format!(
+        "store: {} ({state})\nchosen by: {}\n",
+        choice.path.display(),
+        choice.reason()
+    );
+    if !choice.passed_over.is_empty() {
+        text.push_str("looked first at:\n");
+        for p in &choice.passed_over {
+            text.push_str(&format!("  {p}\n"));
+        }
+    }
+    if choice.rule == PathRule::CurrentFolder {
+        text.push_str(
+            "Grafana's store was not found: give --db PATH, or --settings with the datasource's jsonData, or set GF_PATHS_DATA or GF_PATHS_PLUGINS as Grafana has them.\n",
+        );
+    }
+    text
 }
 
 /// A store that cannot be used, in the words of this tool (whose path flag is `--db`).
@@ -396,7 +397,7 @@ fn migrate(ctx: &Context) -> Result<(), CliError> {
     print(&format!(
         "store: {} (chosen by {})\n{what}\n",
         path.display(),
-        ctx.rule
+        ctx.choice.reason()
     ))
 }
 
@@ -610,7 +611,7 @@ async fn demo_cmd(ctx: &Context, now: Option<&str>, seed: u64) -> Result<(), Cli
             "Wrote the demo data into {} (chosen by {}), org {}, seed {seed}:\n\
              {} teams, {} targets and {} events over the 26 weeks before {}.\n\n",
             ctx.path.display(),
-            ctx.rule,
+            ctx.choice.reason(),
             ctx.org,
             counts.teams,
             counts.targets,
@@ -629,7 +630,7 @@ async fn demo_cmd(ctx: &Context, now: Option<&str>, seed: u64) -> Result<(), Cli
     evals.sort_by(|a, b| b.level.cmp(&a.level).then_with(|| a.team.cmp(&b.team)));
     text.push_str(&format!("Maturity at {}:\n\n", format_time(now)));
     text.push_str(&report::summary(&evals));
-    let db = if ctx.rule == "--db" {
+    let db = if ctx.choice.rule == PathRule::CommandLine {
         format!(" --db {}", ctx.path.display())
     } else {
         String::new()
@@ -656,30 +657,28 @@ mod tests {
             plugin_database_path: plugin.map(String::from),
             grafana_data: data.map(String::from),
             executable: Some(PathBuf::from("/opt/bin/maturity")),
+            ..PathEnv::default()
         }
     }
 
     #[test]
     fn the_store_path_follows_the_plugin_rules_then_the_current_folder() {
-        let none = FileSettings::default();
-        let (p, rule) = store_path(None, &none, &env(None, None)).expect("default");
-        assert_eq!(p, Path::new("datadriven-maturity").join("maturity.db"));
-        assert!(rule.contains("current folder"), "{rule}");
-        let (p, _) = store_path(None, &none, &env(None, Some("/var/lib/grafana"))).expect("data");
+        let none = JsonData::default();
+        let c = store_path(None, &none, &env(None, None)).expect("default");
+        assert_eq!(c.path, Path::new("datadriven-maturity").join("maturity.db"));
+        assert!(c.reason().contains("current folder"), "{}", c.reason());
+        let c = store_path(None, &none, &env(None, Some("/var/lib/grafana"))).expect("data");
         assert_eq!(
-            p,
+            c.path,
             PathBuf::from("/var/lib/grafana/datadriven-maturity/maturity.db")
         );
-        let (p, _) = store_path(None, &none, &env(Some("/x.db"), Some("/d"))).expect("plugin env");
-        assert_eq!(p, PathBuf::from("/x.db"));
-        let file = FileSettings {
-            database_path: Some("/json.db".into()),
-            ..FileSettings::default()
-        };
+        let c = store_path(None, &none, &env(Some("/x.db"), Some("/d"))).expect("plugin env");
+        assert_eq!(c.path, PathBuf::from("/x.db"));
+        let file = parse_settings(&json!({"databasePath": "/json.db"})).expect("settings");
         assert_eq!(
             store_path(None, &file, &env(Some("/x.db"), None))
                 .expect("json")
-                .0,
+                .path,
             PathBuf::from("/json.db")
         );
         assert_eq!(
@@ -689,9 +688,31 @@ mod tests {
                 &env(Some("/x.db"), None)
             )
             .expect("flag")
-            .0,
+            .path,
             PathBuf::from("/flag.db")
         );
+    }
+
+    #[test]
+    fn where_says_which_rule_chose_the_store_and_what_came_before() {
+        let c = store_path(None, &JsonData::default(), &env(None, Some("/srv/g"))).expect("data");
+        let text = where_text(&c);
+        assert!(
+            text.starts_with(
+                "store: /srv/g/datadriven-maturity/maturity.db (does not exist yet)\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("chosen by: GF_PATHS_DATA (Grafana's data folder): GF_PATHS_DATA=/srv/g"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  GF_PLUGIN_DATABASE_PATH (not set)"),
+            "{text}"
+        );
+        let c = store_path(None, &JsonData::default(), &env(None, None)).expect("cwd");
+        assert!(where_text(&c).contains("Grafana's store was not found"));
     }
 
     #[test]
@@ -715,6 +736,9 @@ mod tests {
         assert!(err.contains("reviewRatio"), "{err}");
         assert!(parse_settings(&json!([1])).is_err());
         assert!(parse_settings(&json!({"storage": "mysql"})).is_err());
+        // The plugin's parser: what the datasource would refuse, the tool refuses too.
+        let err = parse_settings(&json!({"viewSessionMinutes": 0})).expect_err("minutes");
+        assert!(err.contains("viewSessionMinutes"), "{err}");
     }
 
     #[test]

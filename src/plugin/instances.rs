@@ -9,10 +9,10 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
-use super::settings::{self, DatasourceSettings, PathEnv, Storage};
 use super::views::ViewRecorder;
 use crate::app::{App, AppError, Caller, Clock, Role};
 use crate::model::Invalid;
+use crate::settings::{self, DatasourceSettings, PathEnv, Storage};
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
 
