@@ -11,7 +11,9 @@ import {
   ThresholdsMode,
   applyFieldOverrides,
   dateTime,
+  getDefaultTimeRange,
   getFieldDisplayValues,
+  type PanelData,
   standardTransformers,
   standardTransformersRegistry,
   transformDataFrame,
@@ -39,7 +41,9 @@ import { lastValueFrom } from 'rxjs';
 import type { DataSource } from '../src/datasource/DataSource';
 import type { MaturityQuery } from '../src/datasource/types';
 import { asVariableQuery, variableValues } from '../src/datasource/variables';
+import { MaturityPanel } from '../src/panel/components/MaturityPanel';
 import { runQueries } from './App';
+import { harnessUser } from './services';
 
 // Grafana registers its transformations at start-up; the harness registers @grafana/data's.
 // (Some transformers are listed twice under old names; each id is registered once.)
@@ -135,6 +139,25 @@ function PanelBody({
   height: number;
 }) {
   const theme = useTheme2();
+  if (panel.type === 'datadriven-maturity-panel') {
+    return (
+      <MaturityPanel
+        {...({} as React.ComponentProps<typeof MaturityPanel>)}
+        id={panel.id}
+        data={{
+          series: frames,
+          state: LoadingState.Done,
+          timeRange: getDefaultTimeRange(),
+          request: { targets: panel.targets ?? [] } as unknown as PanelData['request'],
+        }}
+        options={{ team: '$team', view: 'auto', showActions: true, ...(panel.options as object) }}
+        width={width}
+        height={height}
+        role={harnessUser.role}
+        replaceVariables={(v: string) => getTemplateSrv().replace(v, panel.scopedVars)}
+      />
+    );
+  }
   // Grafana fills in its standard field defaults (thresholds, colour mode) before drawing.
   const given = panel.fieldConfig ?? { defaults: {}, overrides: [] };
   const fieldConfig: FieldConfigSource = {
