@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use grafana_plugin_sdk::data::Frame;
 use maturity::app::loops::{FollowUpRow, TargetReport, TargetSeries};
 use maturity::app::queries::{Activity, Lapse};
+use maturity::engine::agenda::{AgendaItem, ItemKind};
 use maturity::engine::targets::{FollowUpStatus, TargetStatus, TargetView};
 use maturity::model::{Actual, Direction, Event, EventKind, Source, Target, DAY_MS};
 use maturity::plugin::queries::review_lapse::{self, LapseMeasure};
 use maturity::plugin::queries::{
-    events, follow_ups, follow_ups_overdue, review_activity, target_series, targets,
+    events, follow_ups, follow_ups_overdue, review_activity, review_agenda, target_series, targets,
     verification_due,
 };
 
@@ -172,4 +173,28 @@ fn events_and_lapse_and_activity_frames() {
         questions: vec![1.0],
     }];
     golden("review_activity", &review_activity::frame(&activity));
+}
+
+#[test]
+fn review_agenda_frames() {
+    let items = vec![
+        AgendaItem {
+            team: "payments".into(),
+            item: ItemKind::ReviewLapsed,
+            subject: "checkout-slo".into(),
+            detail: "No review of checkout-slo for 9 days; the cadence is 7 days".into(),
+            since: T0 - 2 * DAY_MS,
+            dashboard_uid: Some("checkout-slo".into()),
+        },
+        AgendaItem {
+            team: "payments".into(),
+            item: ItemKind::OutcomeSuggested,
+            subject: "d-42".into(),
+            detail: "Decision 'Retry soft declines' was due for follow-up 3 days ago; suggested: not confirmed (2.1 before → 2.3 after)".into(),
+            since: T0 - 3 * DAY_MS,
+            dashboard_uid: None,
+        },
+    ];
+    golden("review_agenda", &review_agenda::frame(&items));
+    golden("review_agenda_empty", &review_agenda::frame(&[]));
 }

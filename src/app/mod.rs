@@ -1,6 +1,7 @@
 //! The use cases: check who may do what, validate commands, write them to the store, load
 //! evidence and hand it to the engine. Knows nothing of gRPC, frames or HTTP.
 
+pub mod agenda;
 pub mod input;
 pub mod limits;
 pub mod loops;

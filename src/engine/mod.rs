@@ -6,8 +6,10 @@
 //! - [`ladder`]: criteria, level, score, blockers, history and level changes.
 //! - [`lapse`]: hours since the last review evidence (`reviewLapse`).
 //! - [`targets`]: glide path, target status, progress, projection, decision follow-ups.
+//! - [`agenda`]: the review agenda: what each team should discuss now, most urgent first.
 //! - [`ratio`]: exact "k of n reaches a ratio" arithmetic.
 
+pub mod agenda;
 pub mod evidence;
 pub mod ladder;
 pub mod lapse;

@@ -20,7 +20,8 @@ export type AnyMaturityQuery =
   | TargetSeriesQuery
   | FollowUpsQuery
   | FollowUpsOverdueQuery
-  | VerificationDueQuery;
+  | VerificationDueQuery
+  | ReviewAgendaQuery;
 /**
  * one team id, a list of ids (multi-value variable), or absent / "*" / "$__all" for all teams
  */
@@ -150,5 +151,12 @@ export interface FollowUpsOverdueQuery {
  */
 export interface VerificationDueQuery {
   queryType: 'verificationDue';
+  team?: TeamSelector;
+}
+/**
+ * What each team should discuss at its review now, most urgent first: lapsed reviews, targets off track or past their deadline, verifications due, decisions whose follow-up is due or overdue, suggested outcomes waiting for a person, a level drop since the last review.
+ */
+export interface ReviewAgendaQuery {
+  queryType: 'reviewAgenda';
   team?: TeamSelector;
 }

@@ -52,6 +52,7 @@ registry! {
     follow_ups,
     follow_ups_overdue,
     verification_due,
+    review_agenda,
 }
 
 /// What the registry knows of a query type: its name, what it answers, its fields and how
