@@ -24,6 +24,9 @@
 //! none applies it falls back to `datadriven-maturity/maturity.db` in the current folder. Its
 //! answer says which rule chose the file and why each earlier one did not
 //! ([`StoreChoice::explain`]).
+//!
+//! Whatever the rule, the store is a file path: an SQLite URI or an in-memory database is
+//! refused, naming the setting that gave it ([`check_store_path`]).
 
 use std::path::{Path, PathBuf};
 
@@ -410,12 +413,52 @@ fn installed_in(plugins: &Path) -> Option<PathBuf> {
         .find(|p| p.is_dir() && is_our_plugin_folder(p))
 }
 
-/// The plugin's rules of SPEC §2 (see the module doc): the first that is set.
+/// The setting a rule read, for an error about the path it gave.
+pub fn rule_field(rule: PathRule) -> &'static str {
+    match rule {
+        PathRule::JsonData => "databasePath",
+        PathRule::PluginEnv => ENV_DATABASE_PATH,
+        PathRule::GrafanaDataEnv => ENV_PATHS_DATA,
+        PathRule::BesidePluginsFolder | PathRule::CurrentFolder => "databasePath",
+        PathRule::CommandLine => "--db",
+    }
+}
+
+/// A store is a file path (SPEC §9): not an SQLite URI (`file:…`, which SQLite would read
+/// as options such as `mode=memory`), not an in-memory database (`:memory:`), not an empty
+/// name (which SQLite takes for a temporary database). `field` names the setting in the
+/// error.
+pub fn check_store_path(path: &Path, field: &str) -> Result<(), Invalid> {
+    let text = path.to_string_lossy();
+    let refused = if text.trim().is_empty() {
+        Some("is empty")
+    } else if text == ":memory:" {
+        Some("names an in-memory database")
+    } else if text
+        .get(..5)
+        .is_some_and(|p| p.eq_ignore_ascii_case("file:"))
+    {
+        Some("is an SQLite URI")
+    } else {
+        None
+    };
+    match refused {
+        Some(why) => Err(Invalid::new(
+            field,
+            format!("{text:?} {why}; the store must be a file path, such as /var/lib/grafana/datadriven-maturity/maturity.db"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The plugin's rules of SPEC §2 (see the module doc): the first that is set. The path
+/// must be a file path ([`check_store_path`]).
 pub fn resolve_path(
     json_path: Option<&str>,
     env: &PathEnv,
 ) -> Result<(PathBuf, PathRule), Invalid> {
     if let Ok(c) = first_rules(json_path, "jsonData.databasePath", env) {
+        check_store_path(&c.path, rule_field(c.rule))?;
         return Ok((c.path, c.rule));
     }
     // Never the plugin's own folder, which an upgrade replaces, but the folder that holds
@@ -613,6 +656,52 @@ mod tests {
             resolve_path(None, &none).expect_err("no rule").field,
             "databasePath"
         );
+    }
+
+    #[test]
+    fn a_store_is_a_file_path_never_a_uri_or_in_memory() {
+        for bad in [
+            ":memory:",
+            "file:maturity.db?mode=memory",
+            "FILE:/x.db",
+            " ",
+        ] {
+            assert_eq!(
+                resolve_path(Some(bad), &env())
+                    .map_err(|e| e.field)
+                    .err()
+                    .as_deref(),
+                // A blank databasePath is unset: the next rule applies.
+                if bad.trim().is_empty() {
+                    None
+                } else {
+                    Some("databasePath")
+                },
+                "{bad:?}"
+            );
+        }
+        let e = PathEnv {
+            plugin_database_path: Some(":memory:".into()),
+            ..env()
+        };
+        assert_eq!(
+            resolve_path(None, &e).expect_err("env").field,
+            ENV_DATABASE_PATH
+        );
+        let e = PathEnv {
+            grafana_data: Some("file:/data".into()),
+            ..env()
+        };
+        assert_eq!(
+            resolve_path(None, &e).expect_err("data").field,
+            ENV_PATHS_DATA
+        );
+        assert!(check_store_path(Path::new("relative/file:x.db"), "databasePath").is_ok());
+        assert!(check_store_path(Path::new("/var/lib/grafana/x.db"), "databasePath").is_ok());
+        let msg = check_store_path(Path::new(":memory:"), "--db")
+            .expect_err("memory")
+            .message;
+        assert!(msg.contains("in-memory"), "{msg}");
     }
 
     #[test]

@@ -45,7 +45,10 @@ use crate::app::queries::TeamSelector;
 use crate::app::transfer::{ImportError, ImportReport};
 use crate::app::{system_clock, App, AppError, AppSettings, Caller, Clock, Role};
 use crate::model::{format_time, parse_time_str, type_name, EpochMs};
-use crate::settings::{locate_for_tool, JsonData, PathEnv, PathRule, StorageKind, StoreChoice};
+use crate::settings::{
+    check_store_path, locate_for_tool, rule_field, JsonData, PathEnv, PathRule, StorageKind,
+    StoreChoice,
+};
 use crate::store::sqlite::{read_schema_version, SqliteStore};
 use crate::store::{OrgId, Store};
 
@@ -254,7 +257,10 @@ pub fn store_path(
             "the settings file says storage is postgres; the command-line tool works on SQLite stores: give --db PATH",
         ));
     }
-    Ok(locate_for_tool(db, settings.database_path.as_deref(), env))
+    let choice = locate_for_tool(db, settings.database_path.as_deref(), env);
+    check_store_path(&choice.path, rule_field(choice.rule))
+        .map_err(|e| CliError::new(e.to_string()))?;
+    Ok(choice)
 }
 
 /// What every command starts from: settings, the store's place, the org, the clock.
@@ -713,6 +719,18 @@ mod tests {
         );
         let c = store_path(None, &JsonData::default(), &env(None, None)).expect("cwd");
         assert!(where_text(&c).contains("Grafana's store was not found"));
+    }
+
+    #[test]
+    fn a_store_must_be_a_file_path() {
+        let none = JsonData::default();
+        let err =
+            store_path(Some(Path::new(":memory:")), &none, &env(None, None)).expect_err("memory");
+        assert!(
+            matches!(&err, CliError::Failed(m) if m.starts_with("--db: ") && m.contains("in-memory")),
+            "{err:?}"
+        );
+        assert!(store_path(None, &none, &env(Some("file:x.db"), None)).is_err());
     }
 
     #[test]
