@@ -75,6 +75,7 @@ var queryCases = []queryCase{
 	{name: "followUps/status=overdue", queryType: "followUps", model: map[string]any{"status": "overdue"}, check: checkIDs("id", "d-1")},
 	{queryType: "followUpsOverdue", check: checkFollowUpsOverdue},
 	{queryType: "verificationDue", check: checkVerificationDue},
+	{queryType: "reviewAgenda", check: checkReviewAgenda},
 }
 
 // Every query type of SPEC §4.1 over one fixture: frames decode with the Go SDK and have
@@ -515,6 +516,42 @@ func checkVerificationDue(t *testing.T, _ *queryEnv, r *Result) {
 	checkFields(t, r.Frames[0], fieldSpec{"team", kString}, fieldSpec{"target", kString}, fieldSpec{"days_overdue", kNumber})
 	if len(rows) != 1 || rows["team=payments|target=p99 latency"] <= 0 {
 		t.Errorf("verificationDue rows %v, want one for payments/p99 latency (deadline 20 days before T, never verified)", rows)
+	}
+}
+
+// The fixture's agenda at T: latency is past its deadline and the 14-day grace (20 days, never
+// verified), d-1's follow-up fell due 2 days ago (within payments' 7-day cadence); payments
+// was reviewed 10 hours ago and growth viewed 50 hours ago (cadence 14 days), and no level
+// dropped. Overdue comes before due.
+func checkReviewAgenda(t *testing.T, q *queryEnv, r *Result) {
+	fr := oneFrame(t, r)
+	if fr.Name != "reviewAgenda" {
+		t.Errorf("reviewAgenda: frame name %q", fr.Name)
+	}
+	if !checkFields(t, fr, fieldSpec{"team", kString}, fieldSpec{"item", kString}, fieldSpec{"subject", kString},
+		fieldSpec{"detail", kString}, fieldSpec{"since", kTime}, fieldSpec{"dashboardUid", kString}) {
+		t.FailNow()
+	}
+	if ft := field(fr, "dashboardUid").Type(); ft != data.FieldTypeNullableString {
+		t.Errorf("reviewAgenda: dashboardUid is %s, want *string (nullable)", ft)
+	}
+	var got []string
+	for i := 0; i < rowLen(t, fr); i++ {
+		got = append(got, stringAt(field(fr, "team"), i)+"/"+stringAt(field(fr, "item"), i)+"/"+stringAt(field(fr, "subject"), i))
+	}
+	want := []string{"payments/verification_due/latency", "payments/follow_up_due/d-1"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("reviewAgenda rows %v, want %v:%s", got, want, describe(r.Frames))
+	}
+	since := field(fr, "since")
+	if s := since.At(0).(time.Time); !s.Equal(q.f.T.Add(-6 * day)) {
+		t.Errorf("verification_due since %s, want deadline + grace = %s", s, q.f.T.Add(-6*day))
+	}
+	if s := since.At(1).(time.Time); !s.Equal(q.f.T.Add(-2 * day)) {
+		t.Errorf("follow_up_due since %s, want the follow-up date %s", s, q.f.T.Add(-2*day))
+	}
+	if d := stringAt(field(fr, "detail"), 1); d != "Decision 'retry budget' (owner bob) was due for follow-up 2 days ago" {
+		t.Errorf("follow_up_due detail %q", d)
 	}
 }
 
