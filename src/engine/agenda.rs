@@ -207,38 +207,32 @@ fn review_items(
 ) {
     let cadence = cadence_ms(team);
     let window = settings.window_ms();
-    let lapse = |dashboard: Option<&str>| -> Option<(EpochMs, i64)> {
+    // When lapsed: (since, the sentence). One scan when not lapsed, two when it is.
+    let lapse = |dashboard: Option<&str>, what: &str| -> Option<(EpochMs, String)> {
         if hours_overdue(settings, team, events, at, dashboard) <= 0.0 {
             return None;
         }
-        let last = last_review_evidence(settings, team, events, at, dashboard)
-            .map(|e| e.time)
-            .unwrap_or_else(|| at.saturating_sub(window));
-        Some((
-            last.saturating_add(cadence).min(at),
-            at.saturating_sub(last),
-        ))
-    };
-    let found_none = |dashboard: Option<&str>| {
-        last_review_evidence(settings, team, events, at, dashboard).is_none()
-    };
-    let sentence = |what: &str, elapsed: i64, none: bool| {
-        let how_long = if none {
-            format!("in {}", window_phrase(settings))
-        } else {
-            format!("for {}", span(elapsed))
+        let last = last_review_evidence(settings, team, events, at, dashboard).map(|e| e.time);
+        let how_long = match last {
+            Some(t) => format!("for {}", span(at.saturating_sub(t))),
+            None => format!("in {}", window_phrase(settings)),
         };
-        format!(
+        let since = last
+            .unwrap_or_else(|| at.saturating_sub(window))
+            .saturating_add(cadence)
+            .min(at);
+        let detail = format!(
             "No review of {what} {how_long}; the cadence is {}",
             days(team.cadence_days)
-        )
+        );
+        Some((since, detail))
     };
-    if let Some((since, elapsed)) = lapse(None) {
+    if let Some((since, detail)) = lapse(None, &format!("team {}", team.id)) {
         out.push(AgendaItem {
             team: team.id.clone(),
             item: ItemKind::ReviewLapsed,
             subject: team.id.clone(),
-            detail: sentence(&format!("team {}", team.id), elapsed, found_none(None)),
+            detail,
             since,
             dashboard_uid: None,
         });
@@ -249,12 +243,12 @@ fn review_items(
         if !seen.insert(uid.as_str()) {
             continue;
         }
-        if let Some((since, elapsed)) = lapse(Some(uid)) {
+        if let Some((since, detail)) = lapse(Some(uid), uid) {
             out.push(AgendaItem {
                 team: team.id.clone(),
                 item: ItemKind::ReviewLapsed,
                 subject: uid.clone(),
-                detail: sentence(uid, elapsed, found_none(Some(uid))),
+                detail,
                 since,
                 dashboard_uid: Some(uid.clone()),
             });
