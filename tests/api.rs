@@ -755,3 +755,51 @@ async fn the_none_role_and_missing_users_cannot_write() {
         .await;
     assert_eq!(status, 403);
 }
+
+/// Issue 11, defect 9: go-plugin hands Grafana's environment to the plugin, so a variable
+/// that fixed the clock would freeze every score in production. The shipped binary reads
+/// only the real clock, whatever its environment holds.
+#[tokio::test]
+async fn the_shipped_binary_keeps_the_real_clock_whatever_its_environment() {
+    let (_d, db) = temp_store();
+    let frozen = ms("2020-01-01T00:00:00Z").to_string();
+    let mut p = Plugin::start(
+        &db,
+        &[
+            ("MATURITY_TEST_NOW_MS", frozen.as_str()),
+            ("NOW", frozen.as_str()),
+        ],
+    )
+    .await;
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    p.ok(
+        p.admin(1),
+        "POST",
+        "teams",
+        Some(json!({"id": "payments"})),
+        201,
+    )
+    .await;
+    let e = p
+        .ok(
+            p.editor(1),
+            "POST",
+            "events",
+            Some(json!({"kind": "question", "team": "payments"})),
+            201,
+        )
+        .await;
+    for key in ["time", "createdAt"] {
+        let t = e[key].as_i64().expect("a time");
+        assert!(
+            (before - 60_000..before + 60_000).contains(&t),
+            "{key} {t} is the real time ({before}), not the frozen one"
+        );
+    }
+    let m = p.ok(p.viewer(1), "GET", "maturity", None, 200).await;
+    let at = m[0]["at"].as_i64().expect("at");
+    assert!(at >= before, "the evaluation is at the real now: {at}");
+}

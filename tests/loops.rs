@@ -2,7 +2,8 @@
 //! on_track to off_track as actuals lag, to due when the clock passes its deadline (and
 //! shows in verificationDue), and to met or missed when verified; a decision is open,
 //! becomes overdue (and shows in followUpsOverdue) and is done when its outcome arrives.
-//! The clock is moved by restarting the plugin with `MATURITY_TEST_NOW_MS`.
+//! The clock is moved by restarting the plugin's server in-process with a clock the test
+//! hands in ([`Plugin::start_at`]): the shipped binary reads only the real clock.
 
 mod common;
 
@@ -16,8 +17,7 @@ fn d0() -> i64 {
 }
 
 async fn at_day(db: &std::path::Path, day: i64) -> Plugin {
-    let now = (d0() + day * DAY).to_string();
-    Plugin::start(db, &[("MATURITY_TEST_NOW_MS", &now)]).await
+    Plugin::start_at(db, d0() + day * DAY).await
 }
 
 async fn status_of(p: &mut Plugin, id: &str) -> Value {

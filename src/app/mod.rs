@@ -161,15 +161,10 @@ impl Default for AppSettings {
 /// A source of "now" in epoch ms: the real clock in production, fixed in tests.
 pub type Clock = Arc<dyn Fn() -> EpochMs + Send + Sync>;
 
-/// The real clock, unless `MATURITY_TEST_NOW_MS` fixes it (read by tests only, so that a
-/// test can move past a deadline without waiting).
+/// The real clock. Nothing in the environment can change it (issue 11: go-plugin hands
+/// Grafana's environment on, so a variable read here would freeze every score in
+/// production); tests hand their own [`Clock`] to the server they start in-process.
 pub fn system_clock() -> Clock {
-    if let Some(fixed) = std::env::var("MATURITY_TEST_NOW_MS")
-        .ok()
-        .and_then(|v| v.trim().parse::<i64>().ok())
-    {
-        return Arc::new(move || fixed);
-    }
     Arc::new(|| chrono::Utc::now().timestamp_millis())
 }
 

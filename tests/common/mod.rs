@@ -34,9 +34,12 @@ pub fn cli_bin() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_maturity")))
 }
 
-/// A running plugin process and clients connected to it.
+/// A running plugin (the built binary, or the same server in this process with a clock the
+/// test hands in) and clients connected to it.
 pub struct Plugin {
-    pub child: Child,
+    /// The plugin process; `None` when the server runs in-process ([`Plugin::start_at`]).
+    pub child: Option<Child>,
+    in_process: Option<InProcess>,
     pub addr: String,
     pub data: DataClient<Channel>,
     pub resource: ResourceClient<Channel>,
@@ -90,6 +93,15 @@ impl Plugin {
         assert_eq!(parts[2], "tcp");
         assert_eq!(parts[4], "grpc");
         let addr = parts[3].to_string();
+        Plugin::connected(Some(child), None, addr, db).await
+    }
+
+    async fn connected(
+        child: Option<Child>,
+        in_process: Option<InProcess>,
+        addr: String,
+        db: &Path,
+    ) -> Plugin {
         let channel = Channel::from_shared(format!("http://{addr}"))
             .expect("uri")
             .connect()
@@ -97,6 +109,7 @@ impl Plugin {
             .expect("connect");
         Plugin {
             child,
+            in_process,
             data: DataClient::new(channel.clone())
                 .max_decoding_message_size(MAX_MSG)
                 .max_encoding_message_size(MAX_MSG),
@@ -269,10 +282,15 @@ impl Plugin {
             .into_inner()
     }
 
-    /// SIGKILL: no chance to flush.
+    /// SIGKILL: no chance to flush (in-process: the server stops).
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if let Some(server) = self.in_process.take() {
+            server.stop();
+        }
     }
 
     /// Stops the way Grafana does: go-plugin's controller Shutdown, then wait for the exit.
@@ -287,8 +305,12 @@ impl Plugin {
         let path = http::uri::PathAndQuery::from_static("/plugin.GRPCController/Shutdown");
         let codec: tonic::codec::ProstCodec<Empty, Empty> = tonic::codec::ProstCodec::default();
         let _ = grpc.unary(tonic::Request::new(Empty {}), path, codec).await;
+        let child = self
+            .child
+            .as_mut()
+            .expect("shutdown is for a plugin process");
         for _ in 0..100 {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Ok(Some(status)) = child.try_wait() {
                 return status;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -299,8 +321,61 @@ impl Plugin {
 
 impl Drop for Plugin {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
+    }
+}
+
+/// The plugin's server running in this test process, on a runtime of its own.
+struct InProcess {
+    stop: std::sync::Arc<tokio::sync::Notify>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl InProcess {
+    /// Asks the server to stop; it ends (writing pending views) once this test's clients,
+    /// which hold its connection, are gone.
+    fn stop(self) {
+        self.stop.notify_one();
+        drop(self.thread);
+    }
+}
+
+impl Plugin {
+    /// Starts the plugin's gRPC server in this process with a clock fixed at `now_ms`: the
+    /// way a test moves time, since the shipped binary only ever reads the real clock
+    /// (issue 11). Everything else is the binary's: the same server, instances and store.
+    pub async fn start_at(db: &Path, now_ms: i64) -> Plugin {
+        use maturity::plugin::instances::Instances;
+        use maturity::plugin::metrics::Metrics;
+        use maturity::plugin::settings::PathEnv;
+        use maturity::plugin::{server, PluginState};
+        use std::sync::Arc;
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let state = Arc::new(PluginState {
+                    instances: Instances::new(PathEnv::default(), Arc::new(move || now_ms)),
+                    metrics: Metrics::new().expect("metrics"),
+                });
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                let _ = server::serve(state, listener, stopped).await;
+            });
+        });
+        let server = InProcess {
+            stop,
+            thread: Some(thread),
+        };
+        Plugin::connected(None, Some(server), addr, db).await
     }
 }
 
