@@ -223,7 +223,7 @@ async fn every_item_appears_in_urgency_order_and_leaves_when_it_is_dealt_with() 
     assert_eq!(r.since, n - 25 * DAY, "off track since its quarter mark");
     assert!(
         r.detail
-            .starts_with("'conv rate' is behind plan: last actual 9.9% 20 days ago, when the plan was 9.4%; target 8% in 49 days"),
+            .starts_with("'conv rate' is behind plan: the last actual, 9.9% (20 days ago), against 9.4% planned then; target 8% in 49 days"),
         "{}",
         r.detail
     );
@@ -249,7 +249,7 @@ async fn every_item_appears_in_urgency_order_and_leaves_when_it_is_dealt_with() 
     assert_eq!(r.since, t - DAY);
     assert!(
         r.detail
-            .starts_with("Level 2 → 0 since the last review 10 days ago: adhoc_queries fails"),
+            .starts_with("Level 2 → 0 since the review recorded 10 days ago: adhoc_queries fails"),
         "{}",
         r.detail
     );

@@ -29,20 +29,23 @@
 //!   for at most `verificationGraceDays` (14): the verification is due now. `since` = the
 //!   deadline.
 //! - `verification_due` — the same past the grace: level 7's verified share now counts it
-//!   as unverified. `since` = deadline + grace. Both are gone once a verification is
-//!   recorded.
+//!   as unverified. `since` = deadline + grace. Only deadlines within `loopbackDays` (182)
+//!   of `T`, the ones level 7 counts (`verificationDue` lists older ones too). Both are gone
+//!   once a verification is recorded.
 //! - `follow_up_due` — a decision of the team whose follow-up ([`super::targets::follow_ups`]:
 //!   `data.followUpAt`, else `time + defaultFollowUpDays`) fell due in `[T − c, T)` with no
 //!   outcome before `T` (status `overdue` there, but still within the current cadence).
 //!   `since` = the follow-up date.
 //! - `follow_up_overdue` — the same, fallen due before `T − c` (a review went by without
-//!   it). `since` = follow-up date + `c`.
+//!   it) but within the window, `[T − W, T − c)`: the follow-ups level 6 (b) counts
+//!   (`followUpsOverdue` lists older ones too). `since` = follow-up date + `c`.
 //! - `outcome_suggested` — a decision without an outcome whose `data.suggestedOutcome`
 //!   (`{result, before, after, evaluatedAt}`, written by the evidence importer) names a
 //!   result (`confirmed`, `not_confirmed`, `inconclusive`) and was evaluated before `T`
 //!   (or carries no `evaluatedAt`). It replaces the decision's `follow_up_*` item (one row a
 //!   decision, so the panel offers it once); the detail names the suggested result in words.
-//!   `since` = `evaluatedAt` (else the follow-up date, at most `T`).
+//!   `since` = `evaluatedAt` (else the follow-up date, at most `T`). Decisions whose
+//!   follow-up fell due before the window are left out here too.
 //!   All three decision items have `subject` = the decision's event id (an outcome posted
 //!   with `data.decisionId` = subject closes them) and `dashboardUid` = the decision's.
 //!
@@ -186,7 +189,7 @@ pub fn agenda(
         review_items(settings, team, events, at, &mut out);
         level_items(&evidence, at, &mut out);
         target_items(settings, team, &evidence.targets, at, &mut out);
-        decision_items(team, &follow_ups, at, &mut out);
+        decision_items(settings, team, &follow_ups, at, &mut out);
     }
     sort(&mut out);
     out
@@ -300,11 +303,11 @@ fn level_items(evidence: &TeamEvidence<'_>, at: EpochMs, out: &mut Vec<AgendaIte
     }
     let when = match last_review {
         Some(r) => format!(
-            "since the last review {} ago",
+            "since the review recorded {} ago",
             span(at.saturating_sub(r.time))
         ),
         None => format!(
-            "in the last {} (no review in {})",
+            "in the last {} (no review recorded in {})",
             span(at.saturating_sub(reference)),
             window_phrase(settings)
         ),
@@ -331,6 +334,7 @@ fn target_items(
     out: &mut Vec<AgendaItem>,
 ) {
     let grace = days_ms(u64::from(settings.verification_grace_days));
+    let loopback = at.saturating_sub(days_ms(u64::from(settings.loopback_days)));
     for t in targets.iter().filter(|t| t.team == team.id) {
         let (Some(goal), Some(deadline)) = (t.target, t.deadline) else {
             continue;
@@ -359,7 +363,7 @@ fn target_items(
                     .max_by_key(|a| a.time);
                 let detail = match last {
                     Some(a) => format!(
-                        "'{}' is behind plan: last actual {} {} ago, when the plan was {}; {goal_text}",
+                        "'{}' is behind plan: the last actual, {} ({} ago), against {} planned then; {goal_text}",
                         t.name,
                         amount(a.value, unit),
                         span(at.saturating_sub(a.time)),
@@ -379,7 +383,8 @@ fn target_items(
                 ));
             }
             TargetStatus::Due => {
-                if targets::verification_days_overdue(t, at).is_none() {
+                // Past the loopback the ladder no longer counts it; verificationDue still lists it.
+                if targets::verification_days_overdue(t, at).is_none() || deadline < loopback {
                     continue;
                 }
                 let passed = at.saturating_sub(deadline);
@@ -505,18 +510,23 @@ fn result_words(r: OutcomeResult) -> &'static str {
 
 /// `follow_up_due`, `follow_up_overdue`, `outcome_suggested`.
 fn decision_items(
+    settings: &MaturitySettings,
     team: &Team,
     follow_ups: &[FollowUp<'_>],
     at: EpochMs,
     out: &mut Vec<AgendaItem>,
 ) {
     let cadence = cadence_ms(team);
+    // Follow-ups that fell due before the window no longer count for the ladder (level 6 b);
+    // `followUps` and `followUpsOverdue` still list them.
+    let horizon = at.saturating_sub(settings.window_ms());
     let mut seen = HashSet::new();
     for f in follow_ups {
         let d = f.decision;
         if d.kind != EventKind::Decision
             || d.team.as_deref() != Some(team.id.as_str())
             || f.status == FollowUpStatus::Done
+            || f.follow_up_at < horizon
             || !seen.insert(d.id.as_str())
         {
             continue;
@@ -807,7 +817,7 @@ mod tests {
         assert_eq!(i.since, T - D, "the first daily step at which it was below");
         assert!(
             i.detail.starts_with(
-                "Level 1 → 0 since the last review 10 days ago: adhoc_queries fails ("
+                "Level 1 → 0 since the review recorded 10 days ago: adhoc_queries fails ("
             ),
             "{}",
             i.detail
@@ -829,7 +839,7 @@ mod tests {
         let i = only(&items, ItemKind::LevelDropped);
         assert!(
             i.detail
-                .starts_with("Level 1 → 0 in the last 7 days (no review in the last 12 weeks): adhoc_queries fails"),
+                .starts_with("Level 1 → 0 in the last 7 days (no review recorded in the last 12 weeks): adhoc_queries fails"),
             "{}",
             i.detail
         );
@@ -858,7 +868,7 @@ mod tests {
         assert_eq!((i.subject.as_str(), i.since), ("lat", T - 20 * D));
         assert_eq!(
             i.detail,
-            "'lat' is behind plan: last actual 9.7 10 days ago, when the plan was 9.2; target 8 in 50 days"
+            "'lat' is behind plan: the last actual, 9.7 (10 days ago), against 9.2 planned then; target 8 in 50 days"
         );
         // Dealt with: an actual back on the glide path.
         let back = with_actuals(
@@ -932,6 +942,32 @@ mod tests {
         let mut undefined = target("u", T - 120 * D, T - 20 * D);
         undefined.baseline = None;
         assert!(run(&[team("pay")], &[fresh_review()], &[undefined]).is_empty());
+    }
+
+    #[test]
+    fn what_the_ladder_no_longer_counts_is_left_to_the_alerting_queries() {
+        // A follow-up due before the window, a deadline before the loopback: their
+        // followUpsOverdue / verificationDue rows stay, the agenda does not repeat them.
+        let old = decision_due("old", T - 100 * D, T - W - H);
+        let edge = decision_due("edge", T - 100 * D, T - W);
+        let ancient = target("ancient", T - 300 * D, T - 183 * D);
+        let recent = target("recent", T - 300 * D, T - 182 * D);
+        let items = run(
+            &[team("pay")],
+            &[fresh_review(), old, edge],
+            &[ancient, recent],
+        );
+        let got: Vec<(&str, &str)> = items
+            .iter()
+            .map(|i| (i.item.as_str(), i.subject.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("verification_due", "recent"),
+                ("follow_up_overdue", "edge")
+            ]
+        );
     }
 
     #[test]
