@@ -58,10 +58,12 @@ var shippedDashboards = []struct{ file, uid, title string }{
 	{"review-cadence.json", "ddm-review-cadence", "Review cadence"},
 	{"targets.json", "ddm-targets", "Targets"},
 	{"service-levels-example.json", "ddm-example-service-levels", "Service levels (example)"},
+	{"weekly-review.json", "ddm-weekly-review", "Weekly review"},
 }
 
-// panelTypes are the panels the dashboards may use: Grafana's built-in ones.
-var panelTypes = map[string]bool{"stat": true, "bargauge": true, "table": true, "timeseries": true, "text": true, "row": true}
+// panelTypes are the panels the dashboards may use: Grafana's built-in ones and the panel this
+// plugin ships (panel/plugin.json).
+var panelTypes = map[string]bool{"stat": true, "bargauge": true, "table": true, "timeseries": true, "text": true, "row": true, "datadriven-maturity-panel": true}
 
 // grafanaQueryKeys are the keys Grafana itself puts in a query; the backend ignores them.
 var grafanaQueryKeys = map[string]bool{
