@@ -803,3 +803,52 @@ async fn the_shipped_binary_keeps_the_real_clock_whatever_its_environment() {
     let at = m[0]["at"].as_i64().expect("at");
     assert!(at >= before, "the evaluation is at the real now: {at}");
 }
+
+/// Issue 11, defect 5: an in-memory database or an SQLite URI answered 201 to writes and lost
+/// them on restart. Only a file path is a store; CheckHealth and every request say why.
+#[tokio::test]
+async fn only_a_file_path_is_a_store_and_health_says_why() {
+    let (dir, db) = temp_store();
+    let mut p = Plugin::start(&db, &[]).await;
+    let inside = |name: &str| dir.path().join(name).display().to_string();
+    for path in [
+        ":memory:".to_string(),
+        "file::memory:?cache=shared".to_string(),
+        format!("file:{}", inside("uri.db")),
+        format!("file:{}?mode=memory&cache=shared", inside("mem.db")),
+        format!("{}?nolock=1", inside("params.db")),
+    ] {
+        p.json_data = json!({"databasePath": path});
+        p.updated_ms += 1;
+        let health = p.health(p.admin(1)).await;
+        assert_ne!(
+            health.status, 1,
+            "{path}: health must fail: {}",
+            health.message
+        );
+        assert!(
+            health.message.contains("must be a file path"),
+            "{path}: {}",
+            health.message
+        );
+        let (status, body) = p
+            .call(p.admin(1), "POST", "teams", Some(json!({"id": "payments"})))
+            .await;
+        assert!(status >= 400, "{path}: a write answered {status} {body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("must be a file path"),
+            "{path}: {body}"
+        );
+    }
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| n.starts_with("maturity.db")),
+        "no store was made of a URI: {names:?}"
+    );
+}

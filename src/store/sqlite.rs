@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql, Transaction};
+use rusqlite::{
+    params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row, ToSql, Transaction,
+};
 use serde_json::{Map, Value};
 
 use super::{Counts, EventFilter, Evidence, OrgId, PendingView, Store, StoreError, StoreResult};
@@ -111,10 +113,52 @@ fn unusable(path: &Path, what: impl std::fmt::Display) -> StoreError {
     ))
 }
 
+/// Refuses what is not the path of a file: in-memory databases (`:memory:`), SQLite URIs
+/// (`file:…`) and URI parameters (`…?nolock=1`). Such a store would answer 201 to writes
+/// and lose them on restart, or skip locking (issue 11).
+pub fn check_file_path(path: &Path) -> StoreResult<()> {
+    let text = path.to_string_lossy();
+    let t = text.trim();
+    let refuse = |why: &str| {
+        Err(StoreError::Unusable(format!(
+            "cannot use {text:?} as the maturity store: {why}; the store must be a file path, \
+             such as /var/lib/grafana/datadriven-maturity/maturity.db (jsonData.databasePath \
+             or GF_PLUGIN_DATABASE_PATH)"
+        )))
+    };
+    if t.is_empty() {
+        return refuse("the path is empty");
+    }
+    if t.starts_with(":memory") || t.eq_ignore_ascii_case(":memory:") {
+        return refuse("it names an in-memory database, which loses every write on restart");
+    }
+    if t.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("file:")) {
+        return refuse("it is an SQLite URI; only the path of a file is a store");
+    }
+    if t.contains('?') {
+        return refuse(
+            "it carries URI parameters ('?…'), which SQLite would not take from a file path",
+        );
+    }
+    Ok(())
+}
+
+/// Opens a connection to the file at `path`, never interpreting it as a URI.
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+}
+
 impl SqliteStore {
     /// Opens (creating parent folders and the file if needed) and migrates the store at
-    /// `path`. Refuses a file of another application and a schema newer than this binary's.
+    /// `path`. Refuses what is not a file path, a file of another application and a schema
+    /// newer than this binary's.
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        check_file_path(path)?;
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| {
                 unusable(
@@ -123,7 +167,7 @@ impl SqliteStore {
                 )
             })?;
         }
-        let conn = Connection::open(path).map_err(|e| unusable(path, e))?;
+        let conn = connect(path).map_err(|e| unusable(path, e))?;
         let mut store = SqliteStore {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
@@ -131,7 +175,7 @@ impl SqliteStore {
         };
         store.prepare_schema(true)?;
         for _ in 0..EVIDENCE_READERS {
-            let reader = Connection::open(path).map_err(|e| unusable(path, e))?;
+            let reader = connect(path).map_err(|e| unusable(path, e))?;
             reader
                 .busy_timeout(std::time::Duration::from_secs(10))
                 .map_err(|e| unusable(path, e))?;
@@ -142,10 +186,11 @@ impl SqliteStore {
 
     /// Opens an existing store without migrating it (to report its state).
     pub fn open_without_migrating(path: &Path) -> StoreResult<SqliteStore> {
+        check_file_path(path)?;
         if !path.exists() {
             return Err(unusable(path, "the file does not exist"));
         }
-        let conn = Connection::open(path).map_err(|e| unusable(path, e))?;
+        let conn = connect(path).map_err(|e| unusable(path, e))?;
         let store = SqliteStore {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
@@ -237,7 +282,8 @@ impl SqliteStore {
 
 /// The schema version of the file at `path` without changing it (for `maturity migrate`).
 pub fn read_schema_version(path: &Path) -> StoreResult<i64> {
-    let conn = Connection::open(path).map_err(|e| unusable(path, e))?;
+    check_file_path(path)?;
+    let conn = connect(path).map_err(|e| unusable(path, e))?;
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(|e| unusable(path, e))
 }
@@ -1170,6 +1216,29 @@ mod tests {
         .expect("write");
         let err = SqliteStore::open(&path).expect_err("must refuse");
         assert!(err.to_string().contains("not an SQLite database"), "{err}");
+    }
+
+    #[test]
+    fn only_a_file_path_is_a_store() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let inside = |p: &str| dir.path().join(p).display().to_string();
+        for path in [
+            ":memory:".to_string(),
+            "file::memory:?cache=shared".to_string(),
+            format!("file:{}", inside("m.db")),
+            format!("FILE:{}?mode=rwc", inside("m.db")),
+            format!("{}?nolock=1", inside("m.db")),
+            " ".to_string(),
+        ] {
+            let err = SqliteStore::open(Path::new(&path)).expect_err(&path);
+            assert!(err.to_string().contains("must be a file path"), "{path}: {err}");
+        }
+        assert_eq!(
+            std::fs::read_dir(dir.path()).expect("dir").count(),
+            0,
+            "nothing was created"
+        );
+        assert!(SqliteStore::open(&dir.path().join("m.db")).is_ok());
     }
 
     #[test]
