@@ -10,6 +10,8 @@
 //!   parser for the plugin and the command-line tool.
 //! - [`engine`]: the pure maturity ladder and target math: no clock, no I/O.
 //! - [`store`]: the storage trait and its SQLite implementation.
+//! - [`grafana`]: the narrow client of Grafana's own HTTP API (annotations, dashboard
+//!   versions, datasource queries, the token's permissions), with typed errors.
 //! - [`app`]: the use cases: roles, validation, writes, evidence handed to the engine.
 //! - [`plugin`]: the gRPC edge Grafana talks to: queries, resources, health, passive views.
 //!   Each query type has one home in [`plugin::queries`] (its fields, decode, use case call
@@ -28,6 +30,7 @@
 pub mod app;
 pub mod cli;
 pub mod engine;
+pub mod grafana;
 pub mod model;
 pub mod plugin;
 pub mod settings;

@@ -60,6 +60,11 @@ const MAX_MINUTES: i64 = 10_080;
 pub struct Secret(String);
 
 impl Secret {
+    /// A secret holding `s`.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
     /// The secret itself, for the one place that needs it.
     pub fn expose(&self) -> &str {
         &self.0
