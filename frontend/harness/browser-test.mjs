@@ -293,12 +293,21 @@ try {
   await step('Mark reviewed and Record decision post, and the events query then shows them', async () => {
     await page.goto(`${base}/?tab=panel&team=growth`);
     await page.getByRole('region', { name: 'Maturity ladder of growth' }).waitFor();
+    const reviewsRung = page.getByRole('listitem', { name: /^Level 4, Regular reviews/ });
+    const before = await reviewsRung.innerText();
     const note = `Browser test review ${Date.now()}`;
     await page.getByRole('button', { name: 'Mark reviewed' }).click();
     await page.locator('#action-review-note').fill(note);
     await page.getByRole('dialog').getByRole('button', { name: 'Mark reviewed' }).click();
     await page.getByText('Review recorded').waitFor();
     await page.getByText(note).first().waitFor();
+    // The review falls in a period that had none: the regular-reviews criterion moves.
+    await page.waitForFunction(
+      (text) => ![...document.querySelectorAll('li')].some((li) => li.innerText === text),
+      before,
+      { timeout: 10000 }
+    );
+    assert.notEqual(await reviewsRung.innerText(), before, 'the ladder shows the new review');
     const decision = `Browser test decision ${Date.now()}`;
     await page.getByRole('button', { name: 'Record decision' }).click();
     await page.locator('#action-decision-text').fill(decision);
