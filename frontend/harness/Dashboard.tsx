@@ -11,7 +11,10 @@ import {
   ThresholdsMode,
   applyFieldOverrides,
   dateTime,
+  FieldType,
+  createDataFrame,
   getDefaultTimeRange,
+  renderMarkdown,
   getFieldDisplayValues,
   type PanelData,
   standardTransformers,
@@ -103,6 +106,44 @@ export interface DashboardModel {
 const OURS = 'datadriven-maturity-datasource';
 const COLUMN = 1400 / 24;
 const ROW = 30;
+
+const TESTDATA = 'grafana-testdata-datasource';
+
+/**
+ * TestData's `random_walk` scenario, drawn in the harness as Grafana's TestData draws it (a
+ * bounded random walk from startValue by ±spread per step), seeded by the panel so a
+ * screenshot is repeatable. The example dashboard's service panels use it.
+ */
+export function randomWalk(
+  target: { alias?: string; min?: number; max?: number; startValue?: number; spread?: number },
+  seed: number,
+  days: number
+): DataFrame {
+  const points = 200;
+  const to = Date.now();
+  const step = (days * 86400000) / points;
+  let state = seed * 9301 + 49297;
+  const random = () => {
+    state = (state * 9301 + 49297) % 233280;
+    return state / 233280;
+  };
+  const min = target.min ?? -Infinity;
+  const max = target.max ?? Infinity;
+  let value = target.startValue ?? random() * 100;
+  const times: number[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < points; i++) {
+    times.push(to - (points - i) * step);
+    value = Math.min(max, Math.max(min, value + (random() - 0.5) * 2 * (target.spread ?? 1)));
+    values.push(value);
+  }
+  return createDataFrame({
+    fields: [
+      { name: 'time', type: FieldType.time, values: times },
+      { name: target.alias ?? 'value', type: FieldType.number, values },
+    ],
+  });
+}
 
 function isOurs(ref?: { type?: string; uid?: string }): boolean {
   return !ref || ref.type === OURS || (ref.uid ?? '').includes('DS_MATURITY') || ref.uid === 'maturity';
@@ -285,7 +326,15 @@ function Panel({ ds, panel, days }: { ds: DataSource; panel: PanelModel; days: n
     state: LoadingState.Loading,
   });
   const ours = isOurs(panel.datasource) && (panel.targets ?? []).every((t) => isOurs(t.datasource));
+  const testData =
+    panel.datasource?.type === TESTDATA &&
+    (panel.targets ?? []).every((t) => (t as { scenarioId?: string }).scenarioId === 'random_walk');
   useEffect(() => {
+    if (testData) {
+      const frames = (panel.targets ?? []).map((t, i) => randomWalk(t as object, panel.id * 31 + i, days));
+      setAnswer({ frames, errors: [], state: LoadingState.Done });
+      return;
+    }
     if (!ours || panel.type === 'text') {
       return;
     }
@@ -299,25 +348,29 @@ function Panel({ ds, panel, days }: { ds: DataSource; panel: PanelModel; days: n
         frames: await lastValueFrom(transformDataFrame(panel.transformations ?? [], answer.frames)),
       }))
       .then(setAnswer, (e) => setAnswer({ frames: [], errors: [String(e)], state: LoadingState.Error }));
-  }, [ds, panel, days, ours]);
+  }, [ds, panel, days, ours, testData]);
   const width = panel.gridPos.w * COLUMN - 8;
   const height = panel.gridPos.h * ROW - 8;
   return (
     <div
       data-testid="dashboard-panel"
-      data-state={ours && panel.type !== 'text' ? answer.state : 'Done'}
+      data-state={(ours || testData) && panel.type !== 'text' ? answer.state : 'Done'}
       style={{ position: 'absolute', left: panel.gridPos.x * COLUMN, top: panel.gridPos.y * ROW, width, height }}
     >
       <PanelChrome
         title={panel.title}
         width={width}
         height={height}
-        loadingState={ours ? answer.state : LoadingState.Done}
+        loadingState={ours || testData ? answer.state : LoadingState.Done}
       >
         {(w, h) =>
           panel.type === 'text' ? (
-            <Text color="secondary">{panel.options?.content ?? ''}</Text>
-          ) : !ours ? (
+            <div
+              className="markdown-html"
+              style={{ overflow: 'auto', height: h }}
+              dangerouslySetInnerHTML={{ __html: renderMarkdown(panel.options?.content ?? '') }}
+            />
+          ) : !ours && !testData ? (
             <Text color="secondary" italic>
               A panel of another datasource (TestData in the example): it renders in Grafana, not in the harness.
             </Text>
