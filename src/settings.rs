@@ -47,6 +47,8 @@ pub const ENV_PATHS_DATA: &str = "GF_PATHS_DATA";
 pub const ENV_PATHS_PLUGINS: &str = "GF_PATHS_PLUGINS";
 /// Grafana's home folder (`[paths] home`), whose `data/plugins` a tarball install uses.
 pub const ENV_PATHS_HOME: &str = "GF_PATHS_HOME";
+/// Grafana's root URL, which Grafana forwards to its plugins.
+pub const ENV_APP_URL: &str = "GF_APP_URL";
 /// Our folder inside Grafana's data folder.
 pub const DATA_FOLDER: &str = "datadriven-maturity";
 /// The store's file name.
@@ -171,8 +173,15 @@ impl JsonData {
                 "actualsIntervalMinutes",
                 d.actuals_interval_minutes,
             )?,
-            grafana_url: opt_string(o, "grafanaUrl", "grafanaUrl")?
-                .filter(|u| !u.trim().is_empty()),
+            grafana_url: match opt_string(o, "grafanaUrl", "grafanaUrl")?
+                .filter(|u| !u.trim().is_empty())
+            {
+                Some(u) => {
+                    crate::grafana::check_url(&u).map_err(|m| Invalid::new("grafanaUrl", m))?;
+                    Some(u.trim().to_string())
+                }
+                None => None,
+            },
         })
     }
 }
@@ -258,6 +267,8 @@ pub struct PathEnv {
     /// Plugins folders of the usual Grafana installs, where the tool looks for this plugin
     /// when nothing else tells it where Grafana is (see [`PathEnv::from_process`]).
     pub usual_plugins_folders: Vec<PathBuf>,
+    /// `GF_APP_URL`: Grafana's own URL, when `jsonData.grafanaUrl` is not set (issue 12).
+    pub grafana_app_url: Option<String>,
 }
 
 impl PathEnv {
@@ -292,6 +303,7 @@ impl PathEnv {
             grafana_plugins: non_empty(ENV_PATHS_PLUGINS),
             executable: std::env::current_exe().ok(),
             usual_plugins_folders: usual,
+            grafana_app_url: non_empty(ENV_APP_URL),
         }
     }
 }
@@ -743,6 +755,7 @@ mod tests {
         );
         assert_eq!(bad(json!({"databasePath": 5})), "databasePath");
         assert_eq!(bad(json!({"grafanaUrl": 5})), "grafanaUrl");
+        assert_eq!(bad(json!({"grafanaUrl": "grafana:3000"})), "grafanaUrl");
         assert_eq!(bad(json!([])), "jsonData");
         assert!(bad(json!({"maturity": {"reviewRatio": 2}})).contains("reviewRatio"));
         let mut secure = Map::new();

@@ -668,7 +668,10 @@ async fn health_names_the_store_the_rule_and_the_counts() {
     assert!(h.message.contains("jsonData.databasePath"), "{}", h.message);
     let details: Value = serde_json::from_slice(&h.json_details).expect("details");
     assert_eq!(details["teams"], 1);
-    assert_eq!(details["schemaVersion"], 1);
+    assert_eq!(
+        details["schemaVersion"],
+        maturity::store::sqlite::SCHEMA_VERSION
+    );
 }
 
 #[tokio::test]

@@ -68,6 +68,9 @@ fn targets_frame() {
                 progress: Some(0.5),
                 projected_hit_at: Some(T0 + 40 * DAY_MS),
             },
+            last_error: Some(serde_json::json!({
+                "at": T0, "message": "the query answered no data: no frame", "fault": "query"
+            })),
         },
         TargetReport {
             target: Target {
@@ -83,6 +86,7 @@ fn targets_frame() {
                 progress: None,
                 projected_hit_at: None,
             },
+            last_error: None,
         },
     ];
     golden("targets", &targets::frame(&reports));
@@ -109,6 +113,12 @@ fn follow_ups_frame() {
             follow_up_at: T0 - DAY_MS,
             status: FollowUpStatus::Overdue,
             result: None,
+            suggested: Some(maturity::engine::suggest::SuggestedOutcome {
+                result: maturity::model::OutcomeResult::NotConfirmed,
+                before: Some(2.1),
+                after: Some(2.35),
+                evaluated_at: Some(T0 - 1),
+            }),
         },
         FollowUpRow {
             id: "d2".into(),
@@ -117,6 +127,7 @@ fn follow_ups_frame() {
             follow_up_at: T0,
             status: FollowUpStatus::Done,
             result: Some("confirmed".into()),
+            suggested: None,
         },
     ];
     golden("follow_ups", &follow_ups::frame(&rows));

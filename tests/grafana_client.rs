@@ -261,8 +261,13 @@ async fn dashboard_versions_read_in_both_of_grafanas_shapes_and_pages() {
         );
         assert_eq!(g.requests_to("/api/dashboards").len(), 1);
     }
+    g.remove_dashboard("gone");
     let e = c.dashboard_versions("gone", 0).await.expect_err("404");
     assert!(matches!(e, GrafanaError::NotFound { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "Grafana has no dashboard gone (404 on api/dashboards/uid/gone/versions)"
+    );
 }
 
 #[test]

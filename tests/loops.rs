@@ -142,7 +142,8 @@ async fn a_target_goes_on_track_off_track_due_and_met() {
             "latest_actual",
             "progress",
             "status",
-            "projected_hit"
+            "projected_hit",
+            "last_error"
         ]
     );
     assert_eq!(t.field("status").column.strs(), ["due"]);
@@ -360,7 +361,17 @@ async fn a_decision_is_open_then_overdue_then_done() {
     let f = frames_of(&resp, "F").expect("followUps").remove(0);
     assert_eq!(
         f.names(),
-        ["id", "team", "text", "follow_up_at", "status", "result"]
+        [
+            "id",
+            "team",
+            "text",
+            "follow_up_at",
+            "status",
+            "result",
+            "suggested_result",
+            "suggested_before",
+            "suggested_after"
+        ]
     );
     assert_eq!(
         f.field("id").column.strs(),

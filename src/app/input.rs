@@ -307,7 +307,19 @@ pub fn event_data(
         }
         EventKind::Decision => {
             opt_string(&data, "owner", &f("owner"))?;
-            opt_string(&data, "expectedEffect", &f("expectedEffect"))?;
+            expected_effect(&data, &f("expectedEffect"))?;
+            // A query of the documented shape is evaluated for a suggested outcome (issue 12).
+            if let Some(Some(Err(message))) =
+                present(&data, "query").map(crate::grafana::dsquery::LiveQuery::from_json)
+            {
+                return Err(Invalid::new(
+                    format!("{at}{}", message.split(':').next().unwrap_or("query")),
+                    message
+                        .split_once(": ")
+                        .map(|(_, m)| m.to_string())
+                        .unwrap_or(message.clone()),
+                ));
+            }
             if let Some(ms) = opt_time(&data, "followUpAt", &f("followUpAt"))? {
                 data.insert("followUpAt".into(), Value::from(ms));
             }
@@ -339,6 +351,40 @@ pub fn event_data(
         EventKind::View | EventKind::Question | EventKind::Note => {}
     }
     Ok(data)
+}
+
+/// A decision's `expectedEffect`: words, or `{direction, minChange?, text?}` (issue 12: the
+/// direction lets the plugin suggest an outcome).
+fn expected_effect(data: &Map<String, Value>, field: &str) -> Result<(), Invalid> {
+    match present(data, "expectedEffect") {
+        None | Some(Value::String(_)) => Ok(()),
+        Some(Value::Object(o)) => {
+            let direction = req_string(o, "direction", &format!("{field}.direction"))?;
+            if Direction::parse(&direction).is_none() {
+                return Err(Invalid::new(
+                    format!("{field}.direction"),
+                    format!("unknown direction {direction:?}; one of increase, decrease"),
+                ));
+            }
+            if let Some(m) = opt_number(o, "minChange", &format!("{field}.minChange"))? {
+                if m < 0.0 {
+                    return Err(Invalid::new(
+                        format!("{field}.minChange"),
+                        "must not be negative",
+                    ));
+                }
+            }
+            opt_string(o, "text", &format!("{field}.text"))?;
+            Ok(())
+        }
+        Some(v) => Err(Invalid::new(
+            field,
+            format!(
+                "expected words or {{\"direction\": \"increase\"|\"decrease\"}}, got {}",
+                type_name(v)
+            ),
+        )),
+    }
 }
 
 /// A target as posted (`POST /targets`, import).

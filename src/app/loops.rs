@@ -18,6 +18,10 @@ pub struct TargetReport {
     /// Derived at the evaluation instant.
     #[serde(flatten)]
     pub view: TargetView,
+    /// Why the last evaluation of its live query failed (`{at, message, fault}`), until the
+    /// next success (issue 12).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<serde_json::Value>,
 }
 
 /// One row of `followUps`.
@@ -35,6 +39,9 @@ pub struct FollowUpRow {
     pub status: FollowUpStatus,
     /// The outcome's result, when done.
     pub result: Option<String>,
+    /// The plugin's suggested result from the decision's query (issue 12), until a person
+    /// posts the outcome.
+    pub suggested: Option<crate::engine::suggest::SuggestedOutcome>,
 }
 
 /// A target and its plan vs actual points inside a range (`targetSeries`).
@@ -98,12 +105,13 @@ impl App {
             TeamSelector::Only(ids) => ids.clone(),
         };
         let settings = self.settings().maturity.clone();
-        Ok(self
-            .list_targets(caller, ids)
-            .await?
+        let targets = self.list_targets(caller, ids).await?;
+        let mut errors = self.target_errors(caller.org).await?;
+        Ok(targets
             .into_iter()
             .map(|t| TargetReport {
                 view: targets::view(&settings, &t, at),
+                last_error: errors.remove(&t.id),
                 target: t,
             })
             .filter(|r| status.is_none_or(|s| r.view.status == s))
@@ -120,6 +128,7 @@ impl App {
         let t = self.get_target(caller, id).await?;
         Ok(TargetReport {
             view: targets::view(&self.settings().maturity, &t, at),
+            last_error: self.target_errors(caller.org).await?.remove(&t.id),
             target: t,
         })
     }
@@ -207,6 +216,10 @@ impl App {
                         text: f.decision.text.clone(),
                         follow_up_at: f.follow_up_at,
                         status: f.status,
+                        suggested: (f.result.is_none())
+                            .then(|| crate::engine::suggest::suggested(f.decision))
+                            .flatten()
+                            .filter(|s| s.evaluated_at.is_none_or(|t| t <= at)),
                         result: f.result,
                     })
                     .collect()

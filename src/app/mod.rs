@@ -6,6 +6,7 @@ pub mod input;
 pub mod limits;
 pub mod loops;
 pub mod queries;
+pub mod sync;
 pub mod transfer;
 
 use std::collections::{HashMap, HashSet};

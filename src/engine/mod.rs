@@ -6,6 +6,7 @@
 //! - [`ladder`]: criteria, level, score, blockers, history and level changes.
 //! - [`lapse`]: hours since the last review evidence (`reviewLapse`).
 //! - [`targets`]: glide path, target status, progress, projection, decision follow-ups.
+//! - [`suggest`]: suggested outcomes: a decision's metric before and after it, judged.
 //! - [`agenda`]: the review agenda: what each team should discuss now, most urgent first.
 //! - [`ratio`]: exact "k of n reaches a ratio" arithmetic.
 
@@ -15,6 +16,7 @@ pub mod ladder;
 pub mod lapse;
 pub mod ratio;
 pub mod settings;
+pub mod suggest;
 pub mod targets;
 
 pub use evidence::{counts_as_review_evidence, follow_up_at, EvidenceIndex, TeamEvidence};

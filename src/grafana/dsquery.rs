@@ -94,13 +94,14 @@ pub fn last_value(values: &[f64]) -> Option<f64> {
     values.last().copied()
 }
 
-/// The mean, if there is a value.
+/// The mean, if there is a value, to 12 significant digits (so that the mean of 2.3 and
+/// 2.4 reads 2.35, not 2.3499999999999996).
 pub fn mean(values: &[f64]) -> Option<f64> {
     if values.is_empty() {
-        None
-    } else {
-        Some(values.iter().sum::<f64>() / values.len() as f64)
+        return None;
     }
+    let m = values.iter().sum::<f64>() / values.len() as f64;
+    Some(format!("{m:.11e}").parse().unwrap_or(m))
 }
 
 /// Reads the answer of `ref_id` from a `/api/ds/query` body (the Go SDK's JSON).
@@ -280,6 +281,8 @@ mod tests {
     fn means_and_last_values() {
         assert_eq!(mean(&[]), None);
         assert_eq!(mean(&[1.0, 2.0]), Some(1.5));
+        assert_eq!(mean(&[2.3, 2.4]), Some(2.35));
+        assert_eq!(mean(&[1e-15, 3e-15]), Some(2e-15));
         assert_eq!(last_value(&[1.0, 2.0]), Some(2.0));
     }
 }

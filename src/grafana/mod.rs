@@ -413,11 +413,7 @@ impl GrafanaClient {
                 detail: message,
             },
             404 => GrafanaError::NotFound {
-                what: what
-                    .strip_prefix("read ")
-                    .unwrap_or(what)
-                    .trim_start_matches("query ")
-                    .to_string(),
+                what: missing_thing(path),
                 path: path.to_string(),
             },
             s => {
@@ -443,6 +439,16 @@ impl GrafanaClient {
     ) -> Result<Value, GrafanaError> {
         let (_, bytes) = self.send(Method::GET, path, query, None, what).await?;
         parse_json(path, &bytes)
+    }
+}
+
+/// What a 404 on `path` says is missing, in words.
+fn missing_thing(path: &str) -> String {
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["api", "dashboards", "uid", uid, ..] => format!("dashboard {uid}"),
+        ["api", "ds", "query"] => "datasource by that uid".into(),
+        _ => format!("endpoint /{path} (is grafanaUrl Grafana's root URL?)"),
     }
 }
 

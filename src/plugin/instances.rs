@@ -1,6 +1,9 @@
 //! One instance per (org, datasource uid), rebuilt when the settings' `lastUpdatedMS`
 //! changes and built once even when the first requests arrive together; one store handle
-//! (and one passive-view writer) per database path.
+//! (and one passive-view writer) per database path. An instance with a service account
+//! token runs the Grafana sync on its schedule ([`super::scheduler`]); the schedule stops
+//! when the instance is replaced, and one lock per (org, datasource uid) keeps two runs of
+//! a datasource apart.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -9,8 +12,11 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
+use super::scheduler::{self, Schedule, SyncRunner};
 use super::views::ViewRecorder;
+use crate::app::sync::GrafanaSync;
 use crate::app::{App, AppError, Caller, Clock, Role};
+use crate::grafana::{GrafanaClient, GrafanaConfig};
 use crate::model::Invalid;
 use crate::settings::{self, DatasourceSettings, PathEnv, Storage};
 use crate::store::sqlite::SqliteStore;
@@ -111,6 +117,10 @@ pub struct Instance {
     pub app: App,
     /// The store's passive-view writer.
     pub views: Arc<ViewRecorder>,
+    /// The Grafana sync, when a service account token is set.
+    pub sync: Option<Arc<SyncRunner>>,
+    /// Its schedule; dropped (and so stopped) with the instance.
+    _schedule: Option<Schedule>,
 }
 
 #[derive(Clone)]
@@ -121,12 +131,16 @@ struct StoreHandle {
 
 type InstanceCell = Arc<OnceCell<Arc<Instance>>>;
 
+/// One datasource's sync lock, shared by every instance built for it.
+type SyncLock = Arc<tokio::sync::Mutex<()>>;
+
 /// The cache of instances and store handles.
 pub struct Instances {
     env: PathEnv,
     clock: Clock,
     instances: Mutex<HashMap<(i64, String), (i64, InstanceCell)>>,
     stores: Mutex<HashMap<PathBuf, Arc<OnceCell<StoreHandle>>>>,
+    sync_locks: Mutex<HashMap<(i64, String), SyncLock>>,
 }
 
 impl std::fmt::Debug for Instances {
@@ -143,6 +157,7 @@ impl Instances {
             clock,
             instances: Mutex::new(HashMap::new()),
             stores: Mutex::new(HashMap::new()),
+            sync_locks: Mutex::new(HashMap::new()),
         }
     }
 
@@ -166,11 +181,11 @@ impl Instances {
                 }
             }
         };
-        let instance = cell.get_or_try_init(|| self.build(ds)).await?;
+        let instance = cell.get_or_try_init(|| self.build(ctx.org, ds)).await?;
         Ok(instance.clone())
     }
 
-    async fn build(&self, ds: &DatasourceRef) -> Result<Arc<Instance>, AppError> {
+    async fn build(&self, org: i64, ds: &DatasourceRef) -> Result<Arc<Instance>, AppError> {
         let settings = settings::parse(&ds.json_data, &ds.secure, &self.env).map_err(|i| {
             AppError::Invalid(Invalid::new(
                 i.field.clone(),
@@ -187,11 +202,52 @@ impl Instances {
             }
         };
         let app = App::new(handle.store, settings.app.clone(), self.clock.clone());
+        let sync = self.grafana_sync(org, ds, &settings, &app)?;
+        let interval =
+            std::time::Duration::from_secs(60 * settings.actuals_interval_minutes.unsigned_abs());
+        let schedule = sync
+            .as_ref()
+            .map(|runner| scheduler::start(runner.clone(), interval));
         Ok(Arc::new(Instance {
             settings,
             app,
             views: handle.views,
+            sync,
+            _schedule: schedule,
         }))
+    }
+
+    /// The datasource's sync runner, when it has a service account token.
+    fn grafana_sync(
+        &self,
+        org: i64,
+        ds: &DatasourceRef,
+        settings: &DatasourceSettings,
+        app: &App,
+    ) -> Result<Option<Arc<SyncRunner>>, AppError> {
+        if settings.service_account_token.expose().trim().is_empty() {
+            return Ok(None);
+        }
+        let url = GrafanaConfig::resolve_url(
+            settings.grafana_url.as_deref(),
+            self.env.grafana_app_url.as_deref(),
+        );
+        let client = GrafanaClient::new(GrafanaConfig::new(
+            url,
+            settings.service_account_token.clone(),
+        ))
+        .map_err(|m| Invalid::new("grafanaUrl", m))?;
+        let lock = {
+            let mut locks = self.sync_locks.lock().unwrap_or_else(|p| p.into_inner());
+            locks.entry((org, ds.uid.clone())).or_default().clone()
+        };
+        let sync = GrafanaSync {
+            client,
+            org,
+            scope: ds.uid.clone(),
+            interval_ms: settings.actuals_interval_minutes.saturating_mul(60_000),
+        };
+        Ok(Some(Arc::new(SyncRunner::new(app.clone(), sync, lock))))
     }
 
     async fn sqlite(&self, path: PathBuf) -> Result<StoreHandle, AppError> {

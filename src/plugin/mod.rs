@@ -9,6 +9,7 @@
 //! - [`resource`]: the resource API; [`diagnostics`]: CheckHealth and metrics.
 //! - [`instances`]: one instance per datasource; [`settings`]: jsonData and the store path.
 //! - [`views`]: passive review evidence; [`metrics`]; [`error`]: errors → statuses.
+//! - [`scheduler`]: the Grafana sync's schedule, one per datasource instance with a token.
 
 pub mod controller;
 pub mod data;
@@ -19,6 +20,7 @@ pub mod instances;
 pub mod metrics;
 pub mod queries;
 pub mod resource;
+pub mod scheduler;
 pub mod server;
 pub mod settings;
 pub mod views;

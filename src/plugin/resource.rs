@@ -186,6 +186,8 @@ pub const ROUTES: &[&str] = &[
     "DELETE /targets/{id}",
     "POST /targets/{id}/actuals",
     "POST /targets/{id}/verification",
+    "POST /targets/{id}/refresh",
+    "POST /sync",
     "GET /maturity",
     "GET /export",
     "POST /import",
@@ -358,6 +360,16 @@ async fn route(
             known_target(app.verify_target(&caller, id, &body).await)?;
             ok(to_json(&app.target_report(&caller, id, app.now()).await?))
         }
+        ("POST", ["targets", id, "refresh"]) => {
+            let runner = grafana_sync(&instance)?;
+            known_target(app.refresh_target(&caller, runner.sync(), id).await)?;
+            ok(to_json(&app.target_report(&caller, id, app.now()).await?))
+        }
+        ("POST", ["sync"]) => {
+            app.check_sync_allowed(&caller, "running the Grafana sync")?;
+            let runner = grafana_sync(&instance)?;
+            ok(to_json(&runner.run_now().await))
+        }
         ("GET", ["maturity"]) => {
             let at = p.time("at")?.unwrap_or_else(|| app.now());
             let evals = match p.list("team")? {
@@ -385,6 +397,19 @@ async fn route(
             s.join("/")
         ))),
     }
+}
+
+/// The datasource's Grafana sync, or a 400 saying how to turn it on (issue 12).
+fn grafana_sync(
+    instance: &super::instances::Instance,
+) -> AppResult<&std::sync::Arc<super::scheduler::SyncRunner>> {
+    instance.sync.as_ref().ok_or_else(|| {
+        Invalid::new(
+            "serviceAccountToken",
+            "no service account token is set: add one (with annotations and dashboards read, dashboards write for versions, and datasources query) in the data source's settings to take evidence from Grafana",
+        )
+        .into()
+    })
 }
 
 fn selector(teams: Vec<String>) -> TeamSelector {

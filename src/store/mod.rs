@@ -6,7 +6,7 @@
 
 pub mod sqlite;
 
-use crate::model::{Actual, EpochMs, Event, EventKind, Target, Team, Verification};
+use crate::model::{Actual, EpochMs, Event, EventKind, Source, Target, Team, Verification};
 
 /// Grafana's organisation id; every row carries one and every verb is scoped by it.
 pub type OrgId = i64;
@@ -98,7 +98,7 @@ pub struct Evidence {
 }
 
 /// A store of teams, events and targets, scoped by org.
-pub trait Store: Send + Sync + 'static {
+pub trait Store: SyncStore + Send + Sync + 'static {
     /// Where the data lives, for people (a path or a server).
     fn describe(&self) -> String;
     /// The schema version in use.
@@ -174,4 +174,65 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every event of the org in time order (export).
     fn all_events(&self, org: OrgId) -> StoreResult<Vec<Event>>;
+}
+
+/// What [`SyncStore::write_imported`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportWrite {
+    /// New events.
+    pub inserted: usize,
+    /// Imported events overwritten.
+    pub updated: usize,
+    /// Imported events deleted.
+    pub removed: usize,
+    /// Ids held by events that were not imported, left alone.
+    pub refused: Vec<String>,
+}
+
+/// The verbs of the Grafana sync (issue 12): imported events, the sync's own state (cursors,
+/// last errors) and actuals with their source. Part of every [`Store`].
+pub trait SyncStore {
+    /// Imported events (`source: grafana`) whose id starts with `prefix` and whose time is
+    /// in `[from, to]`, in time order.
+    fn imported_events(
+        &self,
+        org: OrgId,
+        prefix: &str,
+        from: EpochMs,
+        to: EpochMs,
+    ) -> StoreResult<Vec<Event>>;
+    /// Writes an import in one transaction: each of `upserts` is inserted, or overwrites the
+    /// imported event of its id; each of `removals` that is an imported event is deleted. An
+    /// id held by an event that was not imported is left alone and reported.
+    fn write_imported(
+        &self,
+        org: OrgId,
+        upserts: &[Event],
+        removals: &[String],
+    ) -> StoreResult<ImportWrite>;
+    /// A value the sync keeps (a cursor, a last error), if set.
+    fn sync_value(&self, org: OrgId, key: &str) -> StoreResult<Option<serde_json::Value>>;
+    /// Every value whose key starts with `prefix`, by key.
+    fn sync_values(
+        &self,
+        org: OrgId,
+        prefix: &str,
+    ) -> StoreResult<Vec<(String, serde_json::Value)>>;
+    /// Sets a value (`None` clears it).
+    fn set_sync_value(
+        &self,
+        org: OrgId,
+        key: &str,
+        value: Option<&serde_json::Value>,
+    ) -> StoreResult<()>;
+    /// Adds actuals measured by `source` (an actual at an existing time replaces it).
+    fn add_actuals_from(
+        &self,
+        org: OrgId,
+        id: &str,
+        actuals: &[Actual],
+        source: Source,
+    ) -> StoreResult<()>;
+    /// The time and source of each of a target's actuals, in time order.
+    fn actual_sources(&self, org: OrgId, id: &str) -> StoreResult<Vec<(EpochMs, Source)>>;
 }

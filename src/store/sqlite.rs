@@ -10,6 +10,10 @@ use rusqlite::{
 use serde_json::{Map, Value};
 
 use super::{Counts, EventFilter, Evidence, OrgId, PendingView, Store, StoreError, StoreResult};
+
+// The verbs of the Grafana sync (issue 12), beside the row readers they share.
+#[path = "sqlite_sync.rs"]
+mod sync_verbs;
 use crate::model::{
     Actual, Direction, EpochMs, Event, EventKind, Source, Target, Team, Verification,
 };
@@ -80,6 +84,16 @@ const MIGRATIONS: &[&str] = &[
         value REAL NOT NULL,
         PRIMARY KEY (org_id, target_id, time)
     ) WITHOUT ROWID;",
+    // 2: the Grafana sync (issue 12): where each actual came from, the sync's cursors and
+    // last errors, and imported events found by source.
+    "ALTER TABLE actuals ADD COLUMN source TEXT NOT NULL DEFAULT 'api';
+    CREATE TABLE sync_state (
+        org_id INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (org_id, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX events_imported ON events (org_id, time) WHERE source = 'grafana';",
 ];
 
 /// The schema version this binary writes.

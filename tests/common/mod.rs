@@ -51,6 +51,8 @@ pub struct Plugin {
     /// `lastUpdatedMS` of the datasource settings.
     pub updated_ms: i64,
     pub uid: String,
+    /// Decrypted `secureJsonData` (a service account token, issue 12).
+    pub secure: HashMap<String, String>,
 }
 
 const MAX_MSG: usize = 256 << 20;
@@ -58,6 +60,11 @@ const MAX_MSG: usize = 256 << 20;
 impl Plugin {
     /// Starts the plugin with a store at `db` and extra environment.
     pub async fn start(db: &Path, env: &[(&str, &str)]) -> Plugin {
+        Plugin::start_with_stderr(db, env, Stdio::null()).await
+    }
+
+    /// Starts the plugin with its standard error (its log) sent to `stderr`.
+    pub async fn start_with_stderr(db: &Path, env: &[(&str, &str)], stderr: Stdio) -> Plugin {
         let mut cmd = Command::new(plugin_bin());
         cmd.env("grafana_plugin_type", "datasource")
             .env("PLUGIN_PROTOCOL_VERSIONS", "2")
@@ -65,7 +72,7 @@ impl Plugin {
             .env_remove("GF_PATHS_DATA")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(stderr);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -122,6 +129,7 @@ impl Plugin {
             json_data: json!({"databasePath": db.to_string_lossy()}),
             updated_ms: 1,
             uid: "maturity-ds".into(),
+            secure: HashMap::new(),
         }
     }
 
@@ -146,7 +154,7 @@ impl Plugin {
                 basic_auth_enabled: false,
                 basic_auth_user: String::new(),
                 json_data: serde_json::to_vec(&self.json_data).expect("json"),
-                decrypted_secure_json_data: HashMap::new(),
+                decrypted_secure_json_data: self.secure.clone(),
                 last_updated_ms: self.updated_ms,
                 uid: self.uid.clone(),
             }),

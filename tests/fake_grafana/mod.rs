@@ -33,6 +33,8 @@ pub struct Seen {
     pub query: Vec<(String, String)>,
     pub authorization: String,
     pub body: Value,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 impl Seen {
@@ -58,6 +60,8 @@ pub struct State {
     pub annotations: Vec<Value>,
     pub versions: HashMap<String, Vec<Value>>,
     pub versions_shape: VersionsShape,
+    /// Dashboards that do not exist (404); any other has the versions saved so far.
+    pub missing_dashboards: Vec<String>,
     pub permissions: Value,
     failures: Vec<Failure>,
     delays: Vec<(String, Duration)>,
@@ -130,6 +134,7 @@ impl FakeGrafana {
             annotations: Vec::new(),
             versions: HashMap::new(),
             versions_shape: VersionsShape::Object,
+            missing_dashboards: Vec::new(),
             permissions: all_permissions(),
             failures: Vec::new(),
             delays: Vec::new(),
@@ -226,6 +231,11 @@ impl FakeGrafana {
         })
     }
 
+    /// Makes a dashboard unknown to Grafana (404).
+    pub fn remove_dashboard(&self, uid: &str) {
+        self.with(|s| s.missing_dashboards.push(uid.to_string()))
+    }
+
     pub fn set_versions_shape(&self, shape: VersionsShape) {
         self.with(|s| s.versions_shape = shape)
     }
@@ -320,6 +330,7 @@ async fn answer(
             query: query.clone(),
             authorization: authorization.clone(),
             body: body_json.clone(),
+            at: std::time::Instant::now(),
         });
         let delay = s
             .delays
@@ -422,9 +433,10 @@ async fn answer(
             let uid = p
                 .trim_start_matches("/api/dashboards/uid/")
                 .trim_end_matches("/versions");
-            let Some(list) = s.versions.get(uid) else {
+            if s.missing_dashboards.iter().any(|m| m == uid) {
                 return message(404, "Dashboard not found");
-            };
+            }
+            let list = s.versions.get(uid).cloned().unwrap_or_default();
             let mut newest_first: Vec<Value> = list.iter().rev().cloned().collect();
             let limit = param("limit")
                 .and_then(|v| v.parse::<usize>().ok())

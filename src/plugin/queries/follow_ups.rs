@@ -24,7 +24,7 @@ const STATUS: Field = Field::new(
 pub const DEF: QueryDef = QueryDef {
     query_type: "followUps",
     description: "Decisions and their follow-ups at the end of the time range: when each falls due, whether it is open, overdue or done, and its result.",
-    frame: "a table, one row per decision: id, team, text, follow_up_at (time), status (open, overdue or done), result.",
+    frame: "a table, one row per decision: id, team, text, follow_up_at (time), status (open, overdue or done), result, and the plugin's suggestion from the decision's query until a person posts the outcome: suggested_result (confirmed, not_confirmed, inconclusive or empty), suggested_before, suggested_after (the query's means before and since the decision, nullable).",
     alertable: false,
     fields: &[TEAM, STATUS],
     decode: decode_as::<FollowUpsQuery>,
@@ -69,6 +69,20 @@ pub fn frame(rows: &[FollowUpRow]) -> Frame {
         rows.iter()
             .map(|r| r.result.clone().unwrap_or_default())
             .into_field("result"),
+        rows.iter()
+            .map(|r| {
+                r.suggested
+                    .as_ref()
+                    .map(|s| crate::engine::suggest::result_name(s.result))
+                    .unwrap_or_default()
+            })
+            .into_field("suggested_result"),
+        rows.iter()
+            .map(|r| r.suggested.as_ref().and_then(|s| s.before))
+            .into_opt_field("suggested_before"),
+        rows.iter()
+            .map(|r| r.suggested.as_ref().and_then(|s| s.after))
+            .into_opt_field("suggested_after"),
     ]
     .into_frame("followUps")
 }

@@ -24,7 +24,7 @@ const STATUS: Field = Field::new(
 pub const DEF: QueryDef = QueryDef {
     query_type: "targets",
     description: "Targets (improvement projects) with their status, progress and projected hit at the end of the time range.",
-    frame: "a table, one row per target: id, team, name, direction, baseline, target, deadline, latest_actual, progress (0 to 1), status, projected_hit (time, nullable).",
+    frame: "a table, one row per target: id, team, name, direction, baseline, target, deadline, latest_actual, progress (0 to 1), status, projected_hit (time, nullable), last_error (why the target's live query last failed; empty when it did not).",
     alertable: false,
     fields: &[TEAM, STATUS],
     decode: decode_as::<TargetsQuery>,
@@ -103,6 +103,17 @@ pub fn frame(reports: &[TargetReport]) -> Frame {
             .iter()
             .map(|r| r.view.projected_hit_at.map(time))
             .into_opt_field("projected_hit"),
+        reports
+            .iter()
+            .map(|r| {
+                r.last_error
+                    .as_ref()
+                    .and_then(|e| e.get("message"))
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .into_field("last_error"),
     ]
     .into_frame("targets")
 }
