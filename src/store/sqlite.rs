@@ -6,6 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{
     params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row, ToSql, Transaction,
+    TransactionBehavior,
 };
 use serde_json::{Map, Value};
 
@@ -157,6 +158,17 @@ pub fn check_file_path(path: &Path) -> StoreResult<()> {
     Ok(())
 }
 
+/// How long a write waits for another connection's (or process's) write to finish.
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A write transaction that takes the write lock up front (`BEGIN IMMEDIATE`), waiting up to
+/// [`BUSY_TIMEOUT`] for it. A deferred transaction that reads first cannot wait: when another
+/// process commits in between, SQLite must refuse its upgrade ("database is locked", issue
+/// 11), so every transaction that writes starts here.
+fn write_tx(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+}
+
 /// Opens a connection to the file at `path`, never interpreting it as a URI.
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
     Connection::open_with_flags(
@@ -191,7 +203,7 @@ impl SqliteStore {
         for _ in 0..EVIDENCE_READERS {
             let reader = connect(path).map_err(|e| unusable(path, e))?;
             reader
-                .busy_timeout(std::time::Duration::from_secs(10))
+                .busy_timeout(BUSY_TIMEOUT)
                 .map_err(|e| unusable(path, e))?;
             store.readers.push(Mutex::new(reader));
         }
@@ -244,7 +256,7 @@ impl SqliteStore {
     fn prepare_schema(&self, migrate: bool) -> StoreResult<()> {
         let path = &self.path;
         let mut conn = self.lock();
-        conn.busy_timeout(std::time::Duration::from_secs(10))
+        conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| unusable(path, e))?;
         let app_id: i32 = conn
             .query_row("PRAGMA application_id", [], |r| r.get(0))
@@ -280,7 +292,13 @@ impl SqliteStore {
         if !migrate {
             return Ok(());
         }
-        let tx = conn.transaction()?;
+        if version == SCHEMA_VERSION && app_id == APPLICATION_ID {
+            return Ok(());
+        }
+        // Another process may be migrating the same file: read again under the write lock.
+        let tx = write_tx(&mut conn)?;
+        let app_id: i32 = tx.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if app_id == 0 {
             tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         }
@@ -288,7 +306,7 @@ impl SqliteStore {
             tx.execute_batch(sql)
                 .map_err(|e| unusable(path, format!("migration {} failed: {e}", i + 1)))?;
         }
-        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION.max(version))?;
         tx.commit()?;
         Ok(())
     }
@@ -602,7 +620,7 @@ impl Store for SqliteStore {
 
     fn replace_team(&self, org: OrgId, team: &Team) -> StoreResult<Team> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = write_tx(&mut conn)?;
         let created_at: Option<i64> = tx
             .query_row(
                 "SELECT created_at FROM teams WHERE org_id = ?1 AND id = ?2",
@@ -634,7 +652,7 @@ impl Store for SqliteStore {
 
     fn delete_team(&self, org: OrgId, id: &str, cascade: bool) -> StoreResult<()> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = write_tx(&mut conn)?;
         let exists: bool = tx
             .query_row(
                 "SELECT 1 FROM teams WHERE org_id = ?1 AND id = ?2",
@@ -716,7 +734,7 @@ impl Store for SqliteStore {
 
     fn insert_events(&self, org: OrgId, events: &[Event]) -> StoreResult<()> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = write_tx(&mut conn)?;
         for e in events {
             match insert_event(&tx, org, e, None) {
                 Ok(_) => {}
@@ -740,7 +758,7 @@ impl Store for SqliteStore {
         now: EpochMs,
     ) -> StoreResult<usize> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = write_tx(&mut conn)?;
         let mut written = 0;
         for v in views {
             let event = Event {
@@ -899,7 +917,7 @@ impl Store for SqliteStore {
 
     fn create_target(&self, org: OrgId, t: &Target) -> StoreResult<()> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = write_tx(&mut conn)?;
         let result = tx.execute(
             &format!(
                 "INSERT INTO targets (org_id, {TARGET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
@@ -963,7 +981,7 @@ impl Store for SqliteStore {
 
     fn delete_target(&self, org: OrgId, id: &str) -> StoreResult<()> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = write_tx(&mut conn)?;
         let n = tx.execute(
             "DELETE FROM targets WHERE org_id = ?1 AND id = ?2",
             params![org, id],
@@ -981,7 +999,7 @@ impl Store for SqliteStore {
 
     fn add_actuals(&self, org: OrgId, id: &str, actuals: &[Actual]) -> StoreResult<()> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = write_tx(&mut conn)?;
         ensure_target(&tx, org, id)?;
         upsert_actuals(&tx, org, id, actuals)?;
         tx.commit()?;
@@ -1245,7 +1263,10 @@ mod tests {
             " ".to_string(),
         ] {
             let err = SqliteStore::open(Path::new(&path)).expect_err(&path);
-            assert!(err.to_string().contains("must be a file path"), "{path}: {err}");
+            assert!(
+                err.to_string().contains("must be a file path"),
+                "{path}: {err}"
+            );
         }
         assert_eq!(
             std::fs::read_dir(dir.path()).expect("dir").count(),
@@ -1442,6 +1463,58 @@ mod tests {
             ..Default::default()
         };
         assert!(s.list_events(1, &far).expect("far page").is_empty());
+    }
+
+    #[test]
+    fn two_stores_on_one_file_wait_for_each_other_instead_of_failing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.db");
+        let first = std::sync::Arc::new(SqliteStore::open(&path).expect("open"));
+        first.create_team(1, &team("p")).expect("team");
+        let t = Target {
+            id: "t1".into(),
+            team: "p".into(),
+            name: "n".into(),
+            unit: None,
+            direction: Direction::Increase,
+            baseline: None,
+            target: None,
+            start_at: 0,
+            deadline: None,
+            query: None,
+            actuals: vec![],
+            verification: None,
+            created_at: 0,
+        };
+        first.create_target(1, &t).expect("target");
+        let handles: Vec<_> = (0..4)
+            .map(|w| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    // Each thread its own store, as another process would have.
+                    let s = SqliteStore::open(&path).expect("open");
+                    for i in 0..60 {
+                        let mut p = team("p");
+                        p.members = vec![format!("m{w}-{i}")];
+                        s.replace_team(1, &p).expect("replace");
+                        s.add_actuals(
+                            1,
+                            "t1",
+                            &[Actual {
+                                time: w * 1000 + i,
+                                value: 1.0,
+                            }],
+                        )
+                        .expect("actuals");
+                        s.delete_team(1, "absent", false).expect_err("no such team");
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("writer");
+        }
+        assert_eq!(first.get_target(1, "t1").expect("t").actuals.len(), 240);
     }
 
     #[test]
