@@ -3,7 +3,7 @@
 //! shares that module's row readers and connections; its tables come with the migration step
 //! "Grafana sync" of `sqlite::MIGRATIONS`.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
 use super::{ensure_target, event_from_row, insert_event, to_json, SqliteStore, EVENT_COLUMNS};
@@ -38,7 +38,9 @@ impl SyncStore for SqliteStore {
         removals: &[String],
     ) -> StoreResult<ImportWrite> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        // The write lock up front: a transaction that reads first could not wait for another
+        // process's write (issue 11).
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut out = ImportWrite::default();
         for e in upserts {
             let source: Option<String> = tx
@@ -143,7 +145,9 @@ impl SyncStore for SqliteStore {
         source: Source,
     ) -> StoreResult<()> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        // The write lock up front: a transaction that reads first could not wait for another
+        // process's write (issue 11).
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         ensure_target(&tx, org, id)?;
         {
             let mut stmt = tx.prepare_cached(
