@@ -205,13 +205,12 @@ export function validateThresholds(maturity: MaturityThresholds | undefined): Se
 /** Every check of the settings the config editor edits. */
 export function validateSettings(options: MaturityOptions): SettingsProblems {
   const problems = validateThresholds(options.maturity);
-  const minutes = options.viewSessionMinutes;
-  if (minutes !== undefined && (!Number.isInteger(minutes) || minutes < 1 || minutes > 10080)) {
-    problems.viewSessionMinutes = `must be a whole number of minutes from 1 to 10080, got ${minutes}`;
-  }
-  const interval = options.actualsIntervalMinutes;
-  if (interval !== undefined && (!Number.isInteger(interval) || interval < 1)) {
-    problems.actualsIntervalMinutes = `must be a whole number of minutes of at least 1, got ${interval}`;
+  // Both are minutes from 1 to a week (src/settings.rs, MAX_MINUTES).
+  for (const key of ['viewSessionMinutes', 'actualsIntervalMinutes'] as const) {
+    const minutes = options[key];
+    if (minutes !== undefined && (!Number.isInteger(minutes) || minutes < 1 || minutes > 10080)) {
+      problems[key] = `must be a whole number of minutes from 1 to 10080, got ${minutes}`;
+    }
   }
   return problems;
 }
