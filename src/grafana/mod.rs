@@ -316,6 +316,13 @@ impl GrafanaClient {
         &self.config
     }
 
+    /// The same client with `retries` retries (CheckHealth answers after one attempt).
+    pub fn with_retries(&self, retries: u32) -> Self {
+        let mut c = self.clone();
+        c.config.retries = retries;
+        c
+    }
+
     /// `path` (no leading slash) under the base URL with query parameters.
     fn endpoint(&self, path: &str, query: &[(&str, String)]) -> Result<Url, GrafanaError> {
         let mut url = self.base.join(path).map_err(|e| GrafanaError::Unexpected {

@@ -10,6 +10,10 @@ use super::settings::Storage;
 use super::PluginState;
 use crate::app::AppError;
 
+/// How long CheckHealth's integrity check of the store may take (a large file is checked
+/// in part; Grafana's "Save & test" should answer in seconds).
+pub const INTEGRITY_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The result of a health check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Health {
@@ -38,9 +42,12 @@ pub async fn check_health(state: &PluginState, ctx: &RequestContext) -> Health {
     let org = ctx.org;
     let result = instance
         .app
-        .with_store(move |s| Ok((s.describe(), s.schema_version(), s.counts(org)?)))
+        .with_store(move |s| {
+            let integrity = s.check_health(INTEGRITY_BUDGET)?;
+            Ok((s.describe(), s.schema_version(), s.counts(org)?, integrity))
+        })
         .await;
-    let (describe, version, counts) = match result {
+    let (describe, version, counts, integrity) = match result {
         Ok(r) => r,
         Err(e) => return failed(e),
     };
@@ -59,6 +66,7 @@ pub async fn check_health(state: &PluginState, ctx: &RequestContext) -> Health {
             "store": describe,
             "pathRule": rule,
             "schemaVersion": version,
+            "integrity": integrity,
             "teams": counts.teams,
             "events": counts.events,
             "targets": counts.targets,
@@ -77,7 +85,8 @@ async fn grafana_health(instance: &super::instances::Instance, org: i64) -> Heal
             details: json!({"enabled": false}),
         };
     };
-    let client = &runner.sync().client;
+    // One attempt: "Save & test" should answer within one timeout.
+    let client = runner.sync().client.with_retries(0);
     let url = client.url().to_string();
     let (ok, mut message, missing) = match client.permissions().await {
         Ok(perms) => {
