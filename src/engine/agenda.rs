@@ -40,7 +40,7 @@
 //!   it) but within the window, `[T − W, T − c)`: the follow-ups level 6 (b) counts
 //!   (`followUpsOverdue` lists older ones too). `since` = follow-up date + `c`.
 //! - `outcome_suggested` — a decision without an outcome whose `data.suggestedOutcome`
-//!   (`{result, before, after, evaluatedAt}`, written by the evidence importer) names a
+//!   (`{result, before, after, evaluatedAt}`, written by the sync: [`super::suggest`]) names a
 //!   result (`confirmed`, `not_confirmed`, `inconclusive`) and was evaluated before `T`
 //!   (or carries no `evaluatedAt`). It replaces the decision's `follow_up_*` item (one row a
 //!   decision, so the panel offers it once); the detail names the suggested result in words.
@@ -66,12 +66,13 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::model::{parse_time, EpochMs, Event, EventKind, OutcomeResult, Target, Team, DAY_MS};
+use crate::model::{EpochMs, Event, EventKind, OutcomeResult, Target, Team, DAY_MS};
 
 use super::evidence::{EvidenceIndex, TeamEvidence};
 use super::ladder::level_changes;
 use super::lapse::{hours_overdue, last_review_evidence};
 use super::settings::{days_ms, MaturitySettings};
+use super::suggest::{self, SuggestedOutcome};
 use super::targets::{self, FollowUp, FollowUpStatus, TargetStatus};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -469,34 +470,10 @@ fn off_track_since(settings: &MaturitySettings, target: &Target, at: EpochMs) ->
     lo
 }
 
-/// A suggested outcome read from a decision's `data.suggestedOutcome`.
-struct Suggestion {
-    result: OutcomeResult,
-    before: Option<f64>,
-    after: Option<f64>,
-    evaluated_at: Option<EpochMs>,
-}
-
-/// The decision's suggested outcome, when it names a result and was evaluated before `at`.
-fn suggestion(decision: &Event, at: EpochMs) -> Option<Suggestion> {
-    let o = decision.data.get("suggestedOutcome")?.as_object()?;
-    let result = o
-        .get("result")
-        .and_then(Value::as_str)
-        .and_then(OutcomeResult::parse)?;
-    let evaluated_at = o
-        .get("evaluatedAt")
-        .filter(|v| !v.is_null())
-        .and_then(|v| parse_time("evaluatedAt", v).ok());
-    if evaluated_at.is_some_and(|t| t >= at) {
-        return None;
-    }
-    Some(Suggestion {
-        result,
-        before: o.get("before").and_then(Value::as_f64),
-        after: o.get("after").and_then(Value::as_f64),
-        evaluated_at,
-    })
+/// The decision's suggested outcome ([`suggest::suggested`]), when it was evaluated before
+/// `at` (or says not when).
+fn suggestion(decision: &Event, at: EpochMs) -> Option<SuggestedOutcome> {
+    suggest::suggested(decision).filter(|s| s.evaluated_at.is_none_or(|t| t < at))
 }
 
 /// A result in words.
