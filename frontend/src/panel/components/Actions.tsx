@@ -55,10 +55,19 @@ export function suggestedResult(item?: AgendaItem): (typeof RESULTS)[number] | u
   if (!item || item.item !== 'outcome_suggested') {
     return undefined;
   }
-  const text = item.detail.toLowerCase();
-  // Longest first: "not confirmed" also contains "confirmed".
+  // The agenda's sentence ends "…; suggested: not confirmed (2.1 before → 2.35 after)": read only
+  // what follows "suggested:", so words in the decision's own text cannot mislead.
+  const marker = item.detail.toLowerCase().lastIndexOf('suggested:');
+  if (marker < 0) {
+    return undefined;
+  }
+  const text = item.detail
+    .toLowerCase()
+    .slice(marker + 'suggested:'.length)
+    .trim();
+  // Longest first, so "not confirmed" is never read as "confirmed".
   const byLength = [...RESULTS].sort((a, b) => b.length - a.length);
-  return byLength.find((r) => text.includes(r.replace('_', ' ')) || text.includes(r));
+  return byLength.find((r) => text.startsWith(r.replace('_', ' ')) || text.startsWith(r));
 }
 
 export function Actions({ place, dueDecisions, post, onDone, compact }: Props) {
