@@ -59,7 +59,7 @@ pub async fn check_health(state: &PluginState, ctx: &RequestContext) -> Health {
     Health {
         ok: grafana.ok,
         message: format!(
-            "Store: {describe} (chosen by {rule}); schema version {version}; this organisation holds {} teams, {} events and {} targets. {}",
+            "Store: {describe} (chosen by {rule}); schema version {version}; {integrity}; this organisation holds {} teams, {} events and {} targets. {}",
             counts.teams, counts.events, counts.targets, grafana.message
         ),
         details: json!({

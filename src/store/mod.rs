@@ -4,6 +4,7 @@
 //! The trait is synchronous on purpose: rusqlite is blocking, and callers run store work
 //! on `spawn_blocking`, so no lock is ever held across an `.await`.
 
+pub mod diagnose;
 pub mod sqlite;
 
 use crate::model::{Actual, EpochMs, Event, EventKind, Source, Target, Team, Verification};
@@ -107,6 +108,9 @@ pub trait Store: SyncStore + Send + Sync + 'static {
     fn counts(&self, org: OrgId) -> StoreResult<Counts>;
     /// Approximate size on disk in bytes (for metrics).
     fn size_bytes(&self) -> u64;
+    /// Checks that the store can be written and is sound, within about `budget`: a note
+    /// for CheckHealth, or `Unusable` naming what is wrong in words an admin can act on.
+    fn check_health(&self, budget: std::time::Duration) -> StoreResult<String>;
 
     /// All teams of the org, by id.
     fn list_teams(&self, org: OrgId) -> StoreResult<Vec<Team>>;

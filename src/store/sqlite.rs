@@ -10,6 +10,7 @@ use rusqlite::{
 };
 use serde_json::{Map, Value};
 
+use super::diagnose;
 use super::{Counts, EventFilter, Evidence, OrgId, PendingView, Store, StoreError, StoreResult};
 
 // The verbs of the Grafana sync (issue 12), beside the row readers they share.
@@ -128,6 +129,11 @@ fn unusable(path: &Path, what: impl std::fmt::Display) -> StoreError {
     ))
 }
 
+/// An SQLite error while opening the store, with its real cause (see [`diagnose`]).
+fn unusable_sqlite(path: &Path, e: &rusqlite::Error) -> StoreError {
+    unusable(path, diagnose::sqlite_error(path, e))
+}
+
 /// Refuses what is not the path of a file: in-memory databases (`:memory:`), SQLite URIs
 /// (`file:…`) and URI parameters (`…?nolock=1`). Such a store would answer 201 to writes
 /// and lose them on restart, or skip locking (issue 11).
@@ -193,7 +199,7 @@ impl SqliteStore {
                 )
             })?;
         }
-        let conn = connect(path).map_err(|e| unusable(path, e))?;
+        let conn = connect(path).map_err(|e| unusable_sqlite(path, &e))?;
         let mut store = SqliteStore {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
@@ -201,10 +207,10 @@ impl SqliteStore {
         };
         store.prepare_schema(true)?;
         for _ in 0..EVIDENCE_READERS {
-            let reader = connect(path).map_err(|e| unusable(path, e))?;
+            let reader = connect(path).map_err(|e| unusable_sqlite(path, &e))?;
             reader
                 .busy_timeout(BUSY_TIMEOUT)
-                .map_err(|e| unusable(path, e))?;
+                .map_err(|e| unusable_sqlite(path, &e))?;
             store.readers.push(Mutex::new(reader));
         }
         Ok(store)
@@ -216,7 +222,7 @@ impl SqliteStore {
         if !path.exists() {
             return Err(unusable(path, "the file does not exist"));
         }
-        let conn = connect(path).map_err(|e| unusable(path, e))?;
+        let conn = connect(path).map_err(|e| unusable_sqlite(path, &e))?;
         let store = SqliteStore {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
@@ -256,14 +262,14 @@ impl SqliteStore {
     fn prepare_schema(&self, migrate: bool) -> StoreResult<()> {
         let path = &self.path;
         let mut conn = self.lock();
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| unusable(path, e))?;
+        let fail = |e: rusqlite::Error| unusable_sqlite(path, &e);
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(fail)?;
         let app_id: i32 = conn
             .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .map_err(|e| unusable(path, format!("it is not an SQLite database ({e})")))?;
+            .map_err(fail)?;
         let table_count: i64 = conn
             .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-            .map_err(|e| unusable(path, format!("it is not an SQLite database ({e})")))?;
+            .map_err(fail)?;
         if app_id != APPLICATION_ID && (app_id != 0 || table_count > 0) {
             return Err(unusable(
                 path,
@@ -275,7 +281,7 @@ impl SqliteStore {
         }
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| unusable(path, e))?;
+            .map_err(fail)?;
         if version > SCHEMA_VERSION {
             return Err(unusable(
                 path,
@@ -286,9 +292,9 @@ impl SqliteStore {
             ));
         }
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| unusable(path, e))?;
+            .map_err(fail)?;
         conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(|e| unusable(path, e))?;
+            .map_err(fail)?;
         if !migrate {
             return Ok(());
         }
@@ -296,28 +302,91 @@ impl SqliteStore {
             return Ok(());
         }
         // Another process may be migrating the same file: read again under the write lock.
-        let tx = write_tx(&mut conn)?;
-        let app_id: i32 = tx.query_row("PRAGMA application_id", [], |r| r.get(0))?;
-        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let tx = write_tx(&mut conn).map_err(fail)?;
+        let app_id: i32 = tx
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(fail)?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(fail)?;
         if app_id == 0 {
-            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+            tx.pragma_update(None, "application_id", APPLICATION_ID)
+                .map_err(fail)?;
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
-            tx.execute_batch(sql)
-                .map_err(|e| unusable(path, format!("migration {} failed: {e}", i + 1)))?;
+            tx.execute_batch(sql).map_err(|e| {
+                unusable(
+                    path,
+                    format!(
+                        "migration {} failed: {}",
+                        i + 1,
+                        diagnose::sqlite_error(path, &e)
+                    ),
+                )
+            })?;
         }
-        tx.pragma_update(None, "user_version", SCHEMA_VERSION.max(version))?;
-        tx.commit()?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION.max(version))
+            .map_err(fail)?;
+        tx.commit().map_err(fail)?;
         Ok(())
+    }
+
+    /// The health of the file (SPEC §6, issue 11): that it can be written (the file, its
+    /// `-wal` and `-shm` files and its folder) and that its pages are sound (`PRAGMA
+    /// quick_check`, on a connection of its own, cut short after `budget` so a health check
+    /// stays cheap on a large file). Answers a note for the health message, or what is wrong.
+    pub fn check_file_health(&self, budget: std::time::Duration) -> StoreResult<String> {
+        let path = &self.path;
+        if let Some(problem) = diagnose::place_problem(path) {
+            return Err(unusable(path, problem));
+        }
+        let conn = connect(path).map_err(|e| unusable_sqlite(path, &e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| unusable_sqlite(path, &e))?;
+        let interrupt = conn.get_interrupt_handle();
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        let watchdog = std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(budget) {
+                interrupt.interrupt();
+            }
+        });
+        let started = std::time::Instant::now();
+        let result: rusqlite::Result<Vec<String>> =
+            conn.prepare("PRAGMA quick_check(20)").and_then(|mut stmt| {
+                stmt.query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<Vec<String>>>()
+            });
+        let _ = done.send(());
+        let _ = watchdog.join();
+        match result {
+            Ok(rows) if rows == ["ok"] => Ok(format!(
+                "integrity checked in {} ms",
+                started.elapsed().as_millis()
+            )),
+            Ok(rows) => Err(unusable(
+                path,
+                diagnose::damaged(&format!(
+                    "integrity check: {}",
+                    rows.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
+                )),
+            )),
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) => {
+                Ok(format!(
+                    "integrity check stopped after {} ms (a large file): no damage found in the pages read",
+                    budget.as_millis()
+                ))
+            }
+            Err(e) => Err(unusable_sqlite(path, &e)),
+        }
     }
 }
 
 /// The schema version of the file at `path` without changing it (for `maturity migrate`).
 pub fn read_schema_version(path: &Path) -> StoreResult<i64> {
     check_file_path(path)?;
-    let conn = connect(path).map_err(|e| unusable(path, e))?;
+    let conn = connect(path).map_err(|e| unusable_sqlite(path, &e))?;
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(|e| unusable(path, e))
+        .map_err(|e| unusable_sqlite(path, &e))
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> String {
@@ -524,6 +593,16 @@ pub fn describe_error(e: &rusqlite::Error) -> String {
         rusqlite::Error::SqliteFailure(f, None) => format!("{f} ({:?})", f.code),
         other => other.to_string(),
     };
+    let hint = match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::DiskFull) => {
+            "; the data source's health check names the cause"
+        }
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
+            "; the store file is damaged: restore it from a backup"
+        }
+        _ => "",
+    };
+    let text = format!("{text}{hint}");
     if text.chars().count() > MAX {
         let mut short: String = text.chars().take(MAX).collect();
         short.push('…');
@@ -563,6 +642,10 @@ impl Store for SqliteStore {
             events: count("events")?,
             targets: count("targets")?,
         })
+    }
+
+    fn check_health(&self, budget: std::time::Duration) -> StoreResult<String> {
+        self.check_file_health(budget)
     }
 
     fn size_bytes(&self) -> u64 {

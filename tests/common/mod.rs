@@ -65,6 +65,17 @@ impl Plugin {
 
     /// Starts the plugin with its standard error (its log) sent to `stderr`.
     pub async fn start_with_stderr(db: &Path, env: &[(&str, &str)], stderr: Stdio) -> Plugin {
+        let mut cmd = Plugin::command();
+        cmd.stderr(stderr);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Plugin::start_command(db, cmd).await
+    }
+
+    /// The command that starts the plugin binary as Grafana does (a test may add to it,
+    /// e.g. run it as another user).
+    pub fn command() -> Command {
         let mut cmd = Command::new(plugin_bin());
         cmd.env("grafana_plugin_type", "datasource")
             .env("PLUGIN_PROTOCOL_VERSIONS", "2")
@@ -72,10 +83,12 @@ impl Plugin {
             .env_remove("GF_PATHS_DATA")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(stderr);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
+            .stderr(Stdio::null());
+        cmd
+    }
+
+    /// Starts the plugin with `cmd` (see [`Plugin::command`]) and a store at `db`.
+    pub async fn start_command(db: &Path, mut cmd: Command) -> Plugin {
         let mut child = cmd.spawn().expect("start the plugin binary");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
