@@ -38,7 +38,7 @@ import {
   useTheme2,
 } from '@grafana/ui';
 import { getTemplateSrv } from '@grafana/runtime';
-import React, { useEffect, useState } from 'react';
+import React, { useEffect, useMemo, useState } from 'react';
 import { lastValueFrom } from 'rxjs';
 
 import type { DataSource } from '../src/datasource/DataSource';
@@ -330,11 +330,6 @@ function Panel({ ds, panel, days }: { ds: DataSource; panel: PanelModel; days: n
     panel.datasource?.type === TESTDATA &&
     (panel.targets ?? []).every((t) => (t as { scenarioId?: string }).scenarioId === 'random_walk');
   useEffect(() => {
-    if (testData) {
-      const frames = (panel.targets ?? []).map((t, i) => randomWalk(t as object, panel.id * 31 + i, days));
-      setAnswer({ frames, errors: [], state: LoadingState.Done });
-      return;
-    }
     if (!ours || panel.type === 'text') {
       return;
     }
@@ -348,20 +343,27 @@ function Panel({ ds, panel, days }: { ds: DataSource; panel: PanelModel; days: n
         frames: await lastValueFrom(transformDataFrame(panel.transformations ?? [], answer.frames)),
       }))
       .then(setAnswer, (e) => setAnswer({ frames: [], errors: [String(e)], state: LoadingState.Error }));
-  }, [ds, panel, days, ours, testData]);
+  }, [ds, panel, days, ours]);
+  // TestData panels need no request: their answer is drawn here.
+  const walk = useMemo(
+    () =>
+      testData ? (panel.targets ?? []).map((t, i) => randomWalk(t as object, panel.id * 31 + i, days)) : undefined,
+    [testData, panel, days]
+  );
+  const shown = walk ? { frames: walk, errors: [], state: LoadingState.Done } : answer;
   const width = panel.gridPos.w * COLUMN - 8;
   const height = panel.gridPos.h * ROW - 8;
   return (
     <div
       data-testid="dashboard-panel"
-      data-state={(ours || testData) && panel.type !== 'text' ? answer.state : 'Done'}
+      data-state={(ours || testData) && panel.type !== 'text' ? shown.state : 'Done'}
       style={{ position: 'absolute', left: panel.gridPos.x * COLUMN, top: panel.gridPos.y * ROW, width, height }}
     >
       <PanelChrome
         title={panel.title}
         width={width}
         height={height}
-        loadingState={ours || testData ? answer.state : LoadingState.Done}
+        loadingState={ours || testData ? shown.state : LoadingState.Done}
       >
         {(w, h) =>
           panel.type === 'text' ? (
@@ -374,11 +376,11 @@ function Panel({ ds, panel, days }: { ds: DataSource; panel: PanelModel; days: n
             <Text color="secondary" italic>
               A panel of another datasource (TestData in the example): it renders in Grafana, not in the harness.
             </Text>
-          ) : answer.errors.length ? (
-            <Text color="error">{answer.errors.join('; ')}</Text>
+          ) : shown.errors.length ? (
+            <Text color="error">{shown.errors.join('; ')}</Text>
           ) : (
             <ErrorBoundaryAlert>
-              <PanelBody panel={panel} frames={answer.frames} width={w} height={h} />
+              <PanelBody panel={panel} frames={shown.frames} width={w} height={h} />
             </ErrorBoundaryAlert>
           )
         }
