@@ -15,7 +15,7 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 
-echo "e2e: plugin $MATURITY_PLUGIN_BIN; scenarios ${MATURITY_SCENARIOS:-../../../shared/scenarios}"
+echo "e2e: plugin $MATURITY_PLUGIN_BIN; scenarios tests/scenarios${MATURITY_SCENARIOS:+ and $MATURITY_SCENARIOS} (and ../shared/scenarios when present)"
 # TestPackage checks the release archive (`mage package`) when MATURITY_PACKAGE_ZIP names it.
 echo "e2e: package ${MATURITY_PACKAGE_ZIP:-(MATURITY_PACKAGE_ZIP not set: TestPackage skips)}"
 go vet ./...
