@@ -77,7 +77,12 @@ async fn run() -> Result<(), String> {
         instances: Instances::new(PathEnv::from_process(), system_clock()),
         metrics,
     });
-    let listener = backend::initialize()
+    let range = server::port_range(
+        std::env::var(server::ENV_MIN_PORT).ok().as_deref(),
+        std::env::var(server::ENV_MAX_PORT).ok().as_deref(),
+    )
+    .map_err(|e| format!("cannot listen for Grafana: {e}"))?;
+    let listener = server::listen(range)
         .await
         .map_err(|e| format!("cannot listen for Grafana: {e}"))?;
     let stop = Arc::new(Notify::new());

@@ -855,3 +855,283 @@ async fn only_a_file_path_is_a_store_and_health_says_why() {
         "no store was made of a URI: {names:?}"
     );
 }
+
+// ---- Issue 11, defect 8: the smaller holes, each closed ----
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64
+}
+
+#[tokio::test]
+async fn an_offset_past_two_to_the_63_is_refused_and_never_wraps_to_the_first_page() {
+    let (_d, mut p) = started().await;
+    with_team(&mut p, 1, "payments").await;
+    p.ok(
+        p.editor(1),
+        "POST",
+        "events",
+        Some(json!([{"kind": "note", "team": "payments"}, {"kind": "note", "team": "payments"}])),
+        201,
+    )
+    .await;
+    for path in ["events", "annotations"] {
+        let far = p
+            .ok(
+                p.viewer(1),
+                "GET",
+                &format!("{path}?offset=9223372036854775807"),
+                None,
+                200,
+            )
+            .await;
+        assert_eq!(far, json!([]), "{path}: the last possible page is empty");
+        for offset in [
+            "9223372036854775808",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-1",
+        ] {
+            let (status, body) = p
+                .call(p.viewer(1), "GET", &format!("{path}?offset={offset}"), None)
+                .await;
+            assert_eq!(
+                (status, body["field"].as_str()),
+                (400, Some("offset")),
+                "{offset}: {body}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_empty_repeat_of_a_parameter_never_hides_the_value_given() {
+    let (_d, mut p) = started().await;
+    with_team(&mut p, 1, "payments").await;
+    let batch: Vec<Value> = (0..3)
+        .map(|_| json!({"kind": "note", "team": "payments"}))
+        .collect();
+    p.ok(p.editor(1), "POST", "events", Some(json!(batch)), 201)
+        .await;
+    for path in [
+        "events?limit=&limit=1",
+        "events?limit=1&limit=",
+        "events?limit=1&limit=1",
+        "events?offset=&offset=2&limit=5",
+    ] {
+        let got = p.ok(p.viewer(1), "GET", path, None, 200).await;
+        assert_eq!(got.as_array().map(Vec::len), Some(1), "{path}");
+    }
+    let (status, body) = p
+        .call(p.viewer(1), "GET", "events?limit=1&limit=2", None)
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("limit")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn verified_by_is_always_the_requests_user_even_for_an_admin() {
+    let (_d, mut p) = started().await;
+    with_team(&mut p, 1, "payments").await;
+    let inline = p
+        .ok(
+            p.admin(1),
+            "POST",
+            "targets",
+            Some(json!({"id": "t1", "team": "payments", "name": "n", "direction": "increase",
+                        "verification": {"verdict": "met", "learnings": "", "verifiedBy": "mallory"}})),
+            201,
+        )
+        .await;
+    assert_eq!(inline["verification"]["verifiedBy"], "admin");
+    p.ok(
+        p.admin(1),
+        "POST",
+        "targets",
+        Some(json!({"id": "t2", "team": "payments", "name": "n", "direction": "increase"})),
+        201,
+    )
+    .await;
+    let posted = p
+        .ok(
+            p.admin(1),
+            "POST",
+            "targets/t2/verification",
+            Some(json!({"verdict": "missed", "learnings": "l", "verifiedBy": "mallory"})),
+            200,
+        )
+        .await;
+    assert_eq!(posted["verification"]["verifiedBy"], "admin");
+    // An import keeps the export's verifiedBy: it records who verified then.
+    let line = json!({"type": "target", "value": {"id": "t3", "team": "payments", "name": "n",
+        "direction": "increase", "verification": {"verdict": "met", "learnings": "", "verifiedBy": "carol"}}});
+    p.ok(
+        p.admin(2),
+        "POST",
+        "teams",
+        Some(json!({"id": "payments"})),
+        201,
+    )
+    .await;
+    let (status, _, _) = p
+        .call_raw(p.admin(2), "POST", "import", line.to_string().into_bytes())
+        .await;
+    assert_eq!(status, 200);
+    let t3 = p.ok(p.viewer(2), "GET", "targets/t3", None, 200).await;
+    assert_eq!(t3["verification"]["verifiedBy"], "carol");
+}
+
+#[tokio::test]
+async fn created_at_is_the_servers_on_create_and_the_exports_on_import() {
+    let (_d, mut p) = started().await;
+    let before = now_ms();
+    let team = p
+        .ok(
+            p.admin(1),
+            "POST",
+            "teams",
+            Some(json!({"id": "payments", "createdAt": 1})),
+            201,
+        )
+        .await;
+    let target = p
+        .ok(
+            p.admin(1),
+            "POST",
+            "targets",
+            Some(
+                json!({"id": "t1", "team": "payments", "name": "n", "direction": "increase",
+                        "createdAt": "2001-01-01T00:00:00Z"}),
+            ),
+            201,
+        )
+        .await;
+    for (what, v) in [("team", &team), ("target", &target)] {
+        let t = v["createdAt"].as_i64().expect("createdAt");
+        assert!(t >= before - 1000, "{what}: createdAt {t} is the server's");
+    }
+    let lines = [
+        json!({"type": "team", "value": {"id": "search", "createdAt": 1}}),
+        json!({"type": "target", "value": {"id": "t2", "team": "search", "name": "n",
+               "direction": "increase", "createdAt": 2}}),
+    ]
+    .map(|l| l.to_string())
+    .join("\n");
+    p.call_raw(p.admin(1), "POST", "import", lines.into_bytes())
+        .await;
+    assert_eq!(
+        p.ok(p.viewer(1), "GET", "teams/search", None, 200).await["createdAt"],
+        1
+    );
+    assert_eq!(
+        p.ok(p.viewer(1), "GET", "targets/t2", None, 200).await["createdAt"],
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_viewer_may_not_edit_or_delete_their_own_review_once_viewers_may_not_annotate() {
+    let (_d, mut p) = started().await;
+    with_team(&mut p, 1, "payments").await;
+    let alice = |p: &Plugin| p.ctx(1, Some(("alice", "Viewer")));
+    for id in ["r1", "r2"] {
+        p.ok(
+            alice(&p),
+            "POST",
+            "events",
+            Some(json!({"id": id, "kind": "review", "team": "payments"})),
+            201,
+        )
+        .await;
+    }
+    p.ok(
+        alice(&p),
+        "PATCH",
+        "events/r1",
+        Some(json!({"text": "ok"})),
+        200,
+    )
+    .await;
+    p.set_json_data(json!({"viewersCanAnnotate": false}));
+    let (status, body) = p
+        .call(
+            alice(&p),
+            "PATCH",
+            "events/r1",
+            Some(json!({"text": "still mine?"})),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    p.ok(alice(&p), "DELETE", "events/r2", None, 403).await;
+    assert_eq!(
+        p.ok(p.viewer(1), "GET", "events/r1", None, 200).await["text"],
+        "ok"
+    );
+    // Editors and Admins keep their powers; and when Viewers may annotate again, so does alice.
+    p.ok(
+        p.editor(1),
+        "PATCH",
+        "events/r1",
+        Some(json!({"text": "edited"})),
+        200,
+    )
+    .await;
+    p.set_json_data(json!({"viewersCanAnnotate": true}));
+    p.ok(
+        alice(&p),
+        "PATCH",
+        "events/r1",
+        Some(json!({"text": "mine"})),
+        200,
+    )
+    .await;
+    p.ok(alice(&p), "DELETE", "events/r2", None, 200).await;
+}
+
+/// A port range of `width` that no test of this run is likely to share.
+fn port_range(width: u16) -> (u16, u16) {
+    let base = 20_000 + (std::process::id() % 2000) as u16 * 20 + (now_ms() % 7) as u16;
+    (base, base + width - 1)
+}
+
+#[tokio::test]
+async fn the_plugin_listens_only_in_go_plugins_port_range() {
+    let (_d, db) = temp_store();
+    let (lo, hi) = port_range(10);
+    let (lo_s, hi_s) = (lo.to_string(), hi.to_string());
+    let env = [
+        ("PLUGIN_MIN_PORT", lo_s.as_str()),
+        ("PLUGIN_MAX_PORT", hi_s.as_str()),
+    ];
+    let mut a = Plugin::start(&db, &env).await;
+    let b = Plugin::start(&db, &env).await;
+    let port = |p: &Plugin| -> u16 {
+        p.addr
+            .rsplit(':')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .expect("port")
+    };
+    assert!((lo..=hi).contains(&port(&a)), "{} in {lo}..={hi}", a.addr);
+    assert!((lo..=hi).contains(&port(&b)), "{} in {lo}..={hi}", b.addr);
+    assert_ne!(port(&a), port(&b));
+    assert!(a.addr.starts_with("127.0.0.1:"), "{}", a.addr);
+    a.ok(a.admin(1), "POST", "teams", Some(json!({"id": "p"})), 201)
+        .await;
+    for (min, max) in [("10010", "10000"), ("x", "10"), ("10", "70000")] {
+        let mut cmd = Plugin::command();
+        cmd.env("PLUGIN_MIN_PORT", min)
+            .env("PLUGIN_MAX_PORT", max)
+            .stderr(std::process::Stdio::piped());
+        let out = cmd.output().expect("run");
+        assert!(!out.status.success(), "{min}..{max} must not start");
+        assert!(out.stdout.is_empty(), "no handshake for {min}..{max}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("PLUGIN_M"), "{min}..{max}: {err}");
+    }
+}

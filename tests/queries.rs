@@ -474,3 +474,43 @@ async fn collect_metrics_counts_requests_by_endpoint_and_query_type() {
     );
     assert!(text.contains("maturity_store_size_bytes"), "{text}");
 }
+
+/// Issue 11, defect 8: a passive view's dashboard uid had no size limit (a 5 MiB header was
+/// stored). One longer than any dashboard uid is not recorded but counted as dropped; the
+/// query still answers.
+#[tokio::test]
+async fn a_passive_view_of_an_over_long_dashboard_uid_is_counted_not_stored() {
+    let (_d, db) = temp_store();
+    let mut p = Plugin::start(&db, &[]).await;
+    let huge = "d".repeat(5 << 20);
+    let longest = "e".repeat(maturity::app::limits::MAX_UID_CHARS);
+    for (user, uid) in [("alice", huge.as_str()), ("bob", longest.as_str())] {
+        let resp = p
+            .query(
+                p.ctx(1, Some((user, "Viewer"))),
+                &[("http_X-Dashboard-Uid", uid)],
+                vec![query("A", "teams", json!({}), 0, 1)],
+            )
+            .await;
+        assert!(frames_of(&resp, "A").is_ok(), "the query answers");
+    }
+    let recorded = wait_for_views(&mut p, 1, 1).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let recorded_later = views(&mut p, 1).await;
+    assert_eq!(recorded.len(), 1, "only the uid of a sane length");
+    assert_eq!(recorded_later.len(), 1);
+    assert_eq!(recorded[0]["user"], "bob");
+    let m = p
+        .diagnostics
+        .collect_metrics(grafana_plugin_sdk::pluginv2::CollectMetricsRequest {
+            plugin_context: None,
+        })
+        .await
+        .expect("metrics")
+        .into_inner();
+    let text = String::from_utf8(m.metrics.expect("payload").prometheus).expect("utf8");
+    assert!(
+        text.contains("maturity_passive_views_dropped_total 1"),
+        "{text}"
+    );
+}

@@ -169,6 +169,17 @@ pub fn system_clock() -> Clock {
     Arc::new(|| chrono::Utc::now().timestamp_millis())
 }
 
+/// Where a write comes from: the API, where the server owns `createdAt`, `verifiedBy` and
+/// the limits of one request, or an import, whose lines (an export's) keep what the API
+/// stored then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A request to the resource API (or the tool acting as one).
+    Api,
+    /// A line of `POST /import` or `maturity import`.
+    Import,
+}
+
 /// Makes a fresh server-side id.
 pub fn new_id(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
@@ -253,12 +264,26 @@ impl App {
         self.with_store(move |s| Ok(s.get_team(org, &id)?)).await
     }
 
-    /// `POST /teams`.
+    /// `POST /teams`. `createdAt` is the server's (a body's is ignored).
     pub async fn create_team(&self, caller: &Caller, body: &Value) -> AppResult<Team> {
+        self.create_team_from(caller, body, Origin::Api).await
+    }
+
+    /// Creates a team; an import keeps the line's `createdAt`.
+    pub async fn create_team_from(
+        &self,
+        caller: &Caller,
+        body: &Value,
+        origin: Origin,
+    ) -> AppResult<Team> {
         caller.check_write(Role::Editor, "creating a team")?;
         let input = input::team(body, None)?;
+        let now = self.now();
         let team = Team {
-            created_at: input.created_at.unwrap_or_else(|| self.now()),
+            created_at: match origin {
+                Origin::Import => input.created_at.unwrap_or(now),
+                Origin::Api => now,
+            },
             id: input.id,
             name: input.name,
             dashboards: input.dashboards,
@@ -331,14 +356,11 @@ impl App {
             };
             inputs.push(input::event(item, &at)?);
         }
-        let least = if inputs
+        let least = inputs
             .iter()
-            .all(|e| e.kind.viewer_may_record() && self.settings.viewers_can_annotate)
-        {
-            Role::Viewer
-        } else {
-            Role::Editor
-        };
+            .map(|e| self.least_role_to_record(e.kind))
+            .max()
+            .unwrap_or(Role::Editor);
         caller.check_write(least, "recording this kind of event")?;
         let now = self.now();
         let user = caller.login().to_string();
@@ -368,6 +390,27 @@ impl App {
         Ok(events)
     }
 
+    /// The least role that may record an event of `kind` (SPEC §3.2): Viewer for the kinds
+    /// a Viewer may record, unless `viewersCanAnnotate` is false; Editor for the rest.
+    fn least_role_to_record(&self, kind: EventKind) -> Role {
+        if kind.viewer_may_record() && self.settings.viewers_can_annotate {
+            Role::Viewer
+        } else {
+            Role::Editor
+        }
+    }
+
+    /// Whether the caller wrote `event` and may still record its kind: only then does being
+    /// its author stand in for the role editing or deleting another's event needs (issue 11:
+    /// a Viewer could edit their own review after `viewersCanAnnotate` was turned off).
+    fn is_author_who_may_record(&self, caller: &Caller, event: &Event) -> bool {
+        let is_author = !caller.login().is_empty() && caller.login() == event.user;
+        is_author
+            && caller
+                .role()
+                .is_some_and(|r| r >= self.least_role_to_record(event.kind))
+    }
+
     /// `GET /events`.
     pub async fn list_events(&self, caller: &Caller, filter: EventFilter) -> AppResult<Vec<Event>> {
         caller.check_read()?;
@@ -388,8 +431,9 @@ impl App {
         caller.check_write(Role::Viewer, "editing an event")?;
         let patch = input::object("body", body)?.clone();
         let mut event = self.get_event(caller, id).await?;
-        let is_author = !caller.login().is_empty() && caller.login() == event.user;
-        if !is_author {
+        if self.is_author_who_may_record(caller, &event) {
+            caller.check_write(self.least_role_to_record(event.kind), "editing this event")?;
+        } else {
             caller.check_write(Role::Editor, "editing another user's event")?;
         }
         // Merge the patch over the stored event's wire form and validate the whole again,
@@ -436,8 +480,7 @@ impl App {
     pub async fn delete_event(&self, caller: &Caller, id: &str) -> AppResult<()> {
         caller.check_write(Role::Viewer, "deleting an event")?;
         let event = self.get_event(caller, id).await?;
-        let is_author = !caller.login().is_empty() && caller.login() == event.user;
-        if !is_author {
+        if !self.is_author_who_may_record(caller, &event) {
             caller.check_write(Role::Admin, "deleting another user's event")?;
         }
         let (org, id) = (caller.org, id.to_string());
@@ -466,11 +509,25 @@ impl App {
         self.with_store(move |s| Ok(s.get_target(org, &id)?)).await
     }
 
-    /// `POST /targets` (may carry actuals and a verification inline).
+    /// `POST /targets` (may carry actuals and a verification inline). `createdAt` and
+    /// `verifiedBy` are the server's.
     pub async fn create_target(&self, caller: &Caller, body: &Value) -> AppResult<Target> {
+        self.create_target_from(caller, body, Origin::Api).await
+    }
+
+    /// Creates a target; an import keeps the line's `createdAt` and `verifiedBy` and takes
+    /// all of an exported target's actuals.
+    pub async fn create_target_from(
+        &self,
+        caller: &Caller,
+        body: &Value,
+        origin: Origin,
+    ) -> AppResult<Target> {
         caller.check_write(Role::Editor, "creating a target")?;
         let i = input::target(body)?;
-        limits::check_list("actuals", i.actuals.len(), limits::MAX_ACTUALS)?;
+        if origin == Origin::Api {
+            limits::check_list("actuals", i.actuals.len(), limits::MAX_ACTUALS)?;
+        }
         let now = self.now();
         let start_at = i.start_at.unwrap_or(now);
         input::check_target_numbers(i.baseline, i.target, start_at, i.deadline)?;
@@ -498,10 +555,13 @@ impl App {
             query: i.query,
             actuals,
             verification: None,
-            created_at: i.created_at.unwrap_or(now),
+            created_at: match origin {
+                Origin::Import => i.created_at.unwrap_or(now),
+                Origin::Api => now,
+            },
         };
         if let Some(v) = i.verification {
-            target.verification = Some(self.make_verification(caller, &target, v));
+            target.verification = Some(self.make_verification(caller, &target, v, origin));
         }
         let (org, t) = (caller.org, target.clone());
         self.with_store(move |s| {
@@ -512,11 +572,14 @@ impl App {
         Ok(target)
     }
 
+    /// A verification as stored: `verifiedBy` is the request's user (SPEC §3.1), except
+    /// that an import keeps the one its line carries.
     fn make_verification(
         &self,
         caller: &Caller,
         target: &Target,
         v: input::VerificationInput,
+        origin: Origin,
     ) -> Verification {
         let last = v.actual.or_else(|| {
             target
@@ -534,7 +597,7 @@ impl App {
             verified_at: v.verified_at.unwrap_or_else(|| self.now()),
             verified_by: v
                 .verified_by
-                .filter(|_| caller.role() == Some(Role::Admin))
+                .filter(|_| origin == Origin::Import)
                 .unwrap_or_else(|| caller.login().to_string()),
         }
     }
@@ -644,7 +707,7 @@ impl App {
         caller.check_write(Role::Editor, "verifying a target")?;
         let v = input::verification(body, "")?;
         let mut target = self.get_target(caller, id).await?;
-        let verification = self.make_verification(caller, &target, v);
+        let verification = self.make_verification(caller, &target, v, Origin::Api);
         target.verification = Some(verification.clone());
         let (org, tid) = (caller.org, id.to_string());
         self.with_store(move |s| Ok(s.set_verification(org, &tid, &verification)?))

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::{input, new_id, App, AppError, AppResult, Caller, Role};
+use super::{input, new_id, App, AppError, AppResult, Caller, Origin, Role};
 use crate::model::{parse_time, Event, Invalid, Source};
 
 /// What an import did, line by line.
@@ -127,11 +127,12 @@ impl App {
             // Teams and targets go through the same use cases as the API (import needs
             // Admin, which covers their Editor); a taken id answers Conflict: skipped.
             "team" => {
-                self.create_team(caller, value).await?;
+                self.create_team_from(caller, value, Origin::Import).await?;
                 Ok(Some(()))
             }
             "target" => {
-                self.create_target(caller, value).await?;
+                self.create_target_from(caller, value, Origin::Import)
+                    .await?;
                 Ok(Some(()))
             }
             "event" => {

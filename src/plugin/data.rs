@@ -13,6 +13,7 @@ use super::error::query_status;
 use super::instances::{DatasourceRef, Instance, RequestContext};
 use super::queries::{self, QueryContext};
 use super::PluginState;
+use crate::app::limits::check_uid;
 use crate::app::{AppError, Caller};
 use crate::model::EpochMs;
 use crate::store::PendingView;
@@ -102,6 +103,19 @@ fn header<'a>(
         .map(|(_, v)| v.as_str())
 }
 
+/// What a request says of the passive view it is evidence of (SPEC §4.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ViewSeen {
+    /// Not evidence of a view (no dashboard, no login, or an alert).
+    None,
+    /// A view to record.
+    View(PendingView),
+    /// A dashboard uid longer than any dashboard's
+    /// ([`MAX_UID_CHARS`](crate::app::limits::MAX_UID_CHARS)): not recorded, but
+    /// counted as dropped (issue 11: a 5 MiB header was stored).
+    TooLong,
+}
+
 /// The view this request is evidence of, if any (SPEC §4.4).
 pub fn passive_view(
     org: i64,
@@ -109,17 +123,25 @@ pub fn passive_view(
     headers: &std::collections::HashMap<String, String>,
     session_minutes: i64,
     now: EpochMs,
-) -> Option<PendingView> {
+) -> ViewSeen {
     let from_alert = header(headers, "FromAlert").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let dashboard = header(headers, "http_X-Dashboard-Uid")
+    let Some(dashboard) = header(headers, "http_X-Dashboard-Uid")
         .map(str::trim)
-        .filter(|d| !d.is_empty())?;
-    let login = login.filter(|l| !l.is_empty())?;
+        .filter(|d| !d.is_empty())
+    else {
+        return ViewSeen::None;
+    };
+    let Some(login) = login.filter(|l| !l.is_empty()) else {
+        return ViewSeen::None;
+    };
     if from_alert {
-        return None;
+        return ViewSeen::None;
+    }
+    if check_uid("http_X-Dashboard-Uid", dashboard).is_err() {
+        return ViewSeen::TooLong;
     }
     let panel_id = header(headers, "http_X-Panel-Id").and_then(|p| p.trim().parse::<i64>().ok());
-    Some(PendingView {
+    ViewSeen::View(PendingView {
         org,
         user: login.to_string(),
         dashboard_uid: dashboard.to_string(),
@@ -140,14 +162,16 @@ impl backend::DataService for DataHandler {
         let instance = self.state.instances.get(&ctx).await;
         if let Ok(instance) = &instance {
             let login = ctx.user.as_ref().map(|(l, _)| l.as_str());
-            if let Some(view) = passive_view(
+            match passive_view(
                 ctx.org,
                 login,
                 &request.headers,
                 instance.settings.view_session_minutes,
                 instance.app.now(),
             ) {
-                instance.views.record(view);
+                ViewSeen::View(view) => instance.views.record(view),
+                ViewSeen::TooLong => instance.views.count_dropped(),
+                ViewSeen::None => {}
             }
         }
         let caller = ctx.caller();
@@ -241,15 +265,29 @@ mod tests {
     #[test]
     fn a_view_needs_a_dashboard_and_a_login_and_no_alert() {
         let h = headers(&[("http_X-Dashboard-Uid", "d1"), ("http_X-Panel-Id", "4")]);
-        let v = passive_view(1, Some("alice"), &h, 30, 90 * 60_000).expect("view");
+        let ViewSeen::View(v) = passive_view(1, Some("alice"), &h, 30, 90 * 60_000) else {
+            panic!("a view");
+        };
         assert_eq!(
             (v.dashboard_uid.as_str(), v.panel_id, v.session_bucket),
             ("d1", Some(4), 3)
         );
-        assert!(passive_view(1, Some(""), &h, 30, 0).is_none());
-        assert!(passive_view(1, None, &h, 30, 0).is_none());
-        assert!(passive_view(1, Some("alice"), &headers(&[]), 30, 0).is_none());
+        assert_eq!(passive_view(1, Some(""), &h, 30, 0), ViewSeen::None);
+        assert_eq!(passive_view(1, None, &h, 30, 0), ViewSeen::None);
+        assert_eq!(
+            passive_view(1, Some("alice"), &headers(&[]), 30, 0),
+            ViewSeen::None
+        );
         let alert = headers(&[("http_X-Dashboard-Uid", "d1"), ("FromAlert", "true")]);
-        assert!(passive_view(1, Some("alice"), &alert, 30, 0).is_none());
+        assert_eq!(
+            passive_view(1, Some("alice"), &alert, 30, 0),
+            ViewSeen::None
+        );
+        let long = "d".repeat(crate::app::limits::MAX_UID_CHARS + 1);
+        let long = headers(&[("http_X-Dashboard-Uid", long.as_str())]);
+        assert_eq!(
+            passive_view(1, Some("alice"), &long, 30, 0),
+            ViewSeen::TooLong
+        );
     }
 }

@@ -236,6 +236,54 @@ impl diagnostics_server::Diagnostics for DiagnosticsService {
     }
 }
 
+/// go-plugin's variables for the ports a plugin may listen on (Grafana passes them on).
+pub const ENV_MIN_PORT: &str = "PLUGIN_MIN_PORT";
+/// See [`ENV_MIN_PORT`].
+pub const ENV_MAX_PORT: &str = "PLUGIN_MAX_PORT";
+
+/// The ports go-plugin allows: `PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT`, an unset one counting
+/// as 0 (both unset: any port the system gives), as go-plugin's own `serverListener_tcp`.
+pub fn port_range(min: Option<&str>, max: Option<&str>) -> Result<(u16, u16), String> {
+    let port = |name: &str, v: Option<&str>| -> Result<u16, String> {
+        match v.map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(0),
+            Some(v) => v
+                .parse::<u16>()
+                .map_err(|_| format!("{name} {v:?} is not a port number (0 to 65535)")),
+        }
+    };
+    let (lo, hi) = (port(ENV_MIN_PORT, min)?, port(ENV_MAX_PORT, max)?);
+    if lo > hi {
+        return Err(format!(
+            "{ENV_MIN_PORT} value of {lo} is greater than {ENV_MAX_PORT} value of {hi}"
+        ));
+    }
+    Ok((lo, hi))
+}
+
+/// Listens on 127.0.0.1 at the first free port of `range` (issue 11: the SDK's
+/// `initialize()` ignored go-plugin's range) and prints go-plugin's handshake line, by
+/// which Grafana finds the plugin.
+pub async fn listen((lo, hi): (u16, u16)) -> Result<TcpListener, String> {
+    let mut last = None;
+    for port in lo..=hi {
+        match TcpListener::bind(("127.0.0.1", port)).await {
+            Ok(listener) => {
+                let addr = listener
+                    .local_addr()
+                    .map_err(|e| format!("cannot read the address listened on: {e}"))?;
+                println!("1|2|tcp|{addr}|grpc");
+                return Ok(listener);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(format!(
+        "cannot listen on any port from {lo} to {hi} ({ENV_MIN_PORT}..{ENV_MAX_PORT}){}",
+        last.map(|e| format!(": {e}")).unwrap_or_default()
+    ))
+}
+
 /// Serves every service on `listener` until `stop` is notified (go-plugin's Shutdown, or a
 /// signal), then writes pending views. Returns once everything is flushed.
 pub async fn serve(
@@ -283,4 +331,26 @@ pub async fn serve(
         .await;
     state.instances.flush().await;
     result.map_err(|e| AppError::Internal(format!("the gRPC server failed: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_port_range_is_go_plugins() {
+        assert_eq!(port_range(None, None), Ok((0, 0)));
+        assert_eq!(port_range(Some("10000"), Some("10010")), Ok((10000, 10010)));
+        assert_eq!(port_range(Some(""), Some(" ")), Ok((0, 0)));
+        assert!(port_range(Some("10010"), Some("10000"))
+            .expect_err("reversed")
+            .contains("greater"));
+        assert!(
+            port_range(Some("10000"), None).is_err(),
+            "as go-plugin: max 0"
+        );
+        assert!(port_range(Some("x"), Some("70000"))
+            .expect_err("bad")
+            .contains("PLUGIN_MIN_PORT"));
+    }
 }

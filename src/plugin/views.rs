@@ -54,6 +54,11 @@ impl ViewRecorder {
         }
     }
 
+    /// Counts a view that is not recorded (its dashboard uid is too long to be one).
+    pub fn count_dropped(&self) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Writes everything queued so far and waits until it is stored.
     pub async fn flush(&self) {
         let (ack, done) = oneshot::channel();
@@ -62,7 +67,7 @@ impl ViewRecorder {
         }
     }
 
-    /// Views dropped because the queue was full.
+    /// Views dropped because the queue was full or their dashboard uid was too long.
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
