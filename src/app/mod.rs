@@ -385,7 +385,7 @@ impl App {
             .collect();
         let org = caller.org;
         let to_store = events.clone();
-        self.with_store(move |s| insert_checked(s, org, &to_store, batch))
+        self.with_store(move |s| insert_checked(s, org, &to_store, batch, Decisions::Checked))
             .await?;
         Ok(events)
     }
@@ -469,7 +469,7 @@ impl App {
         event.updated_at = self.now();
         let (org, e) = (caller.org, event.clone());
         self.with_store(move |s| {
-            check_references(s, org, std::slice::from_ref(&e), false)?;
+            check_references(s, org, std::slice::from_ref(&e), false, Decisions::Checked)?;
             Ok(s.update_event(org, &e)?)
         })
         .await?;
@@ -718,12 +718,35 @@ impl App {
 
 /// Checks what events refer to (teams exist, outcomes name decisions of the org or earlier
 /// in the same batch), then inserts them all or none.
-fn insert_checked(s: &dyn Store, org: OrgId, events: &[Event], batch: bool) -> AppResult<()> {
-    check_references(s, org, events, batch)?;
+fn insert_checked(
+    s: &dyn Store,
+    org: OrgId,
+    events: &[Event],
+    batch: bool,
+    decisions: Decisions,
+) -> AppResult<()> {
+    check_references(s, org, events, batch, decisions)?;
     Ok(s.insert_events(org, events)?)
 }
 
-fn check_references(s: &dyn Store, org: OrgId, events: &[Event], batch: bool) -> AppResult<()> {
+/// Whether an outcome must name a decision that exists (SPEC §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decisions {
+    /// The API: a decision of the org, or one earlier in the same batch.
+    Checked,
+    /// An import: the API checked when the outcome was recorded, and what it accepted then
+    /// an export carries as it is — the decision may have been deleted since, or be timed
+    /// after its outcome (export order is time order), so it is not checked again.
+    Unchecked,
+}
+
+fn check_references(
+    s: &dyn Store,
+    org: OrgId,
+    events: &[Event],
+    batch: bool,
+    decisions: Decisions,
+) -> AppResult<()> {
     let field = |i: usize, name: &str| {
         if batch {
             format!("[{i}].{name}")
@@ -736,6 +759,7 @@ fn check_references(s: &dyn Store, org: OrgId, events: &[Event], batch: bool) ->
     let mut decisions_in_batch: HashSet<&str> = HashSet::new();
     let wanted: Vec<String> = events
         .iter()
+        .filter(|_| decisions == Decisions::Checked)
         .filter_map(|e| {
             e.decision_id()
                 .filter(|_| e.kind == EventKind::Outcome)
@@ -763,7 +787,7 @@ fn check_references(s: &dyn Store, org: OrgId, events: &[Event], batch: bool) ->
                 .into());
             }
         }
-        if e.kind == EventKind::Outcome {
+        if e.kind == EventKind::Outcome && decisions == Decisions::Checked {
             let d = e.decision_id().unwrap_or_default();
             if !stored.contains(d) && !decisions_in_batch.contains(d) {
                 return Err(Invalid::new(

@@ -207,13 +207,15 @@ impl App {
                     .collect();
                 let skipped = ids.len() - fresh.len();
                 let events: Vec<Event> = fresh.iter().map(|(_, e)| e.clone()).collect();
-                if super::insert_checked(s, org, &events, true).is_ok() {
+                let unchecked = super::Decisions::Unchecked;
+                if super::insert_checked(s, org, &events, true, unchecked).is_ok() {
                     return Ok((skipped, fresh.len(), Vec::new()));
                 }
                 let mut created = 0;
                 let mut errors = Vec::new();
                 for (line, e) in fresh {
-                    match super::insert_checked(s, org, std::slice::from_ref(&e), false) {
+                    match super::insert_checked(s, org, std::slice::from_ref(&e), false, unchecked)
+                    {
                         Ok(()) => created += 1,
                         Err(AppError::Internal(m)) => return Err(AppError::Internal(m)),
                         Err(err) => errors.push(ImportError {
