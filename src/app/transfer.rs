@@ -3,9 +3,11 @@
 
 use serde::Serialize;
 use serde_json::{json, Value};
+use tokio::sync::mpsc;
 
 use super::{input, new_id, App, AppError, AppResult, Caller, Origin, Role};
-use crate::model::{parse_time, Event, Invalid, Source};
+use crate::model::{parse_time, EpochMs, Event, Invalid, Source};
+use crate::store::OrgId;
 
 /// What an import did, line by line.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -34,35 +36,112 @@ fn line_json<T: Serialize>(kind: &str, value: &T) -> AppResult<String> {
     serde_json::to_string(&v).map_err(|e| AppError::Internal(format!("cannot encode {kind}: {e}")))
 }
 
+/// Events read per page of an export: what one export holds in memory at a time is a page
+/// and a chunk, whatever the org's size.
+pub const EXPORT_PAGE_EVENTS: usize = 2000;
+
+/// An export's bytes, cut into chunks of at most `max` bytes as lines are added (a chunk may
+/// end inside a line: the reader joins them).
+struct Chunks {
+    buf: Vec<u8>,
+    max: usize,
+    tx: mpsc::Sender<AppResult<Vec<u8>>>,
+}
+
+impl Chunks {
+    async fn line(&mut self, line: String) -> AppResult<()> {
+        self.buf.extend_from_slice(line.as_bytes());
+        self.buf.push(b'\n');
+        while self.buf.len() >= self.max {
+            let rest = self.buf.split_off(self.max);
+            let full = std::mem::replace(&mut self.buf, rest);
+            self.send(full).await?;
+        }
+        Ok(())
+    }
+
+    async fn send(&self, chunk: Vec<u8>) -> AppResult<()> {
+        self.tx
+            .send(Ok(chunk))
+            .await
+            .map_err(|_| AppError::Internal("the export's reader went away".into()))
+    }
+
+    async fn finish(mut self) -> AppResult<()> {
+        if !self.buf.is_empty() {
+            let last = std::mem::take(&mut self.buf);
+            self.send(last).await?;
+        }
+        Ok(())
+    }
+}
+
 impl App {
-    /// `GET /export`: teams, then targets (with actuals and verification), then events in
-    /// time order, one JSON object per line.
-    pub async fn export(&self, caller: &Caller) -> AppResult<String> {
+    /// `GET /export` as it is sent (issue 11): teams, then targets (with actuals and
+    /// verification), then events in time order, one JSON object per line, read a page at a
+    /// time and handed over in chunks of at most `max_chunk` bytes. Grafana's gRPC client
+    /// refuses messages over 4 MiB, so a large org cannot be one message.
+    pub fn export_chunks(
+        &self,
+        caller: &Caller,
+        max_chunk: usize,
+    ) -> AppResult<mpsc::Receiver<AppResult<Vec<u8>>>> {
         caller.check_write(Role::Admin, "exporting")?;
-        let org = caller.org;
-        let (teams, targets, events) = self
-            .with_store(move |s| {
-                Ok((
-                    s.list_teams(org)?,
-                    s.list_targets(org, &[])?,
-                    s.all_events(org)?,
-                ))
-            })
+        let (tx, rx) = mpsc::channel(2);
+        let (app, org) = (self.clone(), caller.org);
+        tokio::spawn(async move {
+            let out = Chunks {
+                buf: Vec::new(),
+                max: max_chunk.max(1),
+                tx: tx.clone(),
+            };
+            if let Err(e) = app.write_export(org, out).await {
+                let _ = tx.send(Err(e)).await;
+            }
+        });
+        Ok(rx)
+    }
+
+    async fn write_export(&self, org: OrgId, mut out: Chunks) -> AppResult<()> {
+        let (teams, targets) = self
+            .with_store(move |s| Ok((s.list_teams(org)?, s.list_targets(org, &[])?)))
             .await?;
-        let mut out = String::new();
         for t in &teams {
-            out += &line_json("team", t)?;
-            out.push('\n');
+            out.line(line_json("team", t)?).await?;
         }
+        drop(teams);
         for t in &targets {
-            out += &line_json("target", t)?;
-            out.push('\n');
+            out.line(line_json("target", t)?).await?;
         }
-        for e in &events {
-            out += &line_json("event", e)?;
-            out.push('\n');
+        drop(targets);
+        let mut after: Option<(EpochMs, String)> = None;
+        loop {
+            let from = after.clone();
+            let page = self
+                .with_store(move |s| Ok(s.events_after(org, from, EXPORT_PAGE_EVENTS)?))
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.time, last.id.clone()));
+            let full = page.len() == EXPORT_PAGE_EVENTS;
+            for e in &page {
+                out.line(line_json("event", e)?).await?;
+            }
+            if !full {
+                break;
+            }
         }
-        Ok(out)
+        out.finish().await
+    }
+
+    /// The whole export as one text (the command-line tool writes it to a file or stdout).
+    pub async fn export(&self, caller: &Caller) -> AppResult<String> {
+        let mut chunks = self.export_chunks(caller, 1 << 20)?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = chunks.recv().await {
+            bytes.extend(chunk?);
+        }
+        String::from_utf8(bytes)
+            .map_err(|e| AppError::Internal(format!("the export is not UTF-8: {e}")))
     }
 
     /// `POST /import`: takes the lines of an export; ids that exist are skipped; each bad

@@ -31,23 +31,45 @@ pub struct ResourceRequest {
     pub body: Vec<u8>,
 }
 
+/// The most bytes one message of a resource answer carries: larger answers are sent as a
+/// stream of parts (issue 11: Grafana's gRPC client refuses messages over 4 MiB).
+pub const MAX_PART: usize = 1 << 20;
+
 /// A resource response.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct ResourceResponse {
     /// HTTP status.
     pub status: u16,
     /// Content type.
     pub content_type: &'static str,
-    /// Body bytes.
-    pub body: Vec<u8>,
+    /// The body.
+    pub body: Body,
+}
+
+/// A response body: whole, or produced part by part (each at most [`MAX_PART`] bytes).
+pub enum Body {
+    /// All of it (sent in parts of at most [`MAX_PART`] bytes).
+    Full(Vec<u8>),
+    /// Parts as they are produced; an error ends the answer early.
+    Parts(tokio::sync::mpsc::Receiver<AppResult<Vec<u8>>>),
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::Full(b) => write!(f, "Full({} bytes)", b.len()),
+            Body::Parts(_) => f.write_str("Parts"),
+        }
+    }
 }
 
 impl ResourceResponse {
-    fn json(status: u16, v: &Value) -> Self {
+    /// A JSON answer.
+    pub fn json(status: u16, v: &Value) -> Self {
         Self {
             status,
             content_type: "application/json",
-            body: serde_json::to_vec(v).unwrap_or_default(),
+            body: Body::Full(serde_json::to_vec(v).unwrap_or_default()),
         }
     }
 }
@@ -385,7 +407,7 @@ async fn route(
         ("GET", ["export"]) => Ok(ResourceResponse {
             status: 200,
             content_type: "application/x-ndjson",
-            body: app.export(&caller).await?.into_bytes(),
+            body: Body::Parts(app.export_chunks(&caller, MAX_PART)?),
         }),
         ("POST", ["import"]) => {
             let text = std::str::from_utf8(&req.body)

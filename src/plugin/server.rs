@@ -135,10 +135,81 @@ pub struct ResourceService {
     state: Arc<PluginState>,
 }
 
+/// The messages of one resource answer.
+type Parts = std::pin::Pin<
+    Box<dyn futures::Stream<Item = Result<CallResourceResponse, Status>> + Send + 'static>,
+>;
+
+/// A resource answer as go-plugin messages: the first carries the status and headers,
+/// each carries at most [`resource::MAX_PART`] bytes of the body (Grafana joins them).
+fn parts(response: resource::ResourceResponse) -> Parts {
+    let mut headers = HashMap::new();
+    headers.insert(
+        "Content-Type".to_string(),
+        StringList {
+            values: vec![response.content_type.to_string()],
+        },
+    );
+    let code = i32::from(response.status);
+    let message = move |first: bool, body: Vec<u8>, headers: &HashMap<String, StringList>| {
+        CallResourceResponse {
+            code,
+            headers: if first {
+                headers.clone()
+            } else {
+                HashMap::new()
+            },
+            body: body.into(),
+        }
+    };
+    match response.body {
+        resource::Body::Full(body) => {
+            let mut chunks: Vec<Vec<u8>> = body
+                .chunks(resource::MAX_PART)
+                .map(<[u8]>::to_vec)
+                .collect();
+            if chunks.is_empty() {
+                chunks.push(Vec::new());
+            }
+            let messages: Vec<Result<CallResourceResponse, Status>> = chunks
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| Ok(message(i == 0, c, &headers)))
+                .collect();
+            Box::pin(futures::stream::iter(messages))
+        }
+        resource::Body::Parts(rx) => {
+            let stream =
+                futures::stream::unfold((rx, true, false), move |(mut rx, first, done)| {
+                    let headers = headers.clone();
+                    async move {
+                        if done {
+                            return None;
+                        }
+                        match rx.recv().await {
+                            Some(Ok(part)) => {
+                                Some((Ok(message(first, part, &headers)), (rx, false, false)))
+                            }
+                            Some(Err(e)) => {
+                                tracing::warn!(error = %e, "a streamed resource answer failed");
+                                Some((Err(Status::internal(e.to_string())), (rx, false, true)))
+                            }
+                            // An empty answer still carries its status and headers.
+                            None if first => {
+                                Some((Ok(message(true, Vec::new(), &headers)), (rx, false, true)))
+                            }
+                            None => None,
+                        }
+                    }
+                });
+            Box::pin(stream)
+        }
+    }
+}
+
 #[tonic::async_trait]
 impl resource_server::Resource for ResourceService {
-    type CallResourceStream =
-        futures::stream::Iter<std::vec::IntoIter<Result<CallResourceResponse, Status>>>;
+    type CallResourceStream = Parts;
 
     async fn call_resource(
         &self,
@@ -162,30 +233,14 @@ impl resource_server::Resource for ResourceService {
                 let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
                 (
                     resource::route_label(&req.method.to_ascii_uppercase(), &segments),
-                    resource::ResourceResponse {
-                        status,
-                        content_type: "application/json",
-                        body: serde_json::to_vec(&body).unwrap_or_default(),
-                    },
+                    resource::ResourceResponse::json(status, &body),
                 )
             }
         };
         self.state
             .metrics
             .observe("resource", label, started.elapsed(), response.status >= 400);
-        let mut headers = HashMap::new();
-        headers.insert(
-            "Content-Type".to_string(),
-            StringList {
-                values: vec![response.content_type.to_string()],
-            },
-        );
-        let reply = CallResourceResponse {
-            code: i32::from(response.status),
-            headers,
-            body: response.body.into(),
-        };
-        Ok(Response::new(futures::stream::iter(vec![Ok(reply)])))
+        Ok(Response::new(parts(response)))
     }
 }
 

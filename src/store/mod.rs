@@ -178,6 +178,14 @@ pub trait Store: SyncStore + Send + Sync + 'static {
 
     /// Every event of the org in time order (export).
     fn all_events(&self, org: OrgId) -> StoreResult<Vec<Event>>;
+    /// At most `limit` events of the org in (time, id) order, after the event at `after`
+    /// (from the first when `None`): the pages of a streamed export.
+    fn events_after(
+        &self,
+        org: OrgId,
+        after: Option<(EpochMs, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<Event>>;
 }
 
 /// What [`SyncStore::write_imported`] did.

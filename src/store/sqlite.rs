@@ -1208,6 +1208,34 @@ impl Store for SqliteStore {
             .collect::<rusqlite::Result<_>>()?;
         Ok(events)
     }
+
+    fn events_after(
+        &self,
+        org: OrgId,
+        after: Option<(EpochMs, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<Event>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut reader = self.reader();
+        let conn = reader.transaction()?;
+        let events = match after {
+            None => conn
+                .prepare_cached(&format!(
+                    "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1 ORDER BY time, id LIMIT ?2"
+                ))?
+                .query_map(params![org, limit], event_from_row)?
+                .collect::<rusqlite::Result<_>>()?,
+            Some((time, id)) => conn
+                .prepare_cached(&format!(
+                    "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1
+                       AND time >= ?2 AND (time > ?2 OR id > ?3)
+                     ORDER BY time, id LIMIT ?4"
+                ))?
+                .query_map(params![org, time, id, limit], event_from_row)?
+                .collect::<rusqlite::Result<_>>()?,
+        };
+        Ok(events)
+    }
 }
 
 fn direction_str(d: Direction) -> &'static str {
