@@ -39,7 +39,7 @@ fn made_up(i: usize) -> (String, String) {
     let method = format!(
         "{}{}",
         methods[i % methods.len()],
-        if i % 5 == 0 {
+        if i.is_multiple_of(5) {
             i.to_string()
         } else {
             String::new()
