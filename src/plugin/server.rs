@@ -171,12 +171,12 @@ fn parts(response: resource::ResourceResponse) -> Parts {
             if chunks.is_empty() {
                 chunks.push(Vec::new());
             }
-            let messages: Vec<Result<CallResourceResponse, Status>> = chunks
+            let messages: Vec<CallResourceResponse> = chunks
                 .into_iter()
                 .enumerate()
-                .map(|(i, c)| Ok(message(i == 0, c, &headers)))
+                .map(|(i, c)| message(i == 0, c, &headers))
                 .collect();
-            Box::pin(futures::stream::iter(messages))
+            Box::pin(futures::stream::iter(messages).map(Ok))
         }
         resource::Body::Parts(rx) => {
             let stream =

@@ -3,6 +3,10 @@
 //!
 //! The trait is synchronous on purpose: rusqlite is blocking, and callers run store work
 //! on `spawn_blocking`, so no lock is ever held across an `.await`.
+//!
+//! - [`sqlite`]: the SQLite store; every list reaches SQL as one JSON variable, every write
+//!   transaction takes the lock up front (issue 11).
+//! - [`diagnose`]: what is wrong with a store file, in words an admin can act on.
 
 pub mod diagnose;
 pub mod sqlite;
