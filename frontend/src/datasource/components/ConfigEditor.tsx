@@ -87,6 +87,23 @@ export function ConfigEditor(props: Props) {
     </Field>
   );
 
+  const minutes = (
+    key: 'viewSessionMinutes' | 'actualsIntervalMinutes',
+    label: string,
+    description: string,
+    dflt: number
+  ) => (
+    <Field label={label} description={description} invalid={Boolean(problems[key])} error={problems[key]}>
+      <NumberInput
+        id={`config-${key}`}
+        value={jsonData[key]}
+        placeholder={String(dflt)}
+        invalid={Boolean(problems[key])}
+        onChange={(v) => setJson(key, v)}
+      />
+    </Field>
+  );
+
   return (
     <Stack direction="column" gap={2}>
       <FieldSet label="Storage">
@@ -138,20 +155,12 @@ export function ConfigEditor(props: Props) {
             onChange={(e) => setJson('viewersCanAnnotate', e.currentTarget.checked)}
           />
         </Field>
-        <Field
-          label="View session (minutes)"
-          description="A person looking at a team dashboard counts as one view per this many minutes."
-          invalid={Boolean(problems.viewSessionMinutes)}
-          error={problems.viewSessionMinutes}
-        >
-          <NumberInput
-            id="config-viewSessionMinutes"
-            value={jsonData.viewSessionMinutes}
-            placeholder="30"
-            invalid={Boolean(problems.viewSessionMinutes)}
-            onChange={(v) => setJson('viewSessionMinutes', v)}
-          />
-        </Field>
+        {minutes(
+          'viewSessionMinutes',
+          'View session (minutes)',
+          'A person looking at a team dashboard counts as one view per this many minutes.',
+          30
+        )}
       </FieldSet>
 
       <FieldSet label="Grafana API">
@@ -170,23 +179,15 @@ export function ConfigEditor(props: Props) {
         {secret(
           'serviceAccountToken',
           'Service account token',
-          'A token with annotations:read, dashboards:read and datasources:query.',
+          'A service account token (role Editor: annotations:read, dashboards:read and write for versions, datasources:query).',
           'glsa_…'
         )}
-        <Field
-          label="Import interval (minutes)"
-          description="How often annotations, dashboard versions and actuals are read from Grafana."
-          invalid={Boolean(problems.actualsIntervalMinutes)}
-          error={problems.actualsIntervalMinutes}
-        >
-          <NumberInput
-            id="config-actualsIntervalMinutes"
-            value={jsonData.actualsIntervalMinutes}
-            placeholder="60"
-            invalid={Boolean(problems.actualsIntervalMinutes)}
-            onChange={(v) => setJson('actualsIntervalMinutes', v)}
-          />
-        </Field>
+        {minutes(
+          'actualsIntervalMinutes',
+          'Import interval (minutes)',
+          'How often annotations, dashboard versions and actuals are read from Grafana.',
+          60
+        )}
       </FieldSet>
 
       <FieldSet label="Maturity ladder">
