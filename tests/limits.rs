@@ -396,3 +396,21 @@ async fn a_store_holding_longer_lists_than_the_api_takes_still_answers() {
         .await;
     assert_eq!(body.as_array().map(Vec::len), Some(1));
 }
+
+#[tokio::test]
+async fn a_query_request_past_the_most_queries_answers_the_rest_on_their_own_ref_ids() {
+    let (_d, db) = temp_store();
+    let mut p = Plugin::start(&db, &[]).await;
+    let max = maturity::plugin::server::MAX_QUERIES;
+    let now = ms("2026-06-01T00:00:00Z");
+    let queries: Vec<_> = (0..max + 5)
+        .map(|i| query(&format!("Q{i}"), "teams", json!({}), now - 1, now))
+        .collect();
+    let resp = p.query(p.viewer(1), &[], queries).await;
+    assert_eq!(resp.responses.len(), max + 5);
+    assert!(frames_of(&resp, "Q0").is_ok());
+    assert!(frames_of(&resp, &format!("Q{}", max - 1)).is_ok());
+    let (status, message) = frames_of(&resp, &format!("Q{max}")).expect_err("past the limit");
+    assert_eq!(status, 400);
+    assert!(message.starts_with("queries:"), "{message}");
+}

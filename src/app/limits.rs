@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | items of a list: team `dashboards` and `members`, event `tags`, review `data.attendees` and `data.dashboards`; the `kind`, `team`, `tags` filters of `GET /events`, `/annotations`, `/targets`, `/maturity`; the `team`, `kinds`, `tags` fields of a query | [`MAX_LIST_ITEMS`] | API and import |
 //! | events in one `POST /events` | [`super::MAX_BATCH`] | API |
+//! | queries in one QueryData request | 1,000 (`plugin::server::MAX_QUERIES`; past it, each gets a 400 on its refId) | QueryData |
 //! | events in one page of `GET /events` (`limit`) | [`super::MAX_EVENT_PAGE`] | API |
 //! | `offset` of `GET /events` | [`MAX_OFFSET`] (larger answers 400) | API |
 //! | actuals in one `POST /targets` or `POST /targets/{id}/actuals` | [`MAX_ACTUALS`] | API (an export's target carries all its actuals and imports whole) |

@@ -27,6 +27,9 @@ use crate::app::AppError;
 /// Largest gRPC message taken: a 64 MiB import plus its envelope.
 pub const MAX_MESSAGE: usize = 80 << 20;
 
+/// The most queries one QueryData request may carry (Grafana sends one per panel query).
+pub const MAX_QUERIES: usize = 1000;
+
 /// The front Data service.
 pub struct DataFront {
     handler: DataHandler,
@@ -114,6 +117,21 @@ impl data_server::Data for DataFront {
                 responses.insert(q.ref_id.clone(), query_error(status, message.clone()));
             }
             return Ok(Response::new(QueryDataResponse { responses }));
+        }
+        // A request's list of queries has a limit too (issue 11); past it, each query is
+        // answered with the error on its own refId.
+        if req.queries.len() > MAX_QUERIES {
+            for q in req.queries.drain(MAX_QUERIES..) {
+                responses.insert(
+                    q.ref_id.clone(),
+                    query_error(
+                        400,
+                        format!(
+                            "queries: one request holds at most {MAX_QUERIES} queries; send the rest in another"
+                        ),
+                    ),
+                );
+            }
         }
         req.queries.retain(|q| match query_problem(q) {
             Some(message) => {
