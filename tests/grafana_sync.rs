@@ -788,6 +788,9 @@ async fn the_schedule_runs_on_its_own_resumes_after_a_restart_and_stops_with_its
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The run writes its lastRun marker last; restart only once it is in the store, or a slow
+    // machine restarts mid-run and the new process rightly runs again.
+    wait_for_last_run(&db, Duration::from_secs(20)).await;
     // Restarted: the last run is in the store, so the next waits for the interval (an hour).
     drop(p);
     g.forget_requests();
@@ -814,6 +817,31 @@ async fn the_schedule_runs_on_its_own_resumes_after_a_restart_and_stops_with_its
         1,
         "only the new instance's schedule ran"
     );
+}
+
+/// Waits until a sync run has recorded its end (`…/lastRun` in `sync_state`) in the store.
+async fn wait_for_last_run(db: &std::path::Path, within: Duration) {
+    let started = std::time::Instant::now();
+    loop {
+        let recorded =
+            rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .and_then(|c| {
+                    c.query_row(
+                        "SELECT count(*) FROM sync_state WHERE key LIKE '%/lastRun'",
+                        [],
+                        |r| r.get::<_, i64>(0),
+                    )
+                })
+                .unwrap_or(0);
+        if recorded > 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < within,
+            "no sync run recorded its end within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]
