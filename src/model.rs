@@ -9,6 +9,9 @@ use serde_json::{Map, Value};
 /// Milliseconds since the Unix epoch, UTC (Grafana's convention on the wire).
 pub type EpochMs = i64;
 
+/// Grafana's organisation id; every row carries one and every verb is scoped by it.
+pub type OrgId = i64;
+
 /// One day in milliseconds: SPEC §5 counts days as exactly this, with no calendar.
 pub const DAY_MS: i64 = 86_400_000;
 
@@ -551,4 +554,53 @@ mod tests {
         assert_eq!(derive_verdict(Increase, Some(8.0), Some(8.1)), Verdict::Met);
         assert_eq!(derive_verdict(Increase, Some(8.0), None), Verdict::Missed);
     }
+}
+
+/// Filters of `GET /events` and the `events` query.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Only these kinds (empty = all).
+    pub kinds: Vec<EventKind>,
+    /// Only events of these teams (empty = all).
+    pub teams: Vec<String>,
+    /// Only events on this dashboard.
+    pub dashboard_uid: Option<String>,
+    /// Inclusive lower bound on `time`.
+    pub from: Option<EpochMs>,
+    /// Inclusive upper bound on `time`.
+    pub to: Option<EpochMs>,
+    /// Events carrying every one of these tags.
+    pub tags: Vec<String>,
+    /// Page size.
+    pub limit: usize,
+    /// Page start.
+    pub offset: u64,
+}
+
+/// A passive view waiting to be written (SPEC §4.4).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PendingView {
+    /// The org it was seen in.
+    pub org: OrgId,
+    /// The viewer's login.
+    pub user: String,
+    /// The dashboard looked at.
+    pub dashboard_uid: String,
+    /// The panel that asked, if known.
+    pub panel_id: Option<i64>,
+    /// When the query ran.
+    pub time: EpochMs,
+    /// `floor(time / viewSessionMinutes)`: at most one view per (org, user, dashboard, bucket).
+    pub session_bucket: i64,
+}
+
+/// Everything the engine needs to evaluate teams over `[from, to)`, read at once.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    /// The teams asked for.
+    pub teams: Vec<Team>,
+    /// A superset of the events that can count for them (the engine applies the rules).
+    pub events: Vec<Event>,
+    /// Their targets, with actuals and verification.
+    pub targets: Vec<Target>,
 }

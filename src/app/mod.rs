@@ -8,6 +8,7 @@ pub mod loops;
 pub mod queries;
 pub mod sync;
 pub mod transfer;
+pub mod views;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -18,7 +19,8 @@ use crate::engine::MaturitySettings;
 use crate::model::{
     derive_verdict, EpochMs, Event, EventKind, Invalid, Source, Target, Team, Verification,
 };
-use crate::store::{EventFilter, OrgId, Store, StoreError};
+use crate::model::{EventFilter, OrgId};
+use crate::store::{Store, StoreError};
 
 /// The most events `GET /events` answers in one page.
 pub const MAX_EVENT_PAGE: usize = 5000;

@@ -6,7 +6,7 @@ use crate::engine::{
     self, Evaluation, EvidenceIndex, LevelChange, LevelPoint, MaturitySettings, TeamEvidence,
 };
 use crate::model::{EpochMs, EventKind, Team, DAY_MS};
-use crate::store::Evidence;
+use crate::model::Evidence;
 
 /// Which teams a query or request is about.
 #[derive(Debug, Clone, PartialEq, Eq)]

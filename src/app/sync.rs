@@ -35,7 +35,7 @@ use crate::grafana::{GrafanaClient, GrafanaError};
 use crate::model::{
     validate_object_id, Actual, EpochMs, Event, EventKind, Invalid, Source, Target, Team,
 };
-use crate::store::{EventFilter, OrgId};
+use crate::model::{EventFilter, OrgId};
 
 /// The tags that name a kind, in the order they are looked for.
 pub const KIND_TAGS: [&str; 5] = ["review", "decision", "question", "outcome", "metric-change"];

@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 
 use super::{input, new_id, App, AppError, AppResult, Caller, Origin, Role};
 use crate::model::{parse_time, EpochMs, Event, Invalid, Source};
-use crate::store::OrgId;
+use crate::model::OrgId;
 
 /// What an import did, line by line.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]

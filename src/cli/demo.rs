@@ -37,7 +37,7 @@ use serde_json::{json, Map, Value};
 use super::{CliError, CLI_LOGIN};
 use crate::app::{App, AppError, Caller, Role, MAX_BATCH};
 use crate::model::{EpochMs, Source, DAY_MS};
-use crate::store::OrgId;
+use crate::model::OrgId;
 
 /// One week in milliseconds.
 pub const WEEK: i64 = 7 * DAY_MS;

@@ -50,7 +50,8 @@ use crate::settings::{
     StoreChoice,
 };
 use crate::store::sqlite::{read_schema_version, SqliteStore};
-use crate::store::{OrgId, Store};
+use crate::model::OrgId;
+use crate::store::Store;
 
 /// The exit code of every error (clap's usage errors use it too).
 pub const EXIT_ERROR: u8 = 2;

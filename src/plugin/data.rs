@@ -16,7 +16,7 @@ use super::PluginState;
 use crate::app::limits::check_uid;
 use crate::app::{AppError, Caller};
 use crate::model::EpochMs;
-use crate::store::PendingView;
+use crate::model::PendingView;
 
 /// The SDK's data service: the SDK turns our frames into Arrow for Grafana.
 #[derive(Clone, grafana_plugin_sdk::prelude::GrafanaPlugin)]

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
 use super::scheduler::{self, Schedule, SyncRunner};
-use super::views::ViewRecorder;
+use crate::app::views::ViewRecorder;
 use crate::app::sync::GrafanaSync;
 use crate::app::{App, AppError, Caller, Clock, Role};
 use crate::grafana::{GrafanaClient, GrafanaConfig};

@@ -8,7 +8,7 @@
 //!   registry and the JSON Schema of every query; [`frames`]: frame helpers they share.
 //! - [`resource`]: the resource API; [`diagnostics`]: CheckHealth and metrics.
 //! - [`instances`]: one instance per datasource; [`settings`]: jsonData and the store path.
-//! - [`views`]: passive review evidence; [`metrics`]; [`error`]: errors → statuses.
+//! - [`metrics`]; [`error`]: errors → statuses.
 //! - [`scheduler`]: the Grafana sync's schedule, one per datasource instance with a token.
 
 pub mod controller;
@@ -23,7 +23,6 @@ pub mod resource;
 pub mod scheduler;
 pub mod server;
 pub mod settings;
-pub mod views;
 
 use instances::Instances;
 use metrics::Metrics;

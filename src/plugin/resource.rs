@@ -11,7 +11,7 @@ use crate::app::loops::target_status_filter;
 use crate::app::queries::TeamSelector;
 use crate::app::{annotation_json, annotation_to_event, AppError, AppResult, MAX_EVENT_PAGE};
 use crate::model::{parse_time_str, EventKind, Invalid, Source};
-use crate::store::EventFilter;
+use crate::model::EventFilter;
 
 /// Largest body of an ordinary request.
 pub const MAX_BODY: usize = 1 << 20;

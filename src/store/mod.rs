@@ -9,12 +9,17 @@
 //! - [`diagnose`]: what is wrong with a store file, in words an admin can act on.
 
 pub mod diagnose;
+pub mod postgres;
 pub mod sqlite;
 
-use crate::model::{Actual, EpochMs, Event, EventKind, Source, Target, Team, Verification};
+use std::sync::Arc;
 
-/// Grafana's organisation id; every row carries one and every verb is scoped by it.
-pub type OrgId = i64;
+use crate::settings::Storage;
+
+use crate::model::{
+    Actual, EpochMs, Event, EventFilter, Evidence, OrgId, PendingView, Source, Target, Team,
+    Verification,
+};
 
 /// What can go wrong in a store, separated by whose fault it is.
 #[derive(Debug, thiserror::Error)]
@@ -33,34 +38,19 @@ pub enum StoreError {
     Database(String),
 }
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError::Database(sqlite::describe_error(&e))
-    }
-}
-
 /// Result of a store verb.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Filters of `GET /events` and the `events` query.
-#[derive(Debug, Clone, Default)]
-pub struct EventFilter {
-    /// Only these kinds (empty = all).
-    pub kinds: Vec<EventKind>,
-    /// Only events of these teams (empty = all).
-    pub teams: Vec<String>,
-    /// Only events on this dashboard.
-    pub dashboard_uid: Option<String>,
-    /// Inclusive lower bound on `time`.
-    pub from: Option<EpochMs>,
-    /// Inclusive upper bound on `time`.
-    pub to: Option<EpochMs>,
-    /// Events carrying every one of these tags.
-    pub tags: Vec<String>,
-    /// Page size.
-    pub limit: usize,
-    /// Page start.
-    pub offset: u64,
+/// Opens (creating or migrating when needed) the store the settings name: the one place that
+/// knows which implementation serves which [`Storage`].
+pub fn open_store(storage: &Storage) -> StoreResult<Arc<dyn Store>> {
+    Ok(match storage {
+        Storage::Sqlite { path, .. } => Arc::new(sqlite::SqliteStore::open(path)?),
+        Storage::Postgres { url } => {
+            postgres::PostgresStore::open(url)?;
+            unreachable!()
+        }
+    })
 }
 
 /// Counts shown by CheckHealth.
@@ -72,34 +62,6 @@ pub struct Counts {
     pub events: u64,
     /// Targets of the org.
     pub targets: u64,
-}
-
-/// A passive view waiting to be written (SPEC §4.4).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PendingView {
-    /// The org it was seen in.
-    pub org: OrgId,
-    /// The viewer's login.
-    pub user: String,
-    /// The dashboard looked at.
-    pub dashboard_uid: String,
-    /// The panel that asked, if known.
-    pub panel_id: Option<i64>,
-    /// When the query ran.
-    pub time: EpochMs,
-    /// `floor(time / viewSessionMinutes)`: at most one view per (org, user, dashboard, bucket).
-    pub session_bucket: i64,
-}
-
-/// Everything the engine needs to evaluate teams over `[from, to)`, read at once.
-#[derive(Debug, Clone, Default)]
-pub struct Evidence {
-    /// The teams asked for.
-    pub teams: Vec<Team>,
-    /// A superset of the events that can count for them (the engine applies the rules).
-    pub events: Vec<Event>,
-    /// Their targets, with actuals and verification.
-    pub targets: Vec<Target>,
 }
 
 /// A store of teams, events and targets, scoped by org.

@@ -11,13 +11,14 @@ use rusqlite::{
 use serde_json::{Map, Value};
 
 use super::diagnose;
-use super::{Counts, EventFilter, Evidence, OrgId, PendingView, Store, StoreError, StoreResult};
+use super::{Counts, Store, StoreError, StoreResult};
 
 // The verbs of the Grafana sync (issue 12), beside the row readers they share.
 #[path = "sqlite_sync.rs"]
 mod sync_verbs;
 use crate::model::{
-    Actual, Direction, EpochMs, Event, EventKind, Source, Target, Team, Verification,
+    Actual, Direction, EpochMs, Event, EventFilter, EventKind, Evidence, OrgId, PendingView, Source,
+    Target, Team, Verification,
 };
 
 /// Marks a file as ours ("MATU"); a file with another id belongs to another application.
@@ -103,6 +104,13 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// How many extra connections serve evidence reads (see [`SqliteStore`]).
 const EVIDENCE_READERS: usize = 2;
+
+/// rusqlite's errors in the store's terms: described, never with the SQL.
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(describe_error(&e))
+    }
+}
 
 /// A SQLite file opened as our store.
 pub struct SqliteStore {

@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::{ensure_target, event_from_row, insert_event, to_json, SqliteStore, EVENT_COLUMNS};
 use crate::model::{Actual, EpochMs, Event, Source};
-use crate::store::{ImportWrite, OrgId, StoreError, StoreResult, SyncStore};
+use crate::model::OrgId;
+use crate::store::{ImportWrite, StoreError, StoreResult, SyncStore};
 
 impl SyncStore for SqliteStore {
     fn imported_events(

@@ -10,7 +10,7 @@ use crate::app::queries::TeamSelector;
 use crate::app::{AppResult, MAX_EVENT_PAGE};
 use crate::model::{Event, EventKind, Invalid};
 use crate::plugin::frames::time;
-use crate::store::EventFilter;
+use crate::model::EventFilter;
 
 /// Default number of events an `events` query returns (annotations of a dashboard range).
 pub const DEFAULT_QUERY_EVENTS: usize = 1000;

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::app::{new_id, Clock};
-use crate::store::{PendingView, Store};
+use super::{new_id, Clock};
+use crate::model::PendingView;
+use crate::store::Store;
 
 /// How long a view may wait before it is written: well inside the 500 ms of SPEC §4.4.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
