@@ -47,6 +47,9 @@ pub const ENV_PATHS_DATA: &str = "GF_PATHS_DATA";
 pub const ENV_PATHS_PLUGINS: &str = "GF_PATHS_PLUGINS";
 /// Grafana's home folder (`[paths] home`), whose `data/plugins` a tarball install uses.
 pub const ENV_PATHS_HOME: &str = "GF_PATHS_HOME";
+/// The PostgreSQL store's URL for the command-line tool, when a settings file says
+/// `storage: postgres` (the URL is a secret: it is not in jsonData, and a flag shows in `ps`).
+pub const ENV_POSTGRES_URL: &str = "MATURITY_POSTGRES_URL";
 /// Grafana's root URL, which Grafana forwards to its plugins.
 pub const ENV_APP_URL: &str = "GF_APP_URL";
 /// Our folder inside Grafana's data folder.
@@ -269,6 +272,8 @@ pub struct PathEnv {
     pub usual_plugins_folders: Vec<PathBuf>,
     /// `GF_APP_URL`: Grafana's own URL, when `jsonData.grafanaUrl` is not set (issue 12).
     pub grafana_app_url: Option<String>,
+    /// `MATURITY_POSTGRES_URL` (read by the tool only; see [`ENV_POSTGRES_URL`]).
+    pub postgres_url: Option<String>,
 }
 
 impl PathEnv {
@@ -304,7 +309,48 @@ impl PathEnv {
             executable: std::env::current_exe().ok(),
             usual_plugins_folders: usual,
             grafana_app_url: non_empty(ENV_APP_URL),
+            postgres_url: non_empty(ENV_POSTGRES_URL),
         }
+    }
+}
+
+/// Whether a `--db` value names a PostgreSQL database rather than an SQLite file.
+pub fn is_postgres_url(s: &str) -> bool {
+    let lower = s.trim_start().to_ascii_lowercase();
+    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
+}
+
+/// A PostgreSQL URL fit to print: the password (in the user part or a `password=`
+/// parameter) replaced by `***`.
+pub fn redact_postgres_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    // The user part ends at the last '@' before the path or the parameters.
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _password)) => format!("{name}:***@{host}"),
+            None => format!("{user}@{host}"),
+        },
+        None => authority.to_string(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => p.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", params.join("&"))
+        }
+        None => tail.to_string(),
+    };
+    if scheme.is_empty() {
+        format!("{authority}{tail}")
+    } else {
+        format!("{scheme}://{authority}{tail}")
     }
 }
 
@@ -936,5 +982,21 @@ mod tests {
             locate_for_tool(None, None, &e).rule,
             PathRule::CurrentFolder
         );
+    }
+
+    #[test]
+    fn a_postgres_url_prints_without_its_password() {
+        assert_eq!(
+            redact_postgres_url(
+                "postgres://app:s3cr%40t@db:5432/maturity?sslmode=require&password=x"
+            ),
+            "postgres://app:***@db:5432/maturity?sslmode=require&password=***"
+        );
+        assert_eq!(
+            redact_postgres_url("postgresql://app@db/m"),
+            "postgresql://app@db/m"
+        );
+        assert_eq!(redact_postgres_url("postgres://db"), "postgres://db");
+        assert!(is_postgres_url("PostgreSQL://x") && !is_postgres_url("/var/m.db"));
     }
 }

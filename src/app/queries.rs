@@ -5,8 +5,8 @@ use super::{App, AppError, AppResult, Caller};
 use crate::engine::{
     self, Evaluation, EvidenceIndex, LevelChange, LevelPoint, MaturitySettings, TeamEvidence,
 };
-use crate::model::{EpochMs, EventKind, Team, DAY_MS};
 use crate::model::Evidence;
+use crate::model::{EpochMs, EventKind, Team, DAY_MS};
 
 /// Which teams a query or request is about.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use super::{input, new_id, App, AppError, AppResult, Caller, Origin, Role};
-use crate::model::{parse_time, EpochMs, Event, Invalid, Source};
 use crate::model::OrgId;
+use crate::model::{parse_time, EpochMs, Event, Invalid, Source};
 
 /// What an import did, line by line.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]

@@ -36,8 +36,8 @@ use serde_json::{json, Map, Value};
 
 use super::{CliError, CLI_LOGIN};
 use crate::app::{App, AppError, Caller, Role, MAX_BATCH};
-use crate::model::{EpochMs, Source, DAY_MS};
 use crate::model::OrgId;
+use crate::model::{EpochMs, Source, DAY_MS};
 
 /// One week in milliseconds.
 pub const WEEK: i64 = 7 * DAY_MS;

@@ -1,7 +1,13 @@
 //! The `maturity` command-line tool (SPEC §7): a thin edge over [`crate::app`] that works
-//! on the plugin's SQLite store without Grafana. It owns the flags, the choice of the
-//! store file, the reading of a settings file, and the printing of results; every read
-//! and write goes through the same use cases as the plugin's resource API.
+//! on the plugin's store (an SQLite file or a PostgreSQL database) without Grafana. It owns
+//! the flags, the choice of the store, the reading of a settings file, and the printing of
+//! results; every read and write goes through the same use cases as the plugin's resource API.
+//!
+//! # PostgreSQL
+//! `--db postgres://…` (or `postgresql://`) works for every command; with a settings file that
+//! says `storage: postgres` and no `--db`, the URL comes from `MATURITY_POSTGRES_URL` (it is a
+//! secret, kept out of jsonData and of `ps`). Printed URLs never show the password.
+//! `maturity copy --from A --to B` moves an org between any two stores (issue 14).
 //!
 //! - [`report`]: the readable table of `maturity report`.
 //! - [`demo`]: the demo data set of `maturity demo`.
@@ -44,14 +50,14 @@ use serde_json::Value;
 use crate::app::queries::TeamSelector;
 use crate::app::transfer::{ImportError, ImportReport};
 use crate::app::{system_clock, App, AppError, AppSettings, Caller, Clock, Role};
+use crate::model::OrgId;
 use crate::model::{format_time, parse_time_str, type_name, EpochMs};
 use crate::settings::{
-    check_store_path, locate_for_tool, rule_field, JsonData, PathEnv, PathRule, StorageKind,
-    StoreChoice,
+    check_store_path, is_postgres_url, locate_for_tool, redact_postgres_url, rule_field, JsonData,
+    PathEnv, PathRule, Secret, Storage, StorageKind, StoreChoice, ENV_POSTGRES_URL,
 };
-use crate::store::sqlite::{read_schema_version, SqliteStore};
-use crate::model::OrgId;
-use crate::store::Store;
+use crate::store::sqlite::read_schema_version;
+use crate::store::{open_store, Store};
 
 /// The exit code of every error (clap's usage errors use it too).
 pub const EXIT_ERROR: u8 = 2;
@@ -81,8 +87,9 @@ const IMPORT_CHUNK_LINES: usize = 5_000;
         Start with `maturity demo`, then `maturity report`."
 )]
 pub struct Cli {
-    /// The SQLite store to use (default: the plugin's store on this host; `maturity where`).
-    #[arg(long, global = true, value_name = "PATH")]
+    /// The store to use: an SQLite file, or a PostgreSQL URL `postgres://user@host/db`
+    /// (default: the plugin's store on this host; `maturity where`).
+    #[arg(long, global = true, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
     /// The Grafana organisation whose data to read and write.
     #[arg(long, global = true, value_name = "N", default_value_t = 1,
@@ -141,6 +148,17 @@ pub enum Command {
     /// Print which store the other commands would use, the rule that chose it and every
     /// rule looked at first. Opens nothing.
     Where,
+    /// Copy the org's teams, targets and events from one store to another (SQLite to
+    /// PostgreSQL when a team outgrows one Grafana replica); ids already in the destination
+    /// are skipped, so a copy can be run again.
+    Copy {
+        /// The store to read: an SQLite file or a PostgreSQL URL.
+        #[arg(long, value_name = "PATH|URL")]
+        from: PathBuf,
+        /// The store to write (created or migrated when needed).
+        #[arg(long, value_name = "PATH|URL")]
+        to: PathBuf,
+    },
 }
 
 /// Why a command stopped.
@@ -247,17 +265,88 @@ pub fn parse_settings(value: &Value) -> Result<JsonData, String> {
     JsonData::parse(json_data).map_err(|e| e.to_string())
 }
 
+/// Where the commands work: an SQLite file found by the plugin's rules, or a PostgreSQL
+/// database.
+#[derive(Debug, Clone)]
+pub enum Place {
+    /// An SQLite file and the rule that chose it.
+    File(StoreChoice),
+    /// A PostgreSQL database (the URL is a secret).
+    Postgres(Secret),
+}
+
+impl Place {
+    /// The store's place as the store layer takes it.
+    pub fn storage(&self) -> Storage {
+        match self {
+            Place::File(choice) => Storage::Sqlite {
+                path: choice.path.clone(),
+                rule: choice.rule,
+            },
+            Place::Postgres(url) => Storage::Postgres { url: url.clone() },
+        }
+    }
+
+    /// For people: the file, or the URL without its password.
+    pub fn display(&self) -> String {
+        match self {
+            Place::File(choice) => choice.path.display().to_string(),
+            Place::Postgres(url) => redact_postgres_url(url.expose()),
+        }
+    }
+
+    /// Why this store.
+    pub fn reason(&self) -> String {
+        match self {
+            Place::File(choice) => choice.reason(),
+            Place::Postgres(_) => "--db".to_string(),
+        }
+    }
+}
+
+/// Reads a `--from`/`--to`/`--db` value: a PostgreSQL URL, or a file path checked as the
+/// plugin checks `databasePath`.
+fn place_of(value: &Path, flag: &str) -> Result<Place, CliError> {
+    if let Some(url) = value.to_str().filter(|v| is_postgres_url(v)) {
+        return Ok(Place::Postgres(Secret::new(url)));
+    }
+    check_store_path(value, flag).map_err(|e| CliError::new(e.to_string()))?;
+    Ok(Place::File(locate_for_tool(
+        Some(value),
+        None,
+        &PathEnv::default(),
+    )))
+}
+
+/// The store and the rule that chose it (see the module doc).
+pub fn store_place(
+    db: Option<&Path>,
+    settings: &JsonData,
+    env: &PathEnv,
+) -> Result<Place, CliError> {
+    if let Some(url) = db.and_then(Path::to_str).filter(|v| is_postgres_url(v)) {
+        return Ok(Place::Postgres(Secret::new(url)));
+    }
+    if db.is_none() && settings.storage == StorageKind::Postgres {
+        return match &env.postgres_url {
+            Some(url) if is_postgres_url(url) => Ok(Place::Postgres(Secret::new(url.clone()))),
+            Some(_) => Err(CliError::new(format!(
+                "{ENV_POSTGRES_URL} must be a postgres:// URL"
+            ))),
+            None => Err(CliError::new(format!(
+                "the settings file says storage is postgres: give --db postgres://user@host/database, or set {ENV_POSTGRES_URL}"
+            ))),
+        };
+    }
+    store_path(db, settings, env).map(Place::File)
+}
+
 /// The store file and the rule that chose it (see the module doc).
 pub fn store_path(
     db: Option<&Path>,
     settings: &JsonData,
     env: &PathEnv,
 ) -> Result<StoreChoice, CliError> {
-    if db.is_none() && settings.storage == StorageKind::Postgres {
-        return Err(CliError::new(
-            "the settings file says storage is postgres; the command-line tool works on SQLite stores: give --db PATH",
-        ));
-    }
     let choice = locate_for_tool(db, settings.database_path.as_deref(), env);
     check_store_path(&choice.path, rule_field(choice.rule))
         .map_err(|e| CliError::new(e.to_string()))?;
@@ -267,8 +356,7 @@ pub fn store_path(
 /// What every command starts from: settings, the store's place, the org, the clock.
 struct Context {
     settings: AppSettings,
-    path: PathBuf,
-    choice: StoreChoice,
+    place: Place,
     org: OrgId,
     clock: Clock,
 }
@@ -282,31 +370,41 @@ impl Context {
     }
 
     fn where_(&self) -> String {
-        format!("{} (org {})", self.path.display(), self.org)
+        format!("{} (org {})", self.place.display(), self.org)
     }
 
     /// Opens (creating if needed) and migrates the store, as the plugin does at start-up.
-    fn open(&self) -> Result<Arc<SqliteStore>, CliError> {
-        SqliteStore::open(&self.path)
-            .map(Arc::new)
-            .map_err(store_error)
+    async fn open(&self) -> Result<Arc<dyn Store>, CliError> {
+        open_place(&self.place).await
     }
 
-    /// Opens a store that must exist already (reading commands never create one).
-    fn open_existing(&self) -> Result<Arc<SqliteStore>, CliError> {
-        if !self.path.exists() {
-            return Err(CliError::new(format!(
-                "no store at {} (chosen by {}); give --db PATH (or --settings with the datasource's jsonData), or create one with `maturity demo` or `maturity import`",
-                self.path.display(),
-                self.choice.explain()
-            )));
+    /// Opens a store that must exist already (reading commands never create a file).
+    async fn open_existing(&self) -> Result<Arc<dyn Store>, CliError> {
+        if let Place::File(choice) = &self.place {
+            if !choice.path.exists() {
+                return Err(CliError::new(format!(
+                    "no store at {} (chosen by {}); give --db PATH (or --settings with the datasource's jsonData), or create one with `maturity demo` or `maturity import`",
+                    choice.path.display(),
+                    choice.explain()
+                )));
+            }
         }
-        self.open()
+        self.open().await
     }
 
-    fn app(&self, store: Arc<SqliteStore>, clock: Clock) -> App {
+    fn app(&self, store: Arc<dyn Store>, clock: Clock) -> App {
         App::new(store, self.settings.clone(), clock)
     }
+}
+
+/// Opens a store off the async thread (the PostgreSQL client blocks; it must not run on a
+/// runtime's own thread).
+async fn open_place(place: &Place) -> Result<Arc<dyn Store>, CliError> {
+    let storage = place.storage();
+    tokio::task::spawn_blocking(move || open_store(&storage))
+        .await
+        .map_err(|e| CliError::new(format!("opening the store failed: {e}")))?
+        .map_err(store_error)
 }
 
 /// Runs a parsed command line with the clock, the environment and the schema writer
@@ -324,23 +422,24 @@ pub fn run(
         Some(p) => read_settings(p)?,
         None => JsonData::default(),
     };
-    let choice = store_path(cli.db.as_deref(), &file_settings, env)?;
+    if let Command::Copy { from, to } = &cli.command {
+        let (from, to) = (place_of(from, "--from")?, place_of(to, "--to")?);
+        let runtime = runtime()?;
+        return runtime.block_on(copy(&from, &to, cli.org, file_settings.app, clock));
+    }
+    let place = store_place(cli.db.as_deref(), &file_settings, env)?;
     if let Command::Where = cli.command {
-        return print(&where_text(&choice));
+        return print(&where_text(&place));
     }
     let ctx = Context {
         settings: file_settings.app,
-        path: choice.path.clone(),
-        choice,
+        place,
         org: cli.org,
         clock,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::new(format!("cannot start the async runtime: {e}")))?;
+    let runtime = runtime()?;
     match cli.command {
-        Command::Migrate => migrate(&ctx),
+        Command::Migrate => runtime.block_on(migrate(&ctx)),
         Command::Export { out } => runtime.block_on(export(&ctx, out.as_deref())),
         Command::Import { file } => runtime.block_on(import(&ctx, file.as_deref())),
         Command::Report { team, at, json } => {
@@ -348,12 +447,31 @@ pub fn run(
         }
         Command::Demo { now, seed } => runtime.block_on(demo_cmd(&ctx, now.as_deref(), seed)),
         Command::QuerySchema => print(&query_schema()),
-        Command::Where => print(&where_text(&ctx.choice)),
+        Command::Where => print(&where_text(&ctx.place)),
+        Command::Copy { .. } => Ok(()),
     }
 }
 
-/// What `maturity where` prints: the file, whether it exists, the rule, what came before.
-fn where_text(choice: &StoreChoice) -> String {
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::new(format!("cannot start the async runtime: {e}")))
+}
+
+/// What `maturity where` prints: the file, whether it exists, the rule, what came before
+/// (or the PostgreSQL URL without its password).
+fn where_text(place: &Place) -> String {
+    let choice = match place {
+        Place::File(choice) => choice,
+        Place::Postgres(_) => {
+            return format!(
+                "store: PostgreSQL, {}\nchosen by: {}\n",
+                place.display(),
+                place.reason()
+            )
+        }
+    };
     let state = match std::fs::metadata(&choice.path) {
         Ok(m) if m.is_file() => "exists",
         Ok(_) => "is not a file",
@@ -387,29 +505,126 @@ fn parse_time_flag(flag: &str, value: &str) -> Result<EpochMs, CliError> {
     parse_time_str(flag, value).map_err(|e| CliError::new(e.to_string()))
 }
 
-fn migrate(ctx: &Context) -> Result<(), CliError> {
-    let path = &ctx.path;
-    let before = if path.exists() {
-        Some(read_schema_version(path).map_err(store_error)?)
-    } else {
-        None
+async fn migrate(ctx: &Context) -> Result<(), CliError> {
+    let before = match &ctx.place {
+        Place::File(choice) if choice.path.exists() => {
+            Some(read_schema_version(&choice.path).map_err(store_error)?)
+        }
+        Place::File(_) => None,
+        Place::Postgres(_) => None,
     };
-    let store = ctx.open()?;
+    let store = ctx.open().await?;
     let after = store.schema_version();
     let what = match before {
+        // A database server's schema is migrated under its own lock as it opens; what it
+        // held before is not ours to read without taking that lock too.
+        None if matches!(ctx.place, Place::Postgres(_)) => {
+            format!("{}: schema version {after}, current", store.describe())
+        }
         None => format!("created a new store, schema version {after}"),
         Some(b) if b == after => format!("schema version {after}, already current; nothing to do"),
         Some(b) => format!("schema version {b} → {after}"),
     };
     print(&format!(
         "store: {} (chosen by {})\n{what}\n",
-        path.display(),
-        ctx.choice.reason()
+        ctx.place.display(),
+        ctx.place.reason()
     ))
 }
 
+/// `maturity copy`: the source's export, streamed into the destination's import a chunk of
+/// lines at a time (teams and targets come first in an export, so every event finds them).
+async fn copy(
+    from: &Place,
+    to: &Place,
+    org: OrgId,
+    settings: AppSettings,
+    clock: Clock,
+) -> Result<(), CliError> {
+    if from.storage() == to.storage() {
+        return Err(CliError::new("--from and --to name the same store"));
+    }
+    if let Place::File(choice) = from {
+        if !choice.path.exists() {
+            return Err(CliError::new(format!(
+                "no store at {} (--from)",
+                choice.path.display()
+            )));
+        }
+    }
+    let source = App::new(open_place(from).await?, settings.clone(), clock.clone());
+    let destination = App::new(open_place(to).await?, settings, clock);
+    let caller = Caller {
+        org,
+        user: Some((CLI_LOGIN.to_string(), Role::Admin)),
+    };
+    let mut chunks = source.export_chunks(&caller, 1 << 20)?;
+    let mut total = ImportReport::default();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut lines_before = 0usize;
+    let mut finished = false;
+    while !finished {
+        match chunks.recv().await {
+            Some(chunk) => pending.extend(chunk?),
+            None => finished = true,
+        }
+        // Import whole lines only; a chunk may end inside one.
+        let cut = if finished {
+            pending.len()
+        } else {
+            match pending.iter().rposition(|b| *b == b'\n') {
+                Some(i)
+                    if pending.iter().filter(|b| **b == b'\n').count() >= IMPORT_CHUNK_LINES
+                        || pending.len() > (8 << 20) =>
+                {
+                    i + 1
+                }
+                _ => continue,
+            }
+        };
+        let rest = pending.split_off(cut);
+        let text = String::from_utf8(std::mem::replace(&mut pending, rest)).map_err(|e| {
+            CliError::new(format!(
+                "the export of {} is not UTF-8: {e}",
+                from.display()
+            ))
+        })?;
+        let report = destination.import(&caller, &text).await?;
+        total.created += report.created;
+        total.skipped += report.skipped;
+        total.rejected += report.rejected;
+        total
+            .errors
+            .extend(report.errors.into_iter().map(|e| ImportError {
+                line: e.line + lines_before,
+                reason: e.reason,
+            }));
+        lines_before += text.lines().count();
+    }
+    let mut text = format!(
+        "copied org {org} from {} to {}: {} lines read, {} created, {} skipped (already there), {} rejected\n",
+        from.display(),
+        to.display(),
+        lines_before,
+        total.created,
+        total.skipped,
+        total.rejected
+    );
+    for e in &total.errors {
+        text.push_str(&format!("  line {}: {}\n", e.line, e.reason));
+    }
+    print(&text)?;
+    if total.rejected > 0 {
+        return Err(CliError::new(format!(
+            "{} lines were not copied (listed above)",
+            total.rejected
+        )));
+    }
+    Ok(())
+}
+
 async fn export(ctx: &Context, out: Option<&Path>) -> Result<(), CliError> {
-    let store = ctx.open_existing()?;
+    let store = ctx.open_existing().await?;
     let app = ctx.app(store, ctx.clock.clone());
     let ndjson = app.export(&ctx.admin()).await?;
     match out {
@@ -459,7 +674,7 @@ fn open_input(file: Option<&Path>) -> Result<(String, Box<dyn BufRead>), CliErro
 
 async fn import(ctx: &Context, file: Option<&Path>) -> Result<(), CliError> {
     let (name, mut input) = open_input(file)?;
-    let store = ctx.open()?;
+    let store = ctx.open().await?;
     let app = ctx.app(store, ctx.clock.clone());
     let caller = ctx.admin();
     let mut total = ImportReport::default();
@@ -567,7 +782,7 @@ async fn report_cmd(
         Some(s) => parse_time_flag("--at", s)?,
         None => (ctx.clock)(),
     };
-    let store = ctx.open_existing()?;
+    let store = ctx.open_existing().await?;
     let app = ctx.app(store, ctx.clock.clone());
     let evals = evaluate(&app, ctx, team.as_deref(), at).await?;
     if json {
@@ -605,7 +820,7 @@ async fn demo_cmd(ctx: &Context, now: Option<&str>, seed: u64) -> Result<(), Cli
             format_time(LATEST_TIME)
         )));
     }
-    let store = ctx.open()?;
+    let store = ctx.open().await?;
     // The demo pretends to run at `now`: what the store stamps (createdAt) is `now` too,
     // so that the same seed and now give the same data, byte for byte.
     let fixed: Clock = Arc::new(move || now);
@@ -617,8 +832,8 @@ async fn demo_cmd(ctx: &Context, now: Option<&str>, seed: u64) -> Result<(), Cli
         demo::Written::Fresh(counts) => text.push_str(&format!(
             "Wrote the demo data into {} (chosen by {}), org {}, seed {seed}:\n\
              {} teams, {} targets and {} events over the 26 weeks before {}.\n\n",
-            ctx.path.display(),
-            ctx.choice.reason(),
+            ctx.place.display(),
+            ctx.place.reason(),
             ctx.org,
             counts.teams,
             counts.targets,
@@ -637,10 +852,12 @@ async fn demo_cmd(ctx: &Context, now: Option<&str>, seed: u64) -> Result<(), Cli
     evals.sort_by(|a, b| b.level.cmp(&a.level).then_with(|| a.team.cmp(&b.team)));
     text.push_str(&format!("Maturity at {}:\n\n", format_time(now)));
     text.push_str(&report::summary(&evals));
-    let db = if ctx.choice.rule == PathRule::CommandLine {
-        format!(" --db {}", ctx.path.display())
-    } else {
-        String::new()
+    let db = match &ctx.place {
+        Place::File(choice) if choice.rule == PathRule::CommandLine => {
+            format!(" --db {}", choice.path.display())
+        }
+        Place::File(_) => String::new(),
+        Place::Postgres(_) => format!(" --db '{}'", ctx.place.display()),
     };
     let at = if !now_given {
         String::new()
@@ -703,7 +920,7 @@ mod tests {
     #[test]
     fn where_says_which_rule_chose_the_store_and_what_came_before() {
         let c = store_path(None, &JsonData::default(), &env(None, Some("/srv/g"))).expect("data");
-        let text = where_text(&c);
+        let text = where_text(&Place::File(c.clone()));
         assert!(
             text.starts_with(
                 "store: /srv/g/datadriven-maturity/maturity.db (does not exist yet)\n"
@@ -719,7 +936,7 @@ mod tests {
             "{text}"
         );
         let c = store_path(None, &JsonData::default(), &env(None, None)).expect("cwd");
-        assert!(where_text(&c).contains("Grafana's store was not found"));
+        assert!(where_text(&Place::File(c.clone())).contains("Grafana's store was not found"));
     }
 
     #[test]
@@ -735,10 +952,35 @@ mod tests {
     }
 
     #[test]
-    fn postgres_settings_need_an_explicit_db() {
+    fn postgres_settings_take_the_url_from_db_or_the_environment() {
         let pg = parse_settings(&json!({"storage": "postgres"})).expect("parse");
-        assert!(store_path(None, &pg, &env(None, None)).is_err());
-        assert!(store_path(Some(Path::new("/a.db")), &pg, &env(None, None)).is_ok());
+        let err = store_place(None, &pg, &env(None, None)).expect_err("no url");
+        assert!(
+            matches!(&err, CliError::Failed(m) if m.contains("--db postgres://") && m.contains(ENV_POSTGRES_URL)),
+            "{err:?}"
+        );
+        let mut with_url = env(None, None);
+        with_url.postgres_url = Some("postgres://app:pw@db/m".into());
+        let place = store_place(None, &pg, &with_url).expect("from the environment");
+        assert!(matches!(&place, Place::Postgres(u) if u.expose() == "postgres://app:pw@db/m"));
+        assert_eq!(place.display(), "postgres://app:***@db/m");
+        assert!(matches!(
+            store_place(
+                Some(Path::new("postgresql://db/m")),
+                &JsonData::default(),
+                &env(None, None)
+            ),
+            Ok(Place::Postgres(_))
+        ));
+        assert!(matches!(
+            store_place(Some(Path::new("/a.db")), &pg, &env(None, None)),
+            Ok(Place::File(_))
+        ));
+        let text = where_text(&place);
+        assert!(
+            text.contains("PostgreSQL") && !text.contains("pw"),
+            "{text}"
+        );
     }
 
     #[test]

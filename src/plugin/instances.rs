@@ -1,26 +1,24 @@
 //! One instance per (org, datasource uid), rebuilt when the settings' `lastUpdatedMS`
 //! changes and built once even when the first requests arrive together; one store handle
-//! (and one passive-view writer) per database path. An instance with a service account
+//! (and one passive-view writer) per store (SQLite file or PostgreSQL database). An instance with a service account
 //! token runs the Grafana sync on its schedule ([`super::scheduler`]); the schedule stops
 //! when the instance is replaced, and one lock per (org, datasource uid) keeps two runs of
 //! a datasource apart.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
 use super::scheduler::{self, Schedule, SyncRunner};
-use crate::app::views::ViewRecorder;
 use crate::app::sync::GrafanaSync;
+use crate::app::views::ViewRecorder;
 use crate::app::{App, AppError, Caller, Clock, Role};
 use crate::grafana::{GrafanaClient, GrafanaConfig};
 use crate::model::Invalid;
 use crate::settings::{self, DatasourceSettings, PathEnv, Storage};
-use crate::store::sqlite::SqliteStore;
-use crate::store::Store;
+use crate::store::{open_store, Store};
 
 /// What every request tells about its context, whichever gRPC service it came through.
 #[derive(Debug, Clone)]
@@ -139,7 +137,8 @@ pub struct Instances {
     env: PathEnv,
     clock: Clock,
     instances: Mutex<HashMap<(i64, String), (i64, InstanceCell)>>,
-    stores: Mutex<HashMap<PathBuf, Arc<OnceCell<StoreHandle>>>>,
+    /// One handle per store, keyed by [`store_key`]: datasources on one store share it.
+    stores: Mutex<HashMap<String, Arc<OnceCell<StoreHandle>>>>,
     sync_locks: Mutex<HashMap<(i64, String), SyncLock>>,
 }
 
@@ -192,15 +191,7 @@ impl Instances {
                 format!("invalid datasource settings: {}", i.message),
             ))
         })?;
-        let handle = match &settings.storage {
-            Storage::Sqlite { path, .. } => self.sqlite(path.clone()).await?,
-            Storage::Postgres { .. } => {
-                return Err(AppError::Invalid(Invalid::new(
-                    "storage",
-                    "PostgreSQL storage is not available in this version yet; use sqlite",
-                )))
-            }
-        };
+        let handle = self.store(&settings.storage).await?;
         let app = App::new(handle.store, settings.app.clone(), self.clock.clone());
         let sync = self.grafana_sync(org, ds, &settings, &app)?;
         let interval =
@@ -250,21 +241,23 @@ impl Instances {
         Ok(Some(Arc::new(SyncRunner::new(app.clone(), sync, lock))))
     }
 
-    async fn sqlite(&self, path: PathBuf) -> Result<StoreHandle, AppError> {
+    async fn store(&self, storage: &Storage) -> Result<StoreHandle, AppError> {
         let cell = {
             let mut map = self.stores.lock().unwrap_or_else(|p| p.into_inner());
-            map.entry(path.clone())
+            map.entry(store_key(storage))
                 .or_insert_with(|| Arc::new(OnceCell::new()))
                 .clone()
         };
         let clock = self.clock.clone();
+        let storage = storage.clone();
+        // A failed open is not cached: the next request tries again (a database server that
+        // was down at start-up is picked up as soon as it answers).
         let handle = cell
             .get_or_try_init(|| async move {
-                let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+                let store = tokio::task::spawn_blocking(move || open_store(&storage))
                     .await
                     .map_err(|e| AppError::Internal(format!("opening the store failed: {e}")))?
                     .map_err(AppError::from)?;
-                let store: Arc<dyn Store> = Arc::new(store);
                 let views = Arc::new(ViewRecorder::start(store.clone(), clock));
                 Ok::<_, AppError>(StoreHandle { store, views })
             })
@@ -285,5 +278,14 @@ impl Instances {
         for (_, views) in self.open_stores() {
             views.flush().await;
         }
+    }
+}
+
+/// The identity of a store, for sharing one handle (one pool, one view writer) between the
+/// datasources that use it. Held in memory only: it carries the connection string.
+fn store_key(storage: &Storage) -> String {
+    match storage {
+        Storage::Sqlite { path, .. } => format!("sqlite:{}", path.display()),
+        Storage::Postgres { url } => format!("postgres:{}", url.expose()),
     }
 }

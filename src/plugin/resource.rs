@@ -10,8 +10,8 @@ use crate::app::limits::{check_list, check_uid, MAX_LIST_ITEMS, MAX_OFFSET};
 use crate::app::loops::target_status_filter;
 use crate::app::queries::TeamSelector;
 use crate::app::{annotation_json, annotation_to_event, AppError, AppResult, MAX_EVENT_PAGE};
-use crate::model::{parse_time_str, EventKind, Invalid, Source};
 use crate::model::EventFilter;
+use crate::model::{parse_time_str, EventKind, Invalid, Source};
 
 /// Largest body of an ordinary request.
 pub const MAX_BODY: usize = 1 << 20;

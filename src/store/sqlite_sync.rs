@@ -7,8 +7,8 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
 use super::{ensure_target, event_from_row, insert_event, to_json, SqliteStore, EVENT_COLUMNS};
-use crate::model::{Actual, EpochMs, Event, Source};
 use crate::model::OrgId;
+use crate::model::{Actual, EpochMs, Event, Source};
 use crate::store::{ImportWrite, StoreError, StoreResult, SyncStore};
 
 impl SyncStore for SqliteStore {
@@ -184,105 +184,7 @@ impl SyncStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Direction, EventKind, Target, Team};
     use crate::store::Store;
-    use serde_json::{json, Map};
-
-    fn store() -> (tempfile::TempDir, SqliteStore) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let s = SqliteStore::open(&dir.path().join("m.db")).expect("open");
-        (dir, s)
-    }
-
-    fn imported(id: &str, time: i64, text: &str, source: Source) -> Event {
-        Event {
-            id: id.into(),
-            kind: EventKind::Decision,
-            time,
-            time_end: None,
-            team: Some("pay".into()),
-            dashboard_uid: Some("slo".into()),
-            panel_id: Some(2),
-            user: "alice".into(),
-            text: text.into(),
-            tags: vec!["decision".into()],
-            data: Map::new(),
-            source,
-            created_at: 1,
-            updated_at: 1,
-        }
-    }
-
-    #[test]
-    fn imports_insert_update_and_remove_only_imported_events() {
-        let (_d, s) = store();
-        s.create_team(
-            1,
-            &Team {
-                id: "pay".into(),
-                name: "Pay".into(),
-                dashboards: vec![],
-                members: vec![],
-                cadence_days: 7,
-                created_at: 0,
-            },
-        )
-        .expect("team");
-        s.insert_events(1, &[imported("grafana:9", 50, "posted", Source::Api)])
-            .expect("api event");
-        let w = s
-            .write_imported(
-                1,
-                &[
-                    imported("grafana:1", 10, "one", Source::Grafana),
-                    imported("grafana:2", 20, "two", Source::Grafana),
-                    imported("grafana:9", 30, "clash", Source::Grafana),
-                ],
-                &[],
-            )
-            .expect("write");
-        assert_eq!(
-            (w.inserted, w.updated, w.refused.clone()),
-            (2, 0, vec!["grafana:9".to_string()])
-        );
-        let mut edited = imported("grafana:1", 11, "one, edited", Source::Grafana);
-        edited.tags.push("team:pay".into());
-        let w = s
-            .write_imported(1, &[edited], &["grafana:2".into(), "grafana:9".into()])
-            .expect("write");
-        assert_eq!(
-            (w.inserted, w.updated, w.removed),
-            (0, 1, 1),
-            "the API event is not removed"
-        );
-        let left = s.imported_events(1, "grafana:", 0, 100).expect("read");
-        assert_eq!(left.len(), 1);
-        assert_eq!((left[0].time, left[0].text.as_str()), (11, "one, edited"));
-        assert_eq!(s.get_event(1, "grafana:9").expect("kept").text, "posted");
-        assert!(s
-            .imported_events(2, "grafana:", 0, 100)
-            .expect("org 2")
-            .is_empty());
-    }
-
-    #[test]
-    fn sync_values_are_per_org_and_clear_with_none() {
-        let (_d, s) = store();
-        s.set_sync_value(1, "ds/a/lastRun", Some(&json!(5)))
-            .expect("set");
-        s.set_sync_value(1, "ds/a/lastRun", Some(&json!(6)))
-            .expect("replace");
-        s.set_sync_value(1, "target/t1/lastError", Some(&json!({"message": "x"})))
-            .expect("set");
-        assert_eq!(
-            s.sync_value(1, "ds/a/lastRun").expect("get"),
-            Some(json!(6))
-        );
-        assert_eq!(s.sync_value(2, "ds/a/lastRun").expect("other org"), None);
-        assert_eq!(s.sync_values(1, "target/").expect("prefix").len(), 1);
-        s.set_sync_value(1, "ds/a/lastRun", None).expect("clear");
-        assert_eq!(s.sync_value(1, "ds/a/lastRun").expect("get"), None);
-    }
 
     #[test]
     fn a_store_of_the_first_schema_upgrades_and_its_actuals_read_as_posted() {
@@ -310,70 +212,5 @@ mod tests {
             [(5, Source::Api)]
         );
         assert_eq!(s.get_target(1, "t").expect("target").actuals[0].value, 9.5);
-    }
-
-    #[test]
-    fn live_actuals_keep_their_source() {
-        let (_d, s) = store();
-        s.create_team(
-            1,
-            &Team {
-                id: "pay".into(),
-                name: "Pay".into(),
-                dashboards: vec![],
-                members: vec![],
-                cadence_days: 7,
-                created_at: 0,
-            },
-        )
-        .expect("team");
-        s.create_target(
-            1,
-            &Target {
-                id: "t".into(),
-                team: "pay".into(),
-                name: "T".into(),
-                unit: None,
-                direction: Direction::Decrease,
-                baseline: None,
-                target: None,
-                start_at: 0,
-                deadline: None,
-                query: None,
-                actuals: vec![Actual {
-                    time: 1,
-                    value: 1.0,
-                }],
-                verification: None,
-                created_at: 0,
-            },
-        )
-        .expect("target");
-        s.add_actuals_from(
-            1,
-            "t",
-            &[Actual {
-                time: 2,
-                value: 2.0,
-            }],
-            Source::Grafana,
-        )
-        .expect("live");
-        assert_eq!(
-            s.actual_sources(1, "t").expect("sources"),
-            [(1, Source::Api), (2, Source::Grafana)]
-        );
-        assert_eq!(s.get_target(1, "t").expect("t").actuals.len(), 2);
-        assert!(s
-            .add_actuals_from(
-                1,
-                "nope",
-                &[Actual {
-                    time: 2,
-                    value: 2.0
-                }],
-                Source::Grafana
-            )
-            .is_err());
     }
 }

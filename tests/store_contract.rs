@@ -1,0 +1,763 @@
+//! The store contract: every behaviour the app relies on, run against every implementation
+//! (SQLite always; PostgreSQL on the server `scripts/with-postgres` starts), each opened
+//! through `open_store` as the plugin opens it. A store-specific test (files, pools, TLS)
+//! lives beside its implementation or in its own test file; this one holds what both promise.
+
+#[path = "common/postgres.rs"]
+mod pg;
+
+use maturity::model::{
+    Actual, Direction, Event, EventFilter, EventKind, PendingView, Source, Target, Team, Verdict,
+    Verification,
+};
+use maturity::settings::{PathRule, Secret, Storage};
+use maturity::store::{open_store, Counts, Store, StoreError};
+use serde_json::{json, Map};
+
+/// One test per store for each contract check: `mod <check> { fn sqlite(); fn postgres(); }`.
+macro_rules! contract {
+    ($(fn $name:ident($s:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                fn check($s: &dyn Store) $body
+
+                #[test]
+                fn sqlite() {
+                    let (_dir, storage) = super::sqlite_storage();
+                    check(&*open_store(&storage).expect("open the SQLite store"));
+                }
+
+                #[test]
+                fn postgres() {
+                    if let Some(storage) = super::postgres_storage(stringify!($name)) {
+                        check(&*open_store(&storage).expect("open the PostgreSQL store"));
+                    }
+                }
+            }
+        )*
+    };
+}
+
+fn sqlite_storage() -> (tempfile::TempDir, Storage) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("sub/dir/m.db");
+    (
+        dir,
+        Storage::Sqlite {
+            path,
+            rule: PathRule::CommandLine,
+        },
+    )
+}
+
+fn postgres_storage(hint: &str) -> Option<Storage> {
+    pg::fresh_database(hint).map(|url| Storage::Postgres {
+        url: Secret::new(url),
+    })
+}
+
+fn team(id: &str) -> Team {
+    Team {
+        id: id.into(),
+        name: id.to_uppercase(),
+        dashboards: vec![format!("slo-{id}")],
+        members: vec!["alice".into()],
+        cadence_days: 7,
+        created_at: 1,
+    }
+}
+
+fn event(id: &str, kind: EventKind, time: i64, team: Option<&str>) -> Event {
+    Event {
+        id: id.into(),
+        kind,
+        time,
+        time_end: None,
+        team: team.map(String::from),
+        dashboard_uid: None,
+        panel_id: None,
+        user: "alice".into(),
+        text: "t".into(),
+        tags: vec![kind.as_str().into()],
+        data: Map::new(),
+        source: Source::Api,
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
+fn imported(id: &str, time: i64, text: &str, source: Source) -> Event {
+    Event {
+        id: id.into(),
+        kind: EventKind::Decision,
+        time,
+        time_end: None,
+        team: Some("pay".into()),
+        dashboard_uid: Some("slo".into()),
+        panel_id: Some(2),
+        user: "alice".into(),
+        text: text.into(),
+        tags: vec!["decision".into()],
+        data: Map::new(),
+        source,
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+fn target(id: &str, team: &str) -> Target {
+    Target {
+        id: id.into(),
+        team: team.into(),
+        name: "Latency".into(),
+        unit: Some("ms".into()),
+        direction: Direction::Decrease,
+        baseline: Some(10.0),
+        target: Some(8.0),
+        start_at: 0,
+        deadline: Some(100),
+        query: None,
+        actuals: vec![],
+        verification: None,
+        created_at: 0,
+    }
+}
+
+contract! {
+fn teams_are_scoped_by_org(s) {
+    s.create_team(1, &team("payments")).expect("create");
+    s.create_team(2, &team("payments"))
+        .expect("same id in another org");
+    assert!(matches!(
+        s.create_team(1, &team("payments")),
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(s.list_teams(1).expect("list").len(), 1);
+    assert!(matches!(
+        s.get_team(3, "payments"),
+        Err(StoreError::NotFound(_))
+    ));
+    s.delete_team(2, "payments", false).expect("delete");
+    assert!(s.get_team(1, "payments").is_ok());
+}
+
+fn deleting_a_named_team_needs_cascade(s) {
+    s.create_team(1, &team("payments")).expect("create");
+    s.insert_events(1, &[event("e1", EventKind::Question, 5, Some("payments"))])
+        .expect("insert");
+    assert!(matches!(
+        s.delete_team(1, "payments", false),
+        Err(StoreError::Conflict(_))
+    ));
+    s.delete_team(1, "payments", true).expect("cascade");
+    assert_eq!(s.counts(1).expect("counts"), Counts::default());
+}
+
+fn a_batch_with_a_taken_id_writes_nothing(s) {
+    s.insert_events(1, &[event("e1", EventKind::Question, 5, Some("p"))])
+        .expect("insert");
+    let batch = [
+        event("e2", EventKind::Question, 6, Some("p")),
+        event("e1", EventKind::Review, 7, Some("p")),
+    ];
+    let err = s.insert_events(1, &batch).expect_err("conflict");
+    assert!(err.to_string().contains("e1"));
+    assert_eq!(s.counts(1).expect("counts").events, 1);
+}
+
+fn events_filter_by_kind_team_dashboard_time_and_tags_newest_first(s) {
+    let mut a = event("a", EventKind::Review, 10, Some("p"));
+    a.tags = vec!["review".into(), "weekly".into()];
+    a.dashboard_uid = Some("d1".into());
+    let b = event("b", EventKind::Question, 20, Some("q"));
+    let c = event("c", EventKind::Review, 30, Some("p"));
+    s.insert_events(1, &[a, b, c]).expect("insert");
+    let ids = |f: EventFilter| -> Vec<String> {
+        s.list_events(
+            1,
+            &EventFilter {
+                limit: if f.limit == 0 { 100 } else { f.limit },
+                ..f
+            },
+        )
+        .expect("list")
+        .into_iter()
+        .map(|e| e.id)
+        .collect()
+    };
+    assert_eq!(ids(EventFilter::default()), ["c", "b", "a"]);
+    assert_eq!(
+        ids(EventFilter {
+            kinds: vec![EventKind::Review],
+            ..Default::default()
+        }),
+        ["c", "a"]
+    );
+    assert_eq!(
+        ids(EventFilter {
+            teams: vec!["q".into()],
+            ..Default::default()
+        }),
+        ["b"]
+    );
+    assert_eq!(
+        ids(EventFilter {
+            dashboard_uid: Some("d1".into()),
+            ..Default::default()
+        }),
+        ["a"]
+    );
+    assert_eq!(
+        ids(EventFilter {
+            from: Some(20),
+            to: Some(30),
+            ..Default::default()
+        }),
+        ["c", "b"]
+    );
+    assert_eq!(
+        ids(EventFilter {
+            tags: vec!["weekly".into()],
+            ..Default::default()
+        }),
+        ["a"]
+    );
+    assert_eq!(
+        ids(EventFilter {
+            limit: 1,
+            offset: 1,
+            ..Default::default()
+        }),
+        ["b"]
+    );
+}
+
+fn reads_take_lists_of_any_length_in_one_statement(s) {
+    // Issue 11: 40,000 dashboards, ids or kinds once made SQLite refuse the statement
+    // ("variable number must be between ?1 and ?32766", "Expression tree is too large").
+    let mut big = team("p");
+    big.dashboards = (0..40_000).map(|i| format!("d{i}")).collect();
+    big.dashboards.push("slo-p".into());
+    s.create_team(1, &big).expect("team");
+    let mut view = event("v1", EventKind::View, 150, None);
+    view.dashboard_uid = Some("slo-p".into());
+    let mut tagged = event("q1", EventKind::Question, 160, Some("p"));
+    tagged.tags = (0..3000).map(|i| format!("t{i}")).collect();
+    s.insert_events(1, &[view, tagged]).expect("insert");
+    let ev = s.evidence(1, &[], 100, 1000).expect("evidence");
+    assert_eq!(ev.events.len(), 2);
+    let many_teams: Vec<String> = (0..40_000)
+        .map(|i| format!("t{i}"))
+        .chain(["p".to_string()])
+        .collect();
+    assert_eq!(
+        s.evidence(1, &many_teams, 100, 1000)
+            .expect("ids")
+            .teams
+            .len(),
+        1
+    );
+    assert!(s.list_targets(1, &many_teams).expect("targets").is_empty());
+    let filter = EventFilter {
+        kinds: vec![EventKind::Question; 40_000],
+        teams: many_teams.clone(),
+        tags: (0..3000).map(|i| format!("t{i}")).collect(),
+        limit: 10,
+        ..Default::default()
+    };
+    let ids: Vec<String> = s
+        .list_events(1, &filter)
+        .expect("list")
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(ids, ["q1"]);
+    let missing_tag = EventFilter {
+        tags: vec!["t1".into(), "nope".into()],
+        limit: 10,
+        ..Default::default()
+    };
+    assert!(s.list_events(1, &missing_tag).expect("list").is_empty());
+    let far = EventFilter {
+        limit: 10,
+        offset: u64::MAX,
+        ..Default::default()
+    };
+    assert!(s.list_events(1, &far).expect("far page").is_empty());
+}
+
+fn passive_views_keep_one_per_session_bucket(s) {
+    let view = |time: i64, bucket: i64| PendingView {
+        org: 1,
+        user: "alice".into(),
+        dashboard_uid: "d1".into(),
+        panel_id: Some(2),
+        time,
+        session_bucket: bucket,
+    };
+    let mut n = 0;
+    let mut ids = || {
+        n += 1;
+        format!("v{n}")
+    };
+    let written = s
+        .insert_views(&[view(1, 0), view(2, 0), view(3, 1)], &mut ids, 0)
+        .expect("views");
+    assert_eq!(written, 2);
+    assert_eq!(
+        s.insert_views(&[view(4, 1)], &mut ids, 0).expect("again"),
+        0
+    );
+    let views = s
+        .list_events(
+            1,
+            &EventFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .expect("list");
+    assert!(views
+        .iter()
+        .all(|v| v.source == Source::Passive && v.kind == EventKind::View));
+}
+
+fn targets_keep_actuals_sorted_and_replace_an_actual_at_the_same_time(s) {
+    let t = Target {
+        id: "t1".into(),
+        team: "p".into(),
+        name: "Latency".into(),
+        unit: Some("ms".into()),
+        direction: Direction::Decrease,
+        baseline: Some(10.0),
+        target: Some(8.0),
+        start_at: 0,
+        deadline: Some(100),
+        query: Some(json!({"expr": "x"})),
+        actuals: vec![
+            Actual {
+                time: 20,
+                value: 9.0,
+            },
+            Actual {
+                time: 10,
+                value: 9.5,
+            },
+        ],
+        verification: None,
+        created_at: 0,
+    };
+    s.create_target(1, &t).expect("create");
+    s.add_actuals(
+        1,
+        "t1",
+        &[Actual {
+            time: 20,
+            value: 8.5,
+        }],
+    )
+    .expect("add");
+    let got = s.get_target(1, "t1").expect("get");
+    assert_eq!(
+        got.actuals,
+        vec![
+            Actual {
+                time: 10,
+                value: 9.5
+            },
+            Actual {
+                time: 20,
+                value: 8.5
+            }
+        ]
+    );
+    assert_eq!(got.query, Some(json!({"expr": "x"})));
+    assert!(matches!(
+        s.add_actuals(1, "nope", &[]),
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        s.get_target(2, "t1"),
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+fn evidence_holds_old_decisions_with_their_outcomes_and_the_views_of_team_dashboards(s) {
+    s.create_team(1, &team("p")).expect("team");
+    let old_decision = event("d0", EventKind::Decision, 1, Some("p"));
+    let mut outcome = event("o1", EventKind::Outcome, 500, Some("other"));
+    outcome.data.insert("decisionId".into(), json!("d0"));
+    let old_question = event("q0", EventKind::Question, 2, Some("p"));
+    let mut view = event("v1", EventKind::View, 150, None);
+    view.dashboard_uid = Some("slo-p".into());
+    let mut foreign_view = event("v2", EventKind::View, 150, None);
+    foreign_view.dashboard_uid = Some("elsewhere".into());
+    let late = event("q9", EventKind::Question, 1000, Some("p"));
+    s.insert_events(
+        1,
+        &[
+            old_decision,
+            outcome,
+            old_question,
+            view,
+            foreign_view,
+            late,
+        ],
+    )
+    .expect("insert");
+    let ev = s.evidence(1, &[], 100, 1000).expect("evidence");
+    let ids: Vec<&str> = ev.events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["d0", "v1", "o1"]);
+    assert_eq!(ev.teams.len(), 1);
+}
+
+fn imports_insert_update_and_remove_only_imported_events(s) {
+    s.create_team(
+        1,
+        &Team {
+            id: "pay".into(),
+            name: "Pay".into(),
+            dashboards: vec![],
+            members: vec![],
+            cadence_days: 7,
+            created_at: 0,
+        },
+    )
+    .expect("team");
+    s.insert_events(1, &[imported("grafana:9", 50, "posted", Source::Api)])
+        .expect("api event");
+    let w = s
+        .write_imported(
+            1,
+            &[
+                imported("grafana:1", 10, "one", Source::Grafana),
+                imported("grafana:2", 20, "two", Source::Grafana),
+                imported("grafana:9", 30, "clash", Source::Grafana),
+            ],
+            &[],
+        )
+        .expect("write");
+    assert_eq!(
+        (w.inserted, w.updated, w.refused.clone()),
+        (2, 0, vec!["grafana:9".to_string()])
+    );
+    let mut edited = imported("grafana:1", 11, "one, edited", Source::Grafana);
+    edited.tags.push("team:pay".into());
+    let w = s
+        .write_imported(1, &[edited], &["grafana:2".into(), "grafana:9".into()])
+        .expect("write");
+    assert_eq!(
+        (w.inserted, w.updated, w.removed),
+        (0, 1, 1),
+        "the API event is not removed"
+    );
+    let left = s.imported_events(1, "grafana:", 0, 100).expect("read");
+    assert_eq!(left.len(), 1);
+    assert_eq!((left[0].time, left[0].text.as_str()), (11, "one, edited"));
+    assert_eq!(s.get_event(1, "grafana:9").expect("kept").text, "posted");
+    assert!(s
+        .imported_events(2, "grafana:", 0, 100)
+        .expect("org 2")
+        .is_empty());
+}
+
+fn sync_values_are_per_org_and_clear_with_none(s) {
+    s.set_sync_value(1, "ds/a/lastRun", Some(&json!(5)))
+        .expect("set");
+    s.set_sync_value(1, "ds/a/lastRun", Some(&json!(6)))
+        .expect("replace");
+    s.set_sync_value(1, "target/t1/lastError", Some(&json!({"message": "x"})))
+        .expect("set");
+    assert_eq!(
+        s.sync_value(1, "ds/a/lastRun").expect("get"),
+        Some(json!(6))
+    );
+    assert_eq!(s.sync_value(2, "ds/a/lastRun").expect("other org"), None);
+    assert_eq!(s.sync_values(1, "target/").expect("prefix").len(), 1);
+    s.set_sync_value(1, "ds/a/lastRun", None).expect("clear");
+    assert_eq!(s.sync_value(1, "ds/a/lastRun").expect("get"), None);
+}
+
+fn live_actuals_keep_their_source(s) {
+    s.create_team(
+        1,
+        &Team {
+            id: "pay".into(),
+            name: "Pay".into(),
+            dashboards: vec![],
+            members: vec![],
+            cadence_days: 7,
+            created_at: 0,
+        },
+    )
+    .expect("team");
+    s.create_target(
+        1,
+        &Target {
+            id: "t".into(),
+            team: "pay".into(),
+            name: "T".into(),
+            unit: None,
+            direction: Direction::Decrease,
+            baseline: None,
+            target: None,
+            start_at: 0,
+            deadline: None,
+            query: None,
+            actuals: vec![Actual {
+                time: 1,
+                value: 1.0,
+            }],
+            verification: None,
+            created_at: 0,
+        },
+    )
+    .expect("target");
+    s.add_actuals_from(
+        1,
+        "t",
+        &[Actual {
+            time: 2,
+            value: 2.0,
+        }],
+        Source::Grafana,
+    )
+    .expect("live");
+    assert_eq!(
+        s.actual_sources(1, "t").expect("sources"),
+        [(1, Source::Api), (2, Source::Grafana)]
+    );
+    assert_eq!(s.get_target(1, "t").expect("t").actuals.len(), 2);
+    assert!(s
+        .add_actuals_from(
+            1,
+            "nope",
+            &[Actual {
+                time: 2,
+                value: 2.0
+            }],
+            Source::Grafana
+        )
+        .is_err());
+}
+
+fn a_team_is_replaced_keeping_its_creation_and_listed_by_id(s) {
+    s.create_team(1, &team("b")).expect("b");
+    s.create_team(1, &team("a")).expect("a");
+    let mut changed = team("b");
+    changed.name = "Bee".into();
+    changed.created_at = 999;
+    let kept = s.replace_team(1, &changed).expect("replace");
+    assert_eq!((kept.name.as_str(), kept.created_at), ("Bee", 1));
+    let ids: Vec<String> = s.list_teams(1).expect("list").into_iter().map(|t| t.id).collect();
+    assert_eq!(ids, ["a", "b"]);
+    assert!(matches!(s.replace_team(1, &team("zz")), Err(StoreError::NotFound(_))));
+    assert!(matches!(s.delete_team(1, "zz", false), Err(StoreError::NotFound(_))));
+}
+
+fn an_event_reads_back_exactly_as_written_and_can_be_edited_and_deleted(s) {
+    let mut e = event("e1", EventKind::Decision, 1_700_000_000_123, Some("p"));
+    e.time_end = Some(1_700_000_100_000);
+    e.dashboard_uid = Some("d-ü".into());
+    e.panel_id = Some(-4);
+    e.text = "quotes \" and 'apostrophes', emoji 🚀, NUL-free\nnew line".into();
+    e.tags = vec!["decision".into(), "b".into(), "a".into()];
+    e.data = json!({"z": 1, "a": {"nested": [1.5, null, "x"]}, "big": 12345678901234567_i64})
+        .as_object()
+        .cloned()
+        .expect("object");
+    e.created_at = 5;
+    e.updated_at = 6;
+    s.insert_events(1, std::slice::from_ref(&e)).expect("insert");
+    assert_eq!(s.get_event(1, "e1").expect("get"), e);
+    let mut edited = e.clone();
+    edited.text = "edited".into();
+    edited.updated_at = 7;
+    s.update_event(1, &edited).expect("update");
+    assert_eq!(s.get_event(1, "e1").expect("get").text, "edited");
+    assert!(matches!(s.get_event(2, "e1"), Err(StoreError::NotFound(_))));
+    assert!(matches!(s.update_event(2, &edited), Err(StoreError::NotFound(_))));
+    s.delete_event(1, "e1").expect("delete");
+    assert!(matches!(s.get_event(1, "e1"), Err(StoreError::NotFound(_))));
+    assert!(matches!(s.delete_event(1, "e1"), Err(StoreError::NotFound(_))));
+}
+
+fn existing_ids_are_found_by_kind_and_org(s) {
+    s.insert_events(
+        1,
+        &[
+            event("d1", EventKind::Decision, 1, Some("p")),
+            event("q1", EventKind::Question, 2, Some("p")),
+        ],
+    )
+    .expect("insert");
+    let asked: Vec<String> = ["d1", "q1", "nope"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(s.existing_decisions(1, &asked).expect("decisions"), ["d1"]);
+    let mut ids = s.existing_event_ids(1, &asked).expect("ids");
+    ids.sort();
+    assert_eq!(ids, ["d1", "q1"]);
+    assert!(s.existing_event_ids(2, &asked).expect("org 2").is_empty());
+}
+
+fn export_pages_walk_every_event_once_in_time_then_id_order(s) {
+    let events: Vec<Event> = (0..25)
+        .map(|i| event(&format!("e{:02}", 24 - i), EventKind::Question, i / 3, Some("p")))
+        .collect();
+    s.insert_events(1, &events).expect("insert");
+    s.insert_events(2, &[event("other", EventKind::Question, 0, None)])
+        .expect("org 2");
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = s.events_after(1, after.clone(), 4).expect("page");
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 4);
+        after = page.last().map(|e| (e.time, e.id.clone()));
+        seen.extend(page.into_iter().map(|e| (e.time, e.id)));
+    }
+    let mut expected: Vec<(i64, String)> = events.iter().map(|e| (e.time, e.id.clone())).collect();
+    expected.sort();
+    assert_eq!(seen, expected);
+    let all: Vec<(i64, String)> = s
+        .all_events(1)
+        .expect("all")
+        .into_iter()
+        .map(|e| (e.time, e.id))
+        .collect();
+    assert_eq!(all, expected);
+}
+
+fn targets_are_edited_verified_listed_by_team_and_deleted_with_their_actuals(s) {
+    s.create_target(1, &target("t1", "p")).expect("t1");
+    s.create_target(1, &target("t2", "q")).expect("t2");
+    assert!(matches!(s.create_target(1, &target("t1", "p")), Err(StoreError::Conflict(_))));
+    let mut edited = target("t1", "p");
+    edited.name = "Renamed".into();
+    edited.query = Some(json!({"expr": "up", "refId": "A"}));
+    s.update_target(1, &edited).expect("update");
+    s.add_actuals(1, "t1", &[Actual { time: 5, value: 7.5 }]).expect("actuals");
+    let v = Verification {
+        verdict: Verdict::Met,
+        actual: Some(7.5),
+        learnings: "ship smaller".into(),
+        verified_at: 100,
+        verified_by: "alice".into(),
+    };
+    s.set_verification(1, "t1", &v).expect("verify");
+    let got = s.get_target(1, "t1").expect("get");
+    assert_eq!(got.name, "Renamed");
+    assert_eq!(got.query, Some(json!({"expr": "up", "refId": "A"})));
+    assert_eq!(got.verification, Some(v));
+    assert_eq!(got.actuals, [Actual { time: 5, value: 7.5 }]);
+    let of_q: Vec<String> = s
+        .list_targets(1, &["q".to_string()])
+        .expect("of q")
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(of_q, ["t2"]);
+    assert_eq!(s.list_targets(1, &[]).expect("all").len(), 2);
+    s.delete_target(1, "t1").expect("delete");
+    assert!(matches!(s.get_target(1, "t1"), Err(StoreError::NotFound(_))));
+    s.create_target(1, &target("t1", "p")).expect("again");
+    assert!(s.get_target(1, "t1").expect("fresh").actuals.is_empty(), "actuals went with it");
+    assert_eq!(s.counts(1).expect("counts"), Counts { teams: 0, events: 0, targets: 2 });
+}
+}
+
+/// Four handles on one store, as four plugin processes (or replicas) would hold, writing at
+/// once: no write fails, none is lost, and views seen by every handle are stored once.
+fn handles_writing_at_once(storage: &Storage) {
+    let first = open_store(storage).expect("open");
+    first.create_team(1, &team("p")).expect("team");
+    first.create_target(1, &target("t1", "p")).expect("target");
+    let threads: Vec<_> = (0..4)
+        .map(|w: i64| {
+            let storage = storage.clone();
+            std::thread::spawn(move || {
+                let s = open_store(&storage).expect("open");
+                let mut n = 0;
+                for i in 0..50 {
+                    let mut p = team("p");
+                    p.members = vec![format!("m{w}-{i}")];
+                    s.replace_team(1, &p).expect("replace");
+                    s.add_actuals(
+                        1,
+                        "t1",
+                        &[Actual {
+                            time: w * 1000 + i,
+                            value: 1.0,
+                        }],
+                    )
+                    .expect("actuals");
+                    s.insert_events(
+                        1,
+                        &[event(
+                            &format!("w{w}-{i}"),
+                            EventKind::Question,
+                            i,
+                            Some("p"),
+                        )],
+                    )
+                    .expect("event");
+                    // Every handle sees the same 10 sessions of one viewer.
+                    let view = PendingView {
+                        org: 1,
+                        user: "viewer".into(),
+                        dashboard_uid: "slo-p".into(),
+                        panel_id: None,
+                        time: i,
+                        session_bucket: i % 10,
+                    };
+                    let mut ids = || {
+                        n += 1;
+                        format!("view-{w}-{n}")
+                    };
+                    s.insert_views(&[view], &mut ids, 0).expect("views");
+                    assert!(matches!(
+                        s.delete_team(1, "absent", false),
+                        Err(StoreError::NotFound(_))
+                    ));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("writer");
+    }
+    assert_eq!(first.get_target(1, "t1").expect("t").actuals.len(), 200);
+    let views = first
+        .list_events(
+            1,
+            &EventFilter {
+                kinds: vec![EventKind::View],
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .expect("views");
+    assert_eq!(
+        views.len(),
+        10,
+        "one view per session bucket across handles"
+    );
+    assert_eq!(first.counts(1).expect("counts").events, 200 + 10);
+}
+
+#[test]
+fn handles_writing_at_once_sqlite() {
+    let (_dir, storage) = sqlite_storage();
+    handles_writing_at_once(&storage);
+}
+
+#[test]
+fn handles_writing_at_once_postgres() {
+    if let Some(storage) = postgres_storage("handles_writing_at_once") {
+        handles_writing_at_once(&storage);
+    }
+}
