@@ -46,10 +46,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub fn open_store(storage: &Storage) -> StoreResult<Arc<dyn Store>> {
     Ok(match storage {
         Storage::Sqlite { path, .. } => Arc::new(sqlite::SqliteStore::open(path)?),
-        Storage::Postgres { url } => {
-            postgres::PostgresStore::open(url)?;
-            unreachable!()
-        }
+        Storage::Postgres { url } => Arc::new(postgres::PostgresStore::open(url)?),
     })
 }
 

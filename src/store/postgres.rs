@@ -1,16 +1,1319 @@
-//! The PostgreSQL store for Grafana in high availability (issue 14): placeholder until the
-//! implementation lands.
+//! The PostgreSQL store (issue 14): the same verbs and answers as the SQLite store, for
+//! Grafana replicas sharing one database.
+//!
+//! - **Place**: our tables live in their own schema, `maturity`, and every statement names
+//!   it, so a database shared with other applications (even Grafana's own) never collides.
+//!   Column types mirror SQLite's: ids and text `TEXT COLLATE "C"` (bytewise order, as
+//!   SQLite sorts), times `BIGINT`, numbers `DOUBLE PRECISION`, and the JSON columns `TEXT`
+//!   holding the exact text SQLite holds, so answers and exports are byte-identical.
+//! - **Migrations**: ordered ([`MIGRATIONS`], one row per step in `maturity.schema_version`),
+//!   run in one transaction under `pg_advisory_xact_lock`, so plugin processes starting at
+//!   once migrate exactly once. A database already at this version is not locked nor
+//!   altered (a role with only table grants can run the plugin); a newer one is refused.
+//! - **Pool**: r2d2 with [`POOL_SIZE`] connections, each checked before use; the store
+//!   connects once itself before building it, so the first error is the real one.
+//! - **Writes**: one transaction per verb, acknowledged only after COMMIT returned
+//!   (`synchronous_commit` is raised to `on` if the server has it `off`). Lists reach SQL as
+//!   one array parameter. Races between replicas: passive views and imports are idempotent
+//!   (`ON CONFLICT`), actuals are upserts, and a transaction that lost a race (deadlock,
+//!   serialization failure, an id taken between check and insert) is run again, so a taken
+//!   id is still a `Conflict` naming it.
+//! - **TLS**: when the connection string asks (`sslmode=prefer`, the default, or
+//!   `require`), through rustls on `ring`. We always verify the server's certificate and
+//!   host name, against `sslrootcert=FILE` when given (libpq's option), else the system's
+//!   CAs; libpq's `verify-ca`/`verify-full` are accepted as `require`. `disable` is plain.
+//! - **Secrets**: the URL and password are never in `Debug`, logs nor errors; errors never
+//!   carry SQL.
 
-use super::{StoreError, StoreResult};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use postgres::error::SqlState;
+use postgres::types::Type;
+use postgres::{Client, GenericClient, IsolationLevel, Transaction};
+use r2d2::{Pool, PooledConnection};
+use r2d2_postgres::PostgresConnectionManager;
+use serde_json::Map;
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use super::{Counts, Store, StoreError, StoreResult};
+use crate::model::{
+    Actual, EpochMs, Event, EventFilter, EventKind, Evidence, OrgId, PendingView, Source, Target,
+    Team, Verification,
+};
 use crate::settings::Secret;
 
+mod connect;
+mod rows;
+mod sync;
+
+use connect::{chain, connect_failure, Endpoint, Place};
+use rows::{
+    direction_str, ensure_target, event_from_row, events_from_rows, load_actuals, p, targets_of,
+    team_from_row, teams_of, to_json, upsert_actuals, EventColumns, EVENT_COLUMNS, TARGET_COLUMNS,
+    TEAM_COLUMNS,
+};
+
+/// Ordered forward migrations; `maturity.schema_version` holds a row per step run. The
+/// steps match SQLite's, so both stores report the same version for the same schema.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    r#"CREATE TABLE maturity.teams (
+        org_id BIGINT NOT NULL,
+        id TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        dashboards TEXT NOT NULL,
+        members TEXT NOT NULL,
+        cadence_days BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (org_id, id)
+    );
+    CREATE TABLE maturity.events (
+        org_id BIGINT NOT NULL,
+        id TEXT COLLATE "C" NOT NULL,
+        kind TEXT COLLATE "C" NOT NULL,
+        time BIGINT NOT NULL,
+        time_end BIGINT,
+        team TEXT COLLATE "C",
+        dashboard_uid TEXT COLLATE "C",
+        panel_id BIGINT,
+        user_login TEXT COLLATE "C" NOT NULL,
+        text TEXT COLLATE "C" NOT NULL,
+        tags TEXT NOT NULL,
+        data TEXT NOT NULL,
+        source TEXT COLLATE "C" NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        decision_id TEXT COLLATE "C",
+        view_bucket BIGINT,
+        PRIMARY KEY (org_id, id)
+    );
+    CREATE INDEX events_by_time ON maturity.events (org_id, time);
+    CREATE INDEX events_by_team ON maturity.events (org_id, team, time);
+    CREATE INDEX events_by_dashboard ON maturity.events (org_id, dashboard_uid, time);
+    CREATE INDEX events_by_decision ON maturity.events (org_id, decision_id)
+        WHERE decision_id IS NOT NULL;
+    CREATE UNIQUE INDEX passive_view_sessions
+        ON maturity.events (org_id, user_login, dashboard_uid, view_bucket)
+        WHERE view_bucket IS NOT NULL;
+    CREATE TABLE maturity.targets (
+        org_id BIGINT NOT NULL,
+        id TEXT COLLATE "C" NOT NULL,
+        team TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        unit TEXT COLLATE "C",
+        direction TEXT COLLATE "C" NOT NULL,
+        baseline DOUBLE PRECISION,
+        target DOUBLE PRECISION,
+        start_at BIGINT NOT NULL,
+        deadline BIGINT,
+        query TEXT,
+        verification TEXT,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (org_id, id)
+    );
+    CREATE INDEX targets_by_team ON maturity.targets (org_id, team);
+    CREATE TABLE maturity.actuals (
+        org_id BIGINT NOT NULL,
+        target_id TEXT COLLATE "C" NOT NULL,
+        time BIGINT NOT NULL,
+        value DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (org_id, target_id, time)
+    );"#,
+    // 2: the Grafana sync (issue 12): where each actual came from, the sync's cursors and
+    // last errors, and imported events found by source.
+    r#"ALTER TABLE maturity.actuals ADD COLUMN source TEXT COLLATE "C" NOT NULL DEFAULT 'api';
+    CREATE TABLE maturity.sync_state (
+        org_id BIGINT NOT NULL,
+        key TEXT COLLATE "C" NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (org_id, key)
+    );
+    CREATE INDEX events_imported ON maturity.events (org_id, time) WHERE source = 'grafana';"#,
+];
+
+/// The schema version this binary writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The advisory lock that serializes migrations across processes ("MATU" and 1).
+const MIGRATION_LOCK: i64 = 0x4D41_5455_0000_0001;
+
+/// Connections per store: enough for the evidence reads of a dashboard full of panels and
+/// the view writer at once, few enough that several replicas stay far below the server's
+/// `max_connections` (100 by default).
+pub const POOL_SIZE: u32 = 10;
+
+/// How long a verb waits for a pooled connection before failing.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// How many times a transaction that lost a race is run in all.
+const ATTEMPTS: usize = 3;
+
+/// How old the size shown in metrics may get before it is read again.
+const SIZE_MAX_AGE: Duration = Duration::from_secs(30);
+
+type Manager = PostgresConnectionManager<MakeRustlsConnect>;
+type Conn = PooledConnection<Manager>;
+
+/// What a step inside a verb can fail with: a verdict of ours, or PostgreSQL's error (kept
+/// whole so that a lost race can be told apart and run again).
+enum Fail {
+    Store(StoreError),
+    Pg(postgres::Error),
+}
+
+impl From<postgres::Error> for Fail {
+    fn from(e: postgres::Error) -> Self {
+        Fail::Pg(e)
+    }
+}
+
+impl From<StoreError> for Fail {
+    fn from(e: StoreError) -> Self {
+        Fail::Store(e)
+    }
+}
+
+/// A transaction that lost a race with another one and may simply run again.
+fn lost_race(e: &postgres::Error) -> bool {
+    matches!(
+        e.code(),
+        Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE
+            || *c == SqlState::T_R_DEADLOCK_DETECTED
+            || *c == SqlState::UNIQUE_VIOLATION
+    )
+}
+
 /// A PostgreSQL database opened as our store.
+pub struct PostgresStore {
+    place: Place,
+    /// Kept to diagnose a pool that cannot connect (a direct connection tells why).
+    endpoint: Arc<Endpoint>,
+    /// `None` only while dropping (see `Drop`).
+    pool: Option<Pool<Manager>>,
+    /// The size shown in metrics, refreshed in the background (see [`Store::size_bytes`]).
+    size: Arc<AtomicU64>,
+    size_read_at: Arc<AtomicI64>,
+    size_reading: Arc<AtomicBool>,
+    started: Instant,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Server, database and user only: never the connection string or its password.
+        f.debug_struct("PostgresStore")
+            .field("server", &self.place.server)
+            .field("database", &self.place.database)
+            .field("user", &self.place.user)
+            .finish()
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // A postgres connection closes by blocking on its own runtime, which panics on a
+        // thread that drives async tasks: the pool is let go on a thread of its own there.
+        if let Some(pool) = self.pool.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let _ = std::thread::Builder::new()
+                    .name("maturity-pg-close".into())
+                    .spawn(move || drop(pool));
+            }
+        }
+    }
+}
+
+/// Sets each new pooled connection up: a write is acknowledged only once on disk.
 #[derive(Debug)]
-pub struct PostgresStore;
+struct Session;
+
+impl r2d2::CustomizeConnection<Client, postgres::Error> for Session {
+    fn on_acquire(&self, conn: &mut Client) -> Result<(), postgres::Error> {
+        conn.batch_execute(
+            "SELECT set_config('synchronous_commit', 'on', false)
+             WHERE current_setting('synchronous_commit') = 'off'",
+        )
+    }
+}
+
+/// Logs a pooled connection's failure (the pool retries on its own) with the words of
+/// [`chain`]: no password, no SQL.
+#[derive(Debug)]
+struct LogErrors {
+    server: String,
+}
+
+impl r2d2::HandleError<postgres::Error> for LogErrors {
+    fn handle_error(&self, error: postgres::Error) {
+        tracing::warn!(server = %self.server, "PostgreSQL store connection failed: {}", chain(&error));
+    }
+}
 
 impl PostgresStore {
-    /// Connects and migrates.
-    pub fn open(_url: &Secret) -> StoreResult<PostgresStore> {
-        Err(StoreError::Unusable("PostgreSQL storage is not available yet".into()))
+    /// Connects, creates or migrates our schema, and opens the pool. Refuses a schema newer
+    /// than this binary's, and says what is wrong when the server cannot be used.
+    pub fn open(url: &Secret) -> StoreResult<PostgresStore> {
+        let endpoint = connect::endpoint(url).map_err(StoreError::Unusable)?;
+        let place = endpoint.place.clone();
+        // One connection of our own first: the pool would only report a timeout.
+        let mut first = endpoint
+            .config
+            .connect(endpoint.tls.clone())
+            .map_err(|e| StoreError::Unusable(connect_failure(&place, &e)))?;
+        prepare_schema(&mut first, &place)?;
+        let size = store_size(&mut first);
+        drop(first);
+        let manager = PostgresConnectionManager::new(endpoint.config.clone(), endpoint.tls.clone());
+        let pool = Pool::builder()
+            .max_size(POOL_SIZE)
+            .min_idle(Some(1))
+            .connection_timeout(CHECKOUT_TIMEOUT)
+            .test_on_check_out(true)
+            .error_handler(Box::new(LogErrors {
+                server: place.server.clone(),
+            }))
+            .connection_customizer(Box::new(Session))
+            .build_unchecked(manager);
+        let started = Instant::now();
+        Ok(PostgresStore {
+            place,
+            endpoint: Arc::new(endpoint),
+            pool: Some(pool),
+            size: Arc::new(AtomicU64::new(size)),
+            size_read_at: Arc::new(AtomicI64::new(0)),
+            size_reading: Arc::new(AtomicBool::new(false)),
+            started,
+        })
     }
+
+    /// A pooled connection, or why there is none.
+    fn conn(&self) -> StoreResult<Conn> {
+        self.conn_within(CHECKOUT_TIMEOUT)
+            .map_err(StoreError::Database)
+    }
+
+    fn conn_within(&self, timeout: Duration) -> Result<Conn, String> {
+        let Some(pool) = &self.pool else {
+            return Err("the store is closed".into());
+        };
+        pool.get_timeout(timeout)
+            .map_err(|_| self.why_no_connection(timeout))
+    }
+
+    /// Why the pool gave no connection: a direct attempt tells unreachable, refused logins
+    /// and TLS apart; if it succeeds, every pooled connection was busy.
+    fn why_no_connection(&self, waited: Duration) -> String {
+        match self.endpoint.config.connect(self.endpoint.tls.clone()) {
+            Err(e) => connect_failure(&self.place, &e),
+            Ok(_) => format!(
+                "all {POOL_SIZE} connections to {} stayed busy for {} s: the server is slow or \
+                 overloaded",
+                self.place.describe(),
+                waited.as_secs()
+            ),
+        }
+    }
+
+    /// Runs `f` on a pooled connection.
+    fn read<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, Fail>) -> StoreResult<T> {
+        let mut conn = self.conn()?;
+        f(&mut conn).map_err(|e| self.fail(e))
+    }
+
+    /// Runs `f` in a transaction and commits; a transaction that lost a race with another
+    /// one (deadlock, serialization failure, an id taken since it looked) runs again, so
+    /// `f` must be repeatable. `Ok` means committed.
+    fn write<T>(
+        &self,
+        mut f: impl FnMut(&mut Transaction<'_>) -> Result<T, Fail>,
+    ) -> StoreResult<T> {
+        let mut conn = self.conn()?;
+        let mut attempt = 1;
+        loop {
+            let outcome = conn.transaction().map_err(Fail::Pg).and_then(|mut tx| {
+                let value = f(&mut tx)?;
+                tx.commit()?;
+                Ok(value)
+            });
+            match outcome {
+                Err(Fail::Pg(e)) if attempt < ATTEMPTS && lost_race(&e) => attempt += 1,
+                other => return other.map_err(|e| self.fail(e)),
+            }
+        }
+    }
+
+    /// A failure in the store's terms: a unique or foreign-key violation is a `Conflict`,
+    /// anything else `Database` with PostgreSQL's words and a hint, never the SQL.
+    fn fail(&self, e: Fail) -> StoreError {
+        match e {
+            Fail::Store(e) => e,
+            Fail::Pg(e) => describe_error(&self.place, &e),
+        }
+    }
+
+    /// The health check: a short round trip on a pooled connection that also finds a
+    /// standby, a newer schema and missing grants.
+    fn health(&self, budget: Duration) -> StoreResult<String> {
+        let started = Instant::now();
+        let mut conn = self
+            .conn_within(budget.max(Duration::from_secs(1)))
+            .map_err(StoreError::Unusable)?;
+        let place = &self.place;
+        let unusable = |why: String| StoreError::Unusable(place.unusable(why));
+        let mut tx = conn
+            .transaction()
+            .map_err(|e| unusable(connect::chain(&e)))?;
+        let budget_ms = budget.as_millis().clamp(100, 60_000).to_string();
+        let checked = (|| -> Result<postgres::Row, postgres::Error> {
+            tx.query_typed(
+                "SELECT set_config('statement_timeout', $1, true)",
+                &[p(&budget_ms, Type::TEXT)],
+            )?;
+            tx.query_typed_one(
+                "SELECT current_setting('server_version'), current_database(),
+                        (SELECT coalesce(max(version), 0) FROM maturity.schema_version),
+                        pg_is_in_recovery(),
+                        current_setting('default_transaction_read_only') = 'on',
+                        current_user,
+                        (SELECT string_agg(t, ', ' ORDER BY t) FROM unnest(
+                            ARRAY['teams', 'events', 'targets', 'actuals', 'sync_state']) AS t
+                         WHERE NOT has_table_privilege('maturity.' || t,
+                             'SELECT, INSERT, UPDATE, DELETE'))",
+                &[],
+            )
+        })();
+        let row = checked.map_err(|e| match describe_error(place, &e) {
+            StoreError::Database(m) | StoreError::Unusable(m) | StoreError::Conflict(m) => {
+                unusable(m)
+            }
+            StoreError::NotFound(m) => unusable(m),
+        })?;
+        let get = |e: postgres::Error| unusable(connect::chain(&e));
+        let version: String = row.try_get(0).map_err(get)?;
+        let database: String = row.try_get(1).map_err(get)?;
+        let schema: i64 = row.try_get(2).map_err(get)?;
+        let standby: bool = row.try_get(3).map_err(get)?;
+        let read_only: bool = row.try_get(4).map_err(get)?;
+        let user: String = row.try_get(5).map_err(get)?;
+        let missing: Option<String> = row.try_get(6).map_err(get)?;
+        drop(tx);
+        if standby || read_only {
+            return Err(unusable(format!(
+                "the server is {} and cannot take writes: point the connection string at the \
+                 primary",
+                if standby {
+                    "a standby (in recovery)"
+                } else {
+                    "read-only"
+                }
+            )));
+        }
+        if schema > SCHEMA_VERSION {
+            return Err(unusable(newer_schema(schema)));
+        }
+        if let Some(tables) = missing {
+            return Err(unusable(format!(
+                "user {user:?} may not read and write tables {tables} of schema maturity: \
+                 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA maturity TO \"{user}\""
+            )));
+        }
+        Ok(format!(
+            "PostgreSQL {version} at {}, database {database}, schema version {schema}; \
+             answered in {} ms",
+            place.server,
+            started.elapsed().as_millis()
+        ))
+    }
+
+    /// Reads the size of our tables again on a thread of its own when the last reading is
+    /// old, so that metrics (which may ask from an async task) never wait for the server.
+    fn refresh_size(&self) {
+        let now = self.started.elapsed().as_millis() as i64;
+        let last = self.size_read_at.load(Ordering::Relaxed);
+        if now - last < SIZE_MAX_AGE.as_millis() as i64
+            || self.size_reading.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        let Some(pool) = self.pool.clone() else {
+            self.size_reading.store(false, Ordering::Release);
+            return;
+        };
+        let (size, read_at, reading) = (
+            self.size.clone(),
+            self.size_read_at.clone(),
+            self.size_reading.clone(),
+        );
+        let spawned = std::thread::Builder::new()
+            .name("maturity-pg-size".into())
+            .spawn(move || {
+                if let Ok(mut conn) = pool.get_timeout(Duration::from_secs(2)) {
+                    size.store(store_size(&mut conn), Ordering::Relaxed);
+                }
+                read_at.store(now, Ordering::Relaxed);
+                reading.store(false, Ordering::Release);
+            });
+        if spawned.is_err() {
+            self.size_reading.store(false, Ordering::Release);
+        }
+    }
+}
+
+/// The size of our tables with their indexes and TOAST, in bytes (0 when unreadable).
+fn store_size(c: &mut Client) -> u64 {
+    c.query_typed_one(
+        "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'maturity' AND c.relkind = 'r'",
+        &[],
+    )
+    .and_then(|r| r.try_get::<_, i64>(0))
+    .map(|n| n.max(0) as u64)
+    .unwrap_or(0)
+}
+
+fn newer_schema(version: i64) -> String {
+    format!(
+        "its schema version {version} is newer than this plugin knows ({SCHEMA_VERSION}); \
+         upgrade the plugin"
+    )
+}
+
+/// Our schema version (0 when there is none yet), or `None` when schema `maturity` has no
+/// version table.
+fn read_version(c: &mut impl GenericClient) -> Result<Option<i64>, postgres::Error> {
+    let row = c.query_typed_one(
+        "SELECT to_regclass('maturity.schema_version') IS NOT NULL",
+        &[],
+    )?;
+    if !row.try_get::<_, bool>(0)? {
+        return Ok(None);
+    }
+    let row = c.query_typed_one(
+        "SELECT coalesce(max(version), 0) FROM maturity.schema_version",
+        &[],
+    )?;
+    Ok(Some(row.try_get(0)?))
+}
+
+/// Creates or migrates schema `maturity`; answers the version in use.
+fn prepare_schema(c: &mut Client, place: &Place) -> StoreResult<i64> {
+    let unusable = |why: String| StoreError::Unusable(place.unusable(why));
+    let pg = |e: postgres::Error, doing: &str| unusable(schema_failure(place, &e, doing));
+    // Already current: nothing to lock or create, so a role with table grants only works.
+    match read_version(c).map_err(|e| pg(e, "read the schema version"))? {
+        Some(v) if v > SCHEMA_VERSION => return Err(unusable(newer_schema(v))),
+        Some(v) if v == SCHEMA_VERSION => return Ok(v),
+        _ => {}
+    }
+    let mut tx = c.transaction().map_err(|e| pg(e, "start the migration"))?;
+    // Every process that gets here queues on this lock; the first migrates, the others
+    // then find the work done (each statement below sees what committed before it).
+    tx.execute_typed(
+        "SELECT pg_advisory_xact_lock($1)",
+        &[p(&MIGRATION_LOCK, Type::INT8)],
+    )
+    .map_err(|e| pg(e, "lock the migration"))?;
+    let row = tx
+        .query_typed_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'maturity'),
+                    (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                     WHERE n.nspname = 'maturity')",
+            &[],
+        )
+        .map_err(|e| pg(e, "look for schema maturity"))?;
+    let exists: bool = row
+        .try_get(0)
+        .map_err(|e| pg(e, "look for schema maturity"))?;
+    let objects: i64 = row
+        .try_get(1)
+        .map_err(|e| pg(e, "look for schema maturity"))?;
+    let version = read_version(&mut tx).map_err(|e| pg(e, "read the schema version"))?;
+    if !exists {
+        tx.batch_execute("CREATE SCHEMA maturity")
+            .map_err(|e| pg(e, "create schema maturity"))?;
+    } else if version.is_none() && objects > 0 {
+        return Err(unusable(format!(
+            "its schema \"maturity\" holds {objects} objects of another application (no \
+             maturity.schema_version): use another database, or rename that schema"
+        )));
+    }
+    let version = version.unwrap_or(0);
+    if version > SCHEMA_VERSION {
+        return Err(unusable(newer_schema(version)));
+    }
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS maturity.schema_version (
+            version BIGINT PRIMARY KEY,
+            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )",
+    )
+    .map_err(|e| pg(e, "create table maturity.schema_version"))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+        let step = i as i64 + 1;
+        tx.batch_execute(sql)
+            .map_err(|e| pg(e, &format!("run migration {step}")))?;
+        tx.execute_typed(
+            "INSERT INTO maturity.schema_version (version) VALUES ($1)",
+            &[p(&step, Type::INT8)],
+        )
+        .map_err(|e| pg(e, &format!("record migration {step}")))?;
+    }
+    tx.commit().map_err(|e| pg(e, "commit the migration"))?;
+    Ok(SCHEMA_VERSION.max(version))
+}
+
+/// Why preparing the schema failed, with the grant that is missing when it is one.
+fn schema_failure(place: &Place, e: &postgres::Error, doing: &str) -> String {
+    let user = &place.user;
+    let database = &place.database;
+    match e.as_db_error() {
+        Some(db) if *db.code() == SqlState::INSUFFICIENT_PRIVILEGE => {
+            let grant = if doing == "create schema maturity" {
+                format!(
+                    "GRANT CREATE ON DATABASE \"{database}\" TO \"{user}\" (or have an admin \
+                     run CREATE SCHEMA maturity AUTHORIZATION \"{user}\")"
+                )
+            } else if doing.starts_with("read") {
+                format!(
+                    "GRANT USAGE ON SCHEMA maturity TO \"{user}\" and GRANT SELECT, INSERT, \
+                     UPDATE, DELETE ON ALL TABLES IN SCHEMA maturity TO \"{user}\""
+                )
+            } else {
+                format!(
+                    "make \"{user}\" the owner of schema maturity (ALTER SCHEMA maturity OWNER \
+                     TO \"{user}\"), or let an owner start the plugin once to migrate"
+                )
+            };
+            format!("user {user:?} may not {doing} ({}): {grant}", db.message())
+        }
+        Some(db) if *db.code() == SqlState::READ_ONLY_SQL_TRANSACTION => format!(
+            "the server is read-only (a standby?) and cannot {doing}: point the connection \
+             string at the primary"
+        ),
+        Some(db) => format!(
+            "cannot {doing}: {} (SQLSTATE {})",
+            db.message(),
+            db.code().code()
+        ),
+        None => format!("cannot {doing}: {}", chain(e)),
+    }
+}
+
+/// A PostgreSQL error in the store's terms (see [`PostgresStore::fail`]).
+fn describe_error(place: &Place, e: &postgres::Error) -> StoreError {
+    const MAX: usize = 300;
+    let Some(db) = e.as_db_error() else {
+        // The connection broke (server restarted, network): say where.
+        return StoreError::Database(format!(
+            "lost the connection to PostgreSQL at {}: {}",
+            place.server,
+            chain(e)
+        ));
+    };
+    let code = db.code();
+    if *code == SqlState::UNIQUE_VIOLATION {
+        return StoreError::Conflict("an id of this request is already taken".into());
+    }
+    if *code == SqlState::FOREIGN_KEY_VIOLATION {
+        return StoreError::Conflict("the object is still referenced".into());
+    }
+    let hint = if *code == SqlState::INSUFFICIENT_PRIVILEGE {
+        format!(
+            "; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA maturity TO \"{}\"",
+            place.user
+        )
+    } else if *code == SqlState::READ_ONLY_SQL_TRANSACTION {
+        "; the server takes no writes: point the connection string at the primary".into()
+    } else if *code == SqlState::DISK_FULL {
+        "; the server's disk is full".into()
+    } else if *code == SqlState::QUERY_CANCELED {
+        "; the statement ran past the server's statement_timeout".into()
+    } else {
+        String::new()
+    };
+    let text = format!("{} (SQLSTATE {}){hint}", db.message(), code.code());
+    let text = if text.chars().count() > MAX {
+        let mut short: String = text.chars().take(MAX).collect();
+        short.push('…');
+        short
+    } else {
+        text
+    };
+    StoreError::Database(text)
+}
+
+/// `Conflict` naming `id` when a unique key was violated, else the error as it was.
+fn taken(e: postgres::Error, what: String) -> Fail {
+    if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+        Fail::Store(StoreError::Conflict(what))
+    } else {
+        Fail::Pg(e)
+    }
+}
+
+impl Store for PostgresStore {
+    fn describe(&self) -> String {
+        self.place.describe()
+    }
+
+    fn schema_version(&self) -> i64 {
+        self.read(|c| Ok(read_version(c)?.unwrap_or(0)))
+            .unwrap_or(-1)
+    }
+
+    fn counts(&self, org: OrgId) -> StoreResult<Counts> {
+        self.read(|c| {
+            let r = c.query_typed_one(
+                "SELECT (SELECT count(*) FROM maturity.teams WHERE org_id = $1),
+                        (SELECT count(*) FROM maturity.events WHERE org_id = $1),
+                        (SELECT count(*) FROM maturity.targets WHERE org_id = $1)",
+                &[p(&org, Type::INT8)],
+            )?;
+            let n = |i: usize| -> Result<u64, Fail> { Ok(r.try_get::<_, i64>(i)?.max(0) as u64) };
+            Ok(Counts {
+                teams: n(0)?,
+                events: n(1)?,
+                targets: n(2)?,
+            })
+        })
+    }
+
+    fn size_bytes(&self) -> u64 {
+        self.refresh_size();
+        self.size.load(Ordering::Relaxed)
+    }
+
+    fn check_health(&self, budget: Duration) -> StoreResult<String> {
+        self.health(budget)
+    }
+
+    fn list_teams(&self, org: OrgId) -> StoreResult<Vec<Team>> {
+        self.read(|c| teams_of(c, org))
+    }
+
+    fn get_team(&self, org: OrgId, id: &str) -> StoreResult<Team> {
+        self.read(|c| {
+            let row = c.query_typed_opt(
+                &format!("SELECT {TEAM_COLUMNS} FROM maturity.teams WHERE org_id = $1 AND id = $2"),
+                &[p(&org, Type::INT8), p(&id, Type::TEXT)],
+            )?;
+            match row {
+                Some(r) => team_from_row(&r),
+                None => Err(StoreError::NotFound(format!("team {id:?}")).into()),
+            }
+        })
+    }
+
+    fn create_team(&self, org: OrgId, team: &Team) -> StoreResult<()> {
+        let cadence = i64::from(team.cadence_days);
+        let (dashboards, members) = (to_json(&team.dashboards), to_json(&team.members));
+        self.read(|c| {
+            c.execute_typed(
+                &format!(
+                    "INSERT INTO maturity.teams (org_id, {TEAM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                ),
+                &[
+                    p(&org, Type::INT8),
+                    p(&team.id, Type::TEXT),
+                    p(&team.name, Type::TEXT),
+                    p(&dashboards, Type::TEXT),
+                    p(&members, Type::TEXT),
+                    p(&cadence, Type::INT8),
+                    p(&team.created_at, Type::INT8),
+                ],
+            )
+            .map_err(|e| taken(e, format!("team {:?} already exists", team.id)))?;
+            Ok(())
+        })
+    }
+
+    fn replace_team(&self, org: OrgId, team: &Team) -> StoreResult<Team> {
+        let cadence = i64::from(team.cadence_days);
+        let (dashboards, members) = (to_json(&team.dashboards), to_json(&team.members));
+        let created_at = self.read(|c| {
+            let row = c.query_typed_opt(
+                "UPDATE maturity.teams SET name = $3, dashboards = $4, members = $5, cadence_days = $6
+                 WHERE org_id = $1 AND id = $2 RETURNING created_at",
+                &[
+                    p(&org, Type::INT8),
+                    p(&team.id, Type::TEXT),
+                    p(&team.name, Type::TEXT),
+                    p(&dashboards, Type::TEXT),
+                    p(&members, Type::TEXT),
+                    p(&cadence, Type::INT8),
+                ],
+            )?;
+            match row {
+                Some(r) => Ok(r.try_get::<_, i64>(0)?),
+                None => Err(StoreError::NotFound(format!("team {:?}", team.id)).into()),
+            }
+        })?;
+        Ok(Team {
+            created_at,
+            ..team.clone()
+        })
+    }
+
+    fn delete_team(&self, org: OrgId, id: &str, cascade: bool) -> StoreResult<()> {
+        self.write(|tx| {
+            let args = [p(&org, Type::INT8), p(&id, Type::TEXT)];
+            // The team's row stays locked until commit: two deletes of one team queue.
+            let found = tx.query_typed(
+                "SELECT 1 FROM maturity.teams WHERE org_id = $1 AND id = $2 FOR UPDATE",
+                &args,
+            )?;
+            if found.is_empty() {
+                return Err(StoreError::NotFound(format!("team {id:?}")).into());
+            }
+            let r = tx.query_typed_one(
+                "SELECT (SELECT count(*) FROM maturity.events WHERE org_id = $1 AND team = $2),
+                        (SELECT count(*) FROM maturity.targets WHERE org_id = $1 AND team = $2)",
+                &args,
+            )?;
+            let (events, targets): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+            if (events > 0 || targets > 0) && !cascade {
+                return Err(StoreError::Conflict(format!(
+                    "team {id:?} is named by {events} events and {targets} targets; delete with ?cascade=true to remove them too"
+                ))
+                .into());
+            }
+            tx.execute_typed(
+                "DELETE FROM maturity.actuals WHERE org_id = $1 AND target_id IN
+                     (SELECT id FROM maturity.targets WHERE org_id = $1 AND team = $2)",
+                &args,
+            )?;
+            tx.execute_typed(
+                "DELETE FROM maturity.targets WHERE org_id = $1 AND team = $2",
+                &args,
+            )?;
+            tx.execute_typed(
+                "DELETE FROM maturity.events WHERE org_id = $1 AND team = $2",
+                &args,
+            )?;
+            tx.execute_typed(
+                "DELETE FROM maturity.teams WHERE org_id = $1 AND id = $2",
+                &args,
+            )?;
+            Ok(())
+        })
+    }
+
+    fn existing_decisions(&self, org: OrgId, ids: &[String]) -> StoreResult<Vec<String>> {
+        self.read(|c| {
+            let found = ids_present(c, org, ids, "AND kind = 'decision'")?;
+            Ok(ids.iter().filter(|i| found.contains(*i)).cloned().collect())
+        })
+    }
+
+    fn existing_event_ids(&self, org: OrgId, ids: &[String]) -> StoreResult<Vec<String>> {
+        self.read(|c| {
+            let found = ids_present(c, org, ids, "")?;
+            Ok(ids.iter().filter(|i| found.contains(*i)).cloned().collect())
+        })
+    }
+
+    fn insert_events(&self, org: OrgId, events: &[Event]) -> StoreResult<()> {
+        let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+        let mut rows = EventColumns::default();
+        for e in events {
+            rows.push(org, e, None);
+        }
+        self.write(|tx| {
+            // The first id taken, in the batch's order (by a stored event or an earlier one
+            // of the batch): the one SQLite, inserting one by one, would name.
+            let stored = ids_present(tx, org, &ids, "")?;
+            let mut seen = HashSet::new();
+            if let Some(id) = ids
+                .iter()
+                .find(|id| stored.contains(*id) || !seen.insert(id.as_str()))
+            {
+                return Err(
+                    StoreError::Conflict(format!("event id {id:?} is already taken")).into(),
+                );
+            }
+            // Another writer may take an id between the check and the insert: the unique
+            // violation makes `write` run this again, and the check above then names it.
+            rows.insert(tx, "")?;
+            Ok(())
+        })
+    }
+
+    fn insert_views(
+        &self,
+        views: &[PendingView],
+        make_id: &mut dyn FnMut() -> String,
+        now: EpochMs,
+    ) -> StoreResult<usize> {
+        // The first view of each session bucket in the batch, as SQLite keeps it.
+        let mut seen = HashSet::new();
+        let mut firsts: Vec<(&PendingView, Event)> = Vec::new();
+        for v in views {
+            let id = make_id();
+            if !seen.insert((v.org, &v.user, &v.dashboard_uid, v.session_bucket)) {
+                continue;
+            }
+            firsts.push((
+                v,
+                Event {
+                    id,
+                    kind: EventKind::View,
+                    time: v.time,
+                    time_end: None,
+                    team: None,
+                    dashboard_uid: Some(v.dashboard_uid.clone()),
+                    panel_id: v.panel_id,
+                    user: v.user.clone(),
+                    text: String::new(),
+                    tags: Vec::new(),
+                    data: Map::new(),
+                    source: Source::Passive,
+                    created_at: now,
+                    updated_at: now,
+                },
+            ));
+        }
+        // In key order, so that two replicas writing overlapping batches take the unique
+        // index's locks in the same order and never deadlock.
+        firsts.sort_by(|(a, _), (b, _)| {
+            (a.org, &a.user, &a.dashboard_uid, a.session_bucket).cmp(&(
+                b.org,
+                &b.user,
+                &b.dashboard_uid,
+                b.session_bucket,
+            ))
+        });
+        let mut rows = EventColumns::default();
+        for (v, e) in &firsts {
+            rows.push(v.org, e, Some(v.session_bucket));
+        }
+        // A view another replica stored in the same bucket is skipped, not an error.
+        self.write(|tx| rows.insert(tx, "ON CONFLICT DO NOTHING"))
+            .map(|n| n as usize)
+    }
+
+    fn list_events(&self, org: OrgId, f: &EventFilter) -> StoreResult<Vec<Event>> {
+        // The statement's shape depends only on which filters are set; every value, and
+        // every list whatever its length, is one parameter.
+        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM maturity.events WHERE org_id = $1");
+        let mut kinds: Vec<&str> = f.kinds.iter().map(|k| k.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let mut tags: Vec<&str> = f.tags.iter().map(String::as_str).collect();
+        tags.sort_unstable();
+        tags.dedup();
+        let wanted_tags = tags.len() as i64;
+        let limit = i64::try_from(f.limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(f.offset).unwrap_or(i64::MAX);
+        let mut args = vec![p(&org, Type::INT8)];
+        let next = |args: &mut Vec<_>, arg| {
+            args.push(arg);
+            args.len()
+        };
+        if !kinds.is_empty() {
+            let n = next(&mut args, p(&kinds, Type::TEXT_ARRAY));
+            sql += &format!(" AND kind = ANY(${n})");
+        }
+        if !f.teams.is_empty() {
+            let n = next(&mut args, p(&f.teams, Type::TEXT_ARRAY));
+            sql += &format!(" AND team = ANY(${n})");
+        }
+        if let Some(d) = &f.dashboard_uid {
+            let n = next(&mut args, p(d, Type::TEXT));
+            sql += &format!(" AND dashboard_uid = ${n}");
+        }
+        if let Some(from) = &f.from {
+            let n = next(&mut args, p(from, Type::INT8));
+            sql += &format!(" AND time >= ${n}");
+        }
+        if let Some(to) = &f.to {
+            let n = next(&mut args, p(to, Type::INT8));
+            sql += &format!(" AND time <= ${n}");
+        }
+        if !tags.is_empty() {
+            // Every wanted tag present: as many distinct matches as distinct wanted tags.
+            let list = next(&mut args, p(&tags, Type::TEXT_ARRAY));
+            let count = next(&mut args, p(&wanted_tags, Type::INT8));
+            sql += &format!(
+                " AND (SELECT count(DISTINCT t.value) FROM json_array_elements_text(tags::json) AS t(value)
+                       WHERE t.value = ANY(${list})) = ${count}"
+            );
+        }
+        let l = next(&mut args, p(&limit, Type::INT8));
+        let o = next(&mut args, p(&offset, Type::INT8));
+        sql += &format!(" ORDER BY time DESC, id DESC LIMIT ${l} OFFSET ${o}");
+        self.read(|c| events_from_rows(c.query_typed(&sql, &args)?))
+    }
+
+    fn get_event(&self, org: OrgId, id: &str) -> StoreResult<Event> {
+        self.read(|c| {
+            let row = c.query_typed_opt(
+                &format!(
+                    "SELECT {EVENT_COLUMNS} FROM maturity.events WHERE org_id = $1 AND id = $2"
+                ),
+                &[p(&org, Type::INT8), p(&id, Type::TEXT)],
+            )?;
+            match row {
+                Some(r) => event_from_row(&r),
+                None => Err(StoreError::NotFound(format!("event {id:?}")).into()),
+            }
+        })
+    }
+
+    fn update_event(&self, org: OrgId, e: &Event) -> StoreResult<()> {
+        let (tags, data) = (to_json(&e.tags), to_json(&e.data));
+        let decision = e.decision_id();
+        self.read(|c| {
+            let n = c.execute_typed(
+                "UPDATE maturity.events SET time = $3, time_end = $4, team = $5, dashboard_uid = $6,
+                     panel_id = $7, text = $8, tags = $9, data = $10, updated_at = $11, decision_id = $12
+                 WHERE org_id = $1 AND id = $2",
+                &[
+                    p(&org, Type::INT8),
+                    p(&e.id, Type::TEXT),
+                    p(&e.time, Type::INT8),
+                    p(&e.time_end, Type::INT8),
+                    p(&e.team, Type::TEXT),
+                    p(&e.dashboard_uid, Type::TEXT),
+                    p(&e.panel_id, Type::INT8),
+                    p(&e.text, Type::TEXT),
+                    p(&tags, Type::TEXT),
+                    p(&data, Type::TEXT),
+                    p(&e.updated_at, Type::INT8),
+                    p(&decision, Type::TEXT),
+                ],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("event {:?}", e.id)).into());
+            }
+            Ok(())
+        })
+    }
+
+    fn delete_event(&self, org: OrgId, id: &str) -> StoreResult<()> {
+        self.read(|c| {
+            let n = c.execute_typed(
+                "DELETE FROM maturity.events WHERE org_id = $1 AND id = $2",
+                &[p(&org, Type::INT8), p(&id, Type::TEXT)],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("event {id:?}")).into());
+            }
+            Ok(())
+        })
+    }
+
+    fn list_targets(&self, org: OrgId, teams: &[String]) -> StoreResult<Vec<Target>> {
+        // One snapshot for the targets and their actuals.
+        self.read(|c| {
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            targets_of(&mut tx, org, teams)
+        })
+    }
+
+    fn get_target(&self, org: OrgId, id: &str) -> StoreResult<Target> {
+        self.read(|c| {
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let rows = tx.query_typed(
+                &format!(
+                    "SELECT {TARGET_COLUMNS} FROM maturity.targets WHERE org_id = $1 AND id = $2"
+                ),
+                &[p(&org, Type::INT8), p(&id, Type::TEXT)],
+            )?;
+            let mut one = match rows.first() {
+                Some(r) => vec![rows::target_from_row(r)?],
+                None => return Err(StoreError::NotFound(format!("target {id:?}")).into()),
+            };
+            load_actuals(&mut tx, org, &mut one)?;
+            one.pop()
+                .ok_or_else(|| StoreError::NotFound(format!("target {id:?}")).into())
+        })
+    }
+
+    fn create_target(&self, org: OrgId, t: &Target) -> StoreResult<()> {
+        let query = t.query.as_ref().map(to_json);
+        let verification = t.verification.as_ref().map(to_json);
+        let direction = direction_str(t.direction);
+        self.write(|tx| {
+            tx.execute_typed(
+                &format!(
+                    "INSERT INTO maturity.targets (org_id, {TARGET_COLUMNS})
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                ),
+                &[
+                    p(&org, Type::INT8),
+                    p(&t.id, Type::TEXT),
+                    p(&t.team, Type::TEXT),
+                    p(&t.name, Type::TEXT),
+                    p(&t.unit, Type::TEXT),
+                    p(&direction, Type::TEXT),
+                    p(&t.baseline, Type::FLOAT8),
+                    p(&t.target, Type::FLOAT8),
+                    p(&t.start_at, Type::INT8),
+                    p(&t.deadline, Type::INT8),
+                    p(&query, Type::TEXT),
+                    p(&verification, Type::TEXT),
+                    p(&t.created_at, Type::INT8),
+                ],
+            )
+            .map_err(|e| taken(e, format!("target id {:?} is already taken", t.id)))?;
+            upsert_actuals(tx, org, &t.id, &t.actuals, None)
+        })
+    }
+
+    fn update_target(&self, org: OrgId, t: &Target) -> StoreResult<()> {
+        let query = t.query.as_ref().map(to_json);
+        let direction = direction_str(t.direction);
+        self.read(|c| {
+            let n = c.execute_typed(
+                "UPDATE maturity.targets SET team = $3, name = $4, unit = $5, direction = $6,
+                     baseline = $7, target = $8, start_at = $9, deadline = $10, query = $11
+                 WHERE org_id = $1 AND id = $2",
+                &[
+                    p(&org, Type::INT8),
+                    p(&t.id, Type::TEXT),
+                    p(&t.team, Type::TEXT),
+                    p(&t.name, Type::TEXT),
+                    p(&t.unit, Type::TEXT),
+                    p(&direction, Type::TEXT),
+                    p(&t.baseline, Type::FLOAT8),
+                    p(&t.target, Type::FLOAT8),
+                    p(&t.start_at, Type::INT8),
+                    p(&t.deadline, Type::INT8),
+                    p(&query, Type::TEXT),
+                ],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("target {:?}", t.id)).into());
+            }
+            Ok(())
+        })
+    }
+
+    fn delete_target(&self, org: OrgId, id: &str) -> StoreResult<()> {
+        self.write(|tx| {
+            let args = [p(&org, Type::INT8), p(&id, Type::TEXT)];
+            let n = tx.execute_typed(
+                "DELETE FROM maturity.targets WHERE org_id = $1 AND id = $2",
+                &args,
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("target {id:?}")).into());
+            }
+            tx.execute_typed(
+                "DELETE FROM maturity.actuals WHERE org_id = $1 AND target_id = $2",
+                &args,
+            )?;
+            Ok(())
+        })
+    }
+
+    fn add_actuals(&self, org: OrgId, id: &str, actuals: &[Actual]) -> StoreResult<()> {
+        self.write(|tx| {
+            ensure_target(tx, org, id)?;
+            upsert_actuals(tx, org, id, actuals, None)
+        })
+    }
+
+    fn set_verification(&self, org: OrgId, id: &str, v: &Verification) -> StoreResult<()> {
+        let text = to_json(v);
+        self.read(|c| {
+            let n = c.execute_typed(
+                "UPDATE maturity.targets SET verification = $3 WHERE org_id = $1 AND id = $2",
+                &[
+                    p(&org, Type::INT8),
+                    p(&id, Type::TEXT),
+                    p(&text, Type::TEXT),
+                ],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("target {id:?}")).into());
+            }
+            Ok(())
+        })
+    }
+
+    fn evidence(
+        &self,
+        org: OrgId,
+        teams: &[String],
+        from: EpochMs,
+        to: EpochMs,
+    ) -> StoreResult<Evidence> {
+        // One snapshot for every statement below, as SQLite's read transaction gives.
+        self.read(|c| {
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            evidence_in(&mut tx, org, teams, from, to)
+        })
+    }
+
+    fn all_events(&self, org: OrgId) -> StoreResult<Vec<Event>> {
+        self.read(|c| {
+            events_from_rows(c.query_typed(
+                &format!(
+                    "SELECT {EVENT_COLUMNS} FROM maturity.events WHERE org_id = $1 ORDER BY time, id"
+                ),
+                &[p(&org, Type::INT8)],
+            )?)
+        })
+    }
+
+    fn events_after(
+        &self,
+        org: OrgId,
+        after: Option<(EpochMs, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<Event>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|c| {
+            let rows = match &after {
+                None => c.query_typed(
+                    &format!(
+                        "SELECT {EVENT_COLUMNS} FROM maturity.events WHERE org_id = $1
+                         ORDER BY time, id LIMIT $2"
+                    ),
+                    &[p(&org, Type::INT8), p(&limit, Type::INT8)],
+                )?,
+                Some((time, id)) => c.query_typed(
+                    &format!(
+                        "SELECT {EVENT_COLUMNS} FROM maturity.events WHERE org_id = $1
+                           AND time >= $2 AND (time > $2 OR id > $3)
+                         ORDER BY time, id LIMIT $4"
+                    ),
+                    &[
+                        p(&org, Type::INT8),
+                        p(time, Type::INT8),
+                        p(id, Type::TEXT),
+                        p(&limit, Type::INT8),
+                    ],
+                )?,
+            };
+            events_from_rows(rows)
+        })
+    }
+}
+
+/// Which of `ids` are events of the org (`extra` narrows further, e.g. by kind).
+fn ids_present(
+    c: &mut impl GenericClient,
+    org: OrgId,
+    ids: &[String],
+    extra: &str,
+) -> Result<HashSet<String>, Fail> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let rows = c.query_typed(
+        &format!("SELECT id FROM maturity.events WHERE org_id = $1 AND id = ANY($2) {extra}"),
+        &[p(&org, Type::INT8), p(&ids, Type::TEXT_ARRAY)],
+    )?;
+    rows.iter()
+        .map(|r| Ok(r.try_get::<_, String>(0)?))
+        .collect()
+}
+
+/// The reads of [`Store::evidence`], in one transaction.
+fn evidence_in(
+    tx: &mut Transaction<'_>,
+    org: OrgId,
+    teams: &[String],
+    from: EpochMs,
+    to: EpochMs,
+) -> Result<Evidence, Fail> {
+    let all_teams = teams_of(tx, org)?;
+    let teams: Vec<Team> = if teams.is_empty() {
+        all_teams
+    } else {
+        let wanted: HashSet<&str> = teams.iter().map(String::as_str).collect();
+        all_teams
+            .into_iter()
+            .filter(|t| wanted.contains(t.id.as_str()))
+            .collect()
+    };
+    let ids: Vec<String> = teams.iter().map(|t| t.id.clone()).collect();
+    let mut dashboards: Vec<String> = teams
+        .iter()
+        .flat_map(|t| t.dashboards.iter().cloned())
+        .collect();
+    dashboards.sort();
+    dashboards.dedup();
+    let targets = if ids.is_empty() {
+        Vec::new()
+    } else {
+        targets_of(tx, org, &ids)?
+    };
+    let mut events: Vec<Event> = Vec::new();
+    if !ids.is_empty() {
+        // Team-linked events of the range, and every decision before `to` (a decision taken
+        // long ago can fall due inside the window).
+        events.extend(events_from_rows(tx.query_typed(
+            &format!(
+                "SELECT {EVENT_COLUMNS} FROM maturity.events WHERE org_id = $1 AND team = ANY($4)
+                   AND time < $2 AND (time >= $3 OR kind = 'decision')"
+            ),
+            &[
+                p(&org, Type::INT8),
+                p(&to, Type::INT8),
+                p(&from, Type::INT8),
+                p(&ids, Type::TEXT_ARRAY),
+            ],
+        )?)?);
+    }
+    if !dashboards.is_empty() {
+        events.extend(events_from_rows(tx.query_typed(
+            &format!(
+                "SELECT {EVENT_COLUMNS} FROM maturity.events WHERE org_id = $1 AND kind = 'view'
+                   AND dashboard_uid = ANY($4) AND time >= $2 AND time < $3"
+            ),
+            &[
+                p(&org, Type::INT8),
+                p(&from, Type::INT8),
+                p(&to, Type::INT8),
+                p(&dashboards, Type::TEXT_ARRAY),
+            ],
+        )?)?);
+    }
+    // Outcomes of any team that name one of these decisions.
+    let decision_ids: Vec<String> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Decision)
+        .map(|e| e.id.clone())
+        .collect();
+    if !decision_ids.is_empty() {
+        let outcomes = events_from_rows(tx.query_typed(
+            &format!(
+                "SELECT {EVENT_COLUMNS} FROM maturity.events WHERE org_id = $1 AND kind = 'outcome'
+                   AND decision_id = ANY($2) AND time < $3"
+            ),
+            &[
+                p(&org, Type::INT8),
+                p(&decision_ids, Type::TEXT_ARRAY),
+                p(&to, Type::INT8),
+            ],
+        )?)?;
+        events.extend(outcomes);
+    }
+    // The reads may overlap (a view with a team, a team's own outcome): copies of one row
+    // sort side by side and are dropped there.
+    events.sort_unstable_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
+    events.dedup_by(|later, first| later.id == first.id);
+    Ok(Evidence {
+        teams,
+        events,
+        targets,
+    })
 }
