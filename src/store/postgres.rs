@@ -47,6 +47,7 @@ use crate::settings::Secret;
 
 mod connect;
 mod rows;
+mod schema;
 mod sync;
 
 use connect::{chain, connect_failure, Endpoint, Place};
@@ -55,90 +56,8 @@ use rows::{
     team_from_row, teams_of, to_json, upsert_actuals, EventColumns, EVENT_COLUMNS, TARGET_COLUMNS,
     TEAM_COLUMNS,
 };
-
-/// Ordered forward migrations; `maturity.schema_version` holds a row per step run. The
-/// steps match SQLite's, so both stores report the same version for the same schema.
-pub const MIGRATIONS: &[&str] = &[
-    // 1: the first schema.
-    r#"CREATE TABLE maturity.teams (
-        org_id BIGINT NOT NULL,
-        id TEXT COLLATE "C" NOT NULL,
-        name TEXT COLLATE "C" NOT NULL,
-        dashboards TEXT NOT NULL,
-        members TEXT NOT NULL,
-        cadence_days BIGINT NOT NULL,
-        created_at BIGINT NOT NULL,
-        PRIMARY KEY (org_id, id)
-    );
-    CREATE TABLE maturity.events (
-        org_id BIGINT NOT NULL,
-        id TEXT COLLATE "C" NOT NULL,
-        kind TEXT COLLATE "C" NOT NULL,
-        time BIGINT NOT NULL,
-        time_end BIGINT,
-        team TEXT COLLATE "C",
-        dashboard_uid TEXT COLLATE "C",
-        panel_id BIGINT,
-        user_login TEXT COLLATE "C" NOT NULL,
-        text TEXT COLLATE "C" NOT NULL,
-        tags TEXT NOT NULL,
-        data TEXT NOT NULL,
-        source TEXT COLLATE "C" NOT NULL,
-        created_at BIGINT NOT NULL,
-        updated_at BIGINT NOT NULL,
-        decision_id TEXT COLLATE "C",
-        view_bucket BIGINT,
-        PRIMARY KEY (org_id, id)
-    );
-    CREATE INDEX events_by_time ON maturity.events (org_id, time);
-    CREATE INDEX events_by_team ON maturity.events (org_id, team, time);
-    CREATE INDEX events_by_dashboard ON maturity.events (org_id, dashboard_uid, time);
-    CREATE INDEX events_by_decision ON maturity.events (org_id, decision_id)
-        WHERE decision_id IS NOT NULL;
-    CREATE UNIQUE INDEX passive_view_sessions
-        ON maturity.events (org_id, user_login, dashboard_uid, view_bucket)
-        WHERE view_bucket IS NOT NULL;
-    CREATE TABLE maturity.targets (
-        org_id BIGINT NOT NULL,
-        id TEXT COLLATE "C" NOT NULL,
-        team TEXT COLLATE "C" NOT NULL,
-        name TEXT COLLATE "C" NOT NULL,
-        unit TEXT COLLATE "C",
-        direction TEXT COLLATE "C" NOT NULL,
-        baseline DOUBLE PRECISION,
-        target DOUBLE PRECISION,
-        start_at BIGINT NOT NULL,
-        deadline BIGINT,
-        query TEXT,
-        verification TEXT,
-        created_at BIGINT NOT NULL,
-        PRIMARY KEY (org_id, id)
-    );
-    CREATE INDEX targets_by_team ON maturity.targets (org_id, team);
-    CREATE TABLE maturity.actuals (
-        org_id BIGINT NOT NULL,
-        target_id TEXT COLLATE "C" NOT NULL,
-        time BIGINT NOT NULL,
-        value DOUBLE PRECISION NOT NULL,
-        PRIMARY KEY (org_id, target_id, time)
-    );"#,
-    // 2: the Grafana sync (issue 12): where each actual came from, the sync's cursors and
-    // last errors, and imported events found by source.
-    r#"ALTER TABLE maturity.actuals ADD COLUMN source TEXT COLLATE "C" NOT NULL DEFAULT 'api';
-    CREATE TABLE maturity.sync_state (
-        org_id BIGINT NOT NULL,
-        key TEXT COLLATE "C" NOT NULL,
-        value TEXT NOT NULL,
-        PRIMARY KEY (org_id, key)
-    );
-    CREATE INDEX events_imported ON maturity.events (org_id, time) WHERE source = 'grafana';"#,
-];
-
-/// The schema version this binary writes.
-pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
-
-/// The advisory lock that serializes migrations across processes ("MATU" and 1).
-const MIGRATION_LOCK: i64 = 0x4D41_5455_0000_0001;
+use schema::{newer_schema, prepare_schema, read_version};
+pub use schema::{MIGRATIONS, SCHEMA_VERSION};
 
 /// Connections per store: enough for the evidence reads of a dashboard full of panels and
 /// the view writer at once, few enough that several replicas stay far below the server's
@@ -472,134 +391,6 @@ fn store_size(c: &mut Client) -> u64 {
     .and_then(|r| r.try_get::<_, i64>(0))
     .map(|n| n.max(0) as u64)
     .unwrap_or(0)
-}
-
-fn newer_schema(version: i64) -> String {
-    format!(
-        "its schema version {version} is newer than this plugin knows ({SCHEMA_VERSION}); \
-         upgrade the plugin"
-    )
-}
-
-/// Our schema version (0 when there is none yet), or `None` when schema `maturity` has no
-/// version table.
-fn read_version(c: &mut impl GenericClient) -> Result<Option<i64>, postgres::Error> {
-    let row = c.query_typed_one(
-        "SELECT to_regclass('maturity.schema_version') IS NOT NULL",
-        &[],
-    )?;
-    if !row.try_get::<_, bool>(0)? {
-        return Ok(None);
-    }
-    let row = c.query_typed_one(
-        "SELECT coalesce(max(version), 0) FROM maturity.schema_version",
-        &[],
-    )?;
-    Ok(Some(row.try_get(0)?))
-}
-
-/// Creates or migrates schema `maturity`; answers the version in use.
-fn prepare_schema(c: &mut Client, place: &Place) -> StoreResult<i64> {
-    let unusable = |why: String| StoreError::Unusable(place.unusable(why));
-    let pg = |e: postgres::Error, doing: &str| unusable(schema_failure(place, &e, doing));
-    // Already current: nothing to lock or create, so a role with table grants only works.
-    match read_version(c).map_err(|e| pg(e, "read the schema version"))? {
-        Some(v) if v > SCHEMA_VERSION => return Err(unusable(newer_schema(v))),
-        Some(v) if v == SCHEMA_VERSION => return Ok(v),
-        _ => {}
-    }
-    let mut tx = c.transaction().map_err(|e| pg(e, "start the migration"))?;
-    // Every process that gets here queues on this lock; the first migrates, the others
-    // then find the work done (each statement below sees what committed before it).
-    tx.execute_typed(
-        "SELECT pg_advisory_xact_lock($1)",
-        &[p(&MIGRATION_LOCK, Type::INT8)],
-    )
-    .map_err(|e| pg(e, "lock the migration"))?;
-    let row = tx
-        .query_typed_one(
-            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'maturity'),
-                    (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                     WHERE n.nspname = 'maturity')",
-            &[],
-        )
-        .map_err(|e| pg(e, "look for schema maturity"))?;
-    let exists: bool = row
-        .try_get(0)
-        .map_err(|e| pg(e, "look for schema maturity"))?;
-    let objects: i64 = row
-        .try_get(1)
-        .map_err(|e| pg(e, "look for schema maturity"))?;
-    let version = read_version(&mut tx).map_err(|e| pg(e, "read the schema version"))?;
-    if !exists {
-        tx.batch_execute("CREATE SCHEMA maturity")
-            .map_err(|e| pg(e, "create schema maturity"))?;
-    } else if version.is_none() && objects > 0 {
-        return Err(unusable(format!(
-            "its schema \"maturity\" holds {objects} objects of another application (no \
-             maturity.schema_version): use another database, or rename that schema"
-        )));
-    }
-    let version = version.unwrap_or(0);
-    if version > SCHEMA_VERSION {
-        return Err(unusable(newer_schema(version)));
-    }
-    tx.batch_execute(
-        "CREATE TABLE IF NOT EXISTS maturity.schema_version (
-            version BIGINT PRIMARY KEY,
-            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-        )",
-    )
-    .map_err(|e| pg(e, "create table maturity.schema_version"))?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
-        let step = i as i64 + 1;
-        tx.batch_execute(sql)
-            .map_err(|e| pg(e, &format!("run migration {step}")))?;
-        tx.execute_typed(
-            "INSERT INTO maturity.schema_version (version) VALUES ($1)",
-            &[p(&step, Type::INT8)],
-        )
-        .map_err(|e| pg(e, &format!("record migration {step}")))?;
-    }
-    tx.commit().map_err(|e| pg(e, "commit the migration"))?;
-    Ok(SCHEMA_VERSION.max(version))
-}
-
-/// Why preparing the schema failed, with the grant that is missing when it is one.
-fn schema_failure(place: &Place, e: &postgres::Error, doing: &str) -> String {
-    let user = &place.user;
-    let database = &place.database;
-    match e.as_db_error() {
-        Some(db) if *db.code() == SqlState::INSUFFICIENT_PRIVILEGE => {
-            let grant = if doing == "create schema maturity" {
-                format!(
-                    "GRANT CREATE ON DATABASE \"{database}\" TO \"{user}\" (or have an admin \
-                     run CREATE SCHEMA maturity AUTHORIZATION \"{user}\")"
-                )
-            } else if doing.starts_with("read") {
-                format!(
-                    "GRANT USAGE ON SCHEMA maturity TO \"{user}\" and GRANT SELECT, INSERT, \
-                     UPDATE, DELETE ON ALL TABLES IN SCHEMA maturity TO \"{user}\""
-                )
-            } else {
-                format!(
-                    "make \"{user}\" the owner of schema maturity (ALTER SCHEMA maturity OWNER \
-                     TO \"{user}\"), or let an owner start the plugin once to migrate"
-                )
-            };
-            format!("user {user:?} may not {doing} ({}): {grant}", db.message())
-        }
-        Some(db) if *db.code() == SqlState::READ_ONLY_SQL_TRANSACTION => format!(
-            "the server is read-only (a standby?) and cannot {doing}: point the connection \
-             string at the primary"
-        ),
-        Some(db) => format!(
-            "cannot {doing}: {} (SQLSTATE {})",
-            db.message(),
-            db.code().code()
-        ),
-        None => format!("cannot {doing}: {}", chain(e)),
-    }
 }
 
 /// A PostgreSQL error in the store's terms (see [`PostgresStore::fail`]).

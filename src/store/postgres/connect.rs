@@ -357,7 +357,6 @@ fn causes<'a>(
 /// Why a connection could not be made, in words an admin can act on: unreachable,
 /// authentication, missing database, permissions, TLS.
 pub(super) fn connect_failure(place: &Place, e: &postgres::Error) -> String {
-    let server = &place.server;
     let user = &place.user;
     let database = &place.database;
     if let Some(db) = e.as_db_error() {
@@ -374,7 +373,7 @@ pub(super) fn connect_failure(place: &Place, e: &postgres::Error) -> String {
             )
         } else if *code == SqlState::INVALID_CATALOG_NAME {
             format!(
-                "database {database:?} does not exist on PostgreSQL at {server}: create it \
+                "database {database:?} does not exist on the server: create it \
                  (CREATE DATABASE \"{database}\" OWNER \"{user}\") or name an existing one in the \
                  connection string"
             )
@@ -385,14 +384,14 @@ pub(super) fn connect_failure(place: &Place, e: &postgres::Error) -> String {
             )
         } else if *code == SqlState::TOO_MANY_CONNECTIONS {
             format!(
-                "PostgreSQL at {server} has no free connection ({msg}): raise its \
+                "the server has no free connection ({msg}): raise its \
                  max_connections, or give this user more (ALTER ROLE … CONNECTION LIMIT)"
             )
         } else if *code == SqlState::CANNOT_CONNECT_NOW {
-            format!("PostgreSQL at {server} is starting or stopping ({msg}): try again shortly")
+            format!("the server is starting or stopping ({msg}): try again shortly")
         } else {
             format!(
-                "PostgreSQL at {server} refused the connection: {msg} (SQLSTATE {})",
+                "the server refused the connection: {msg} (SQLSTATE {})",
                 code.code()
             )
         };
@@ -401,7 +400,7 @@ pub(super) fn connect_failure(place: &Place, e: &postgres::Error) -> String {
     let kind = e.to_string();
     let detail = chain(e);
     let why = if kind.starts_with("error performing TLS handshake") {
-        tls_failure(server, e, &detail)
+        tls_failure(e, &detail)
     } else if kind.starts_with("error connecting to server")
         || kind.starts_with("timeout waiting for server")
     {
@@ -409,21 +408,21 @@ pub(super) fn connect_failure(place: &Place, e: &postgres::Error) -> String {
             .into_iter()
             .find_map(|c| c.downcast_ref::<std::io::Error>());
         match io.map(std::io::Error::kind) {
-            Some(std::io::ErrorKind::ConnectionRefused) => format!(
-                "cannot reach PostgreSQL at {server}: the connection was refused (is the \
-                 server running, and listening on that address and port?)"
-            ),
+            Some(std::io::ErrorKind::ConnectionRefused) => {
+                "cannot reach the server: the connection was refused (is it running, and \
+                 listening on that address and port?)"
+                    .to_string()
+            }
             Some(std::io::ErrorKind::TimedOut) | None
                 if kind.starts_with("timeout") || detail.contains("timed out") =>
             {
-                format!(
-                    "cannot reach PostgreSQL at {server}: no answer within the connect timeout \
-                     (a firewall, or a wrong host or port?)"
-                )
+                "cannot reach the server: no answer within the connect timeout (a \
+                     firewall, or a wrong host or port?)"
+                    .to_string()
             }
             _ => format!(
-                "cannot reach PostgreSQL at {server} ({}): check the host name and port of \
-                 the connection string",
+                "cannot reach the server ({}): check the host name and port of the \
+                 connection string",
                 after_kind(&detail)
             ),
         }
@@ -433,8 +432,17 @@ pub(super) fn connect_failure(place: &Place, e: &postgres::Error) -> String {
              string (secureJsonData.postgresUrl)",
             after_kind(&detail)
         )
+    } else if kind.starts_with("error communicating with the server")
+        || kind.starts_with("connection closed")
+        || kind.starts_with("unexpected message")
+        || kind.starts_with("error parsing response")
+    {
+        format!(
+            "the server broke off the connection while it started ({detail}): check that \
+             the host and port are a PostgreSQL server's"
+        )
     } else {
-        format!("PostgreSQL at {server} failed: {detail}")
+        format!("connecting failed: {detail}")
     };
     place.unusable(why)
 }
@@ -444,42 +452,41 @@ fn after_kind(detail: &str) -> &str {
     detail.split_once(": ").map(|(_, c)| c).unwrap_or(detail)
 }
 
-fn tls_failure(server: &str, e: &postgres::Error, detail: &str) -> String {
+fn tls_failure(e: &postgres::Error, detail: &str) -> String {
     use rustls::CertificateError as C;
     let rustls_error = causes(e)
         .into_iter()
         .find_map(|c| c.downcast_ref::<rustls::Error>());
     match rustls_error {
         Some(rustls::Error::InvalidCertificate(cert)) => match cert {
-            C::NotValidForName | C::NotValidForNameContext { .. } => format!(
-                "the TLS certificate of PostgreSQL at {server} is not valid for that host \
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                "the server's TLS certificate is not valid for that host \
                  name: connect with a name the certificate was issued for"
-            ),
+                    .to_string()
+            }
             C::Expired
             | C::ExpiredContext { .. }
             | C::NotValidYet
             | C::NotValidYetContext { .. } => {
                 format!(
-                    "the TLS certificate of PostgreSQL at {server} is out of its validity \
+                    "the server's TLS certificate is out of its validity \
                      period ({cert:?}): renew it on the server"
                 )
             }
             _ => format!(
-                "the TLS certificate of PostgreSQL at {server} was not trusted ({}): name the \
+                "the server's TLS certificate was not trusted ({}): name the \
                  CA that signed it with sslrootcert=/path/to/ca.pem in the connection string, \
                  or set sslmode=disable to connect without TLS",
                 short_cert_error(cert)
             ),
         },
-        Some(other) => format!("TLS with PostgreSQL at {server} failed: {other}"),
-        None if detail.contains("server does not support TLS") => format!(
-            "PostgreSQL at {server} does not accept TLS, but the connection string requires \
+        Some(other) => format!("TLS with the server failed: {other}"),
+        None if detail.contains("server does not support TLS") => {
+            "the server does not accept TLS, but the connection string requires \
              it (sslmode=require): turn ssl on in the server, or set sslmode=disable"
-        ),
-        None => format!(
-            "TLS with PostgreSQL at {server} failed: {}",
-            after_kind(detail)
-        ),
+                .to_string()
+        }
+        None => format!("TLS with the server failed: {}", after_kind(detail)),
     }
 }
 
