@@ -22,6 +22,8 @@
 //!   `require`), through rustls on `ring`. We always verify the server's certificate and
 //!   host name, against `sslrootcert=FILE` when given (libpq's option), else the system's
 //!   CAs; libpq's `verify-ca`/`verify-full` are accepted as `require`. `disable` is plain.
+//!   Unlike libpq, `prefer` does not accept an unverified certificate: a server offering
+//!   TLS with a certificate we cannot trust is refused, saying to name its CA.
 //! - **Secrets**: the URL and password are never in `Debug`, logs nor errors; errors never
 //!   carry SQL.
 

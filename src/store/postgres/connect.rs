@@ -273,6 +273,8 @@ fn key_values(text: &str) -> Option<Vec<(String, String)>> {
 /// server agrees to TLS (`prefer`) or must (`require`).
 fn tls_connector(root_file: Option<&Path>, mode: SslMode) -> Result<MakeRustlsConnect, String> {
     let mut roots = rustls::RootCertStore::empty();
+    // libpq 16's `sslrootcert=system` names the system's CAs, our default.
+    let root_file = root_file.filter(|p| p.as_os_str() != "system");
     match root_file {
         Some(path) => {
             let certs = CertificateDer::pem_file_iter(path)
@@ -498,5 +500,59 @@ fn short_cert_error(cert: &rustls::CertificateError) -> &'static str {
         C::Revoked => "revoked",
         C::BadEncoding => "badly encoded",
         _ => "rejected",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libpq_options_are_taken_out_of_a_url() {
+        let (text, root) = libpq_options(
+            "postgres://u:p%40ss@db:5433/m?sslmode=verify-full&sslrootcert=%2Fetc%2Fca%20x.pem&connect_timeout=3",
+        );
+        assert_eq!(
+            text,
+            "postgres://u:p%40ss@db:5433/m?sslmode=require&connect_timeout=3"
+        );
+        assert_eq!(root, Some(PathBuf::from("/etc/ca x.pem")));
+        let (text, root) = libpq_options("postgresql://u@db/m?sslrootcert=/ca.pem");
+        assert_eq!(
+            (text.as_str(), root),
+            ("postgresql://u@db/m", Some(PathBuf::from("/ca.pem")))
+        );
+        assert_eq!(libpq_options("postgres://u@db/m").0, "postgres://u@db/m");
+    }
+
+    #[test]
+    fn libpq_options_are_taken_out_of_key_value_pairs() {
+        let (text, root) = libpq_options(
+            r"host=db user=u password='it\'s \\ x' sslmode=verify-ca sslrootcert = '/ca dir/ca.pem'",
+        );
+        assert_eq!(root, Some(PathBuf::from("/ca dir/ca.pem")));
+        let config: Config = text.parse().expect("still parses");
+        assert_eq!(config.get_ssl_mode(), SslMode::Require);
+        assert_eq!(config.get_user(), Some("u"));
+        assert_eq!(config.get_password(), Some(&b"it's \\ x"[..]));
+        // Not of that shape: left for tokio-postgres to refuse.
+        assert_eq!(libpq_options("user='open").0, "user='open");
+    }
+
+    #[test]
+    fn the_place_names_host_port_and_database_but_not_the_password() {
+        let e =
+            endpoint(&Secret::new("postgres://app:pw@db.example:6432/maturity")).expect("parses");
+        assert_eq!(
+            e.place.describe(),
+            "PostgreSQL at db.example:6432, database maturity"
+        );
+        assert_eq!(e.place.user, "app");
+        let e = endpoint(&Secret::new("postgres://app@[::1]/")).expect("parses");
+        assert_eq!(e.place.describe(), "PostgreSQL at [::1]:5432, database app");
+        assert!(
+            endpoint(&Secret::new("postgres://db/m")).is_err(),
+            "a user is needed"
+        );
     }
 }
