@@ -2,6 +2,8 @@
 //! on stdout) and talks pluginv2 gRPC to it with the SDK's client stubs.
 #![allow(dead_code)]
 
+pub mod postgres;
+
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -187,10 +189,47 @@ impl Plugin {
     }
 
     /// Changes `jsonData` (and `lastUpdatedMS`, as Grafana does, so the instance is rebuilt).
-    pub fn set_json_data(&mut self, mut json_data: Value) {
-        json_data["databasePath"] = json!(self.db.to_string_lossy());
-        self.json_data = json_data;
+    /// The storage choice stays: `databasePath` = `db` on SQLite, `storage: postgres` (and
+    /// no path) after [`Plugin::use_postgres`], unless `json_data` names a storage itself.
+    pub fn set_json_data(&mut self, json_data: Value) {
+        self.json_data = self.with_storage(json_data);
         self.updated_ms += 1;
+    }
+
+    /// `json_data` with this plugin's storage choice: a `storage` it names itself wins, else
+    /// the current one; SQLite gets `databasePath` = `db`, PostgreSQL no path.
+    pub fn with_storage(&self, mut json_data: Value) -> Value {
+        if !json_data.is_object() {
+            json_data = json!({});
+        }
+        if json_data.get("storage").is_none() {
+            if let Some(storage) = self.json_data.get("storage") {
+                json_data["storage"] = storage.clone();
+            }
+        }
+        if json_data["storage"] == "postgres" {
+            if let Some(o) = json_data.as_object_mut() {
+                o.remove("databasePath");
+            }
+        } else {
+            json_data["databasePath"] = json!(self.db.to_string_lossy());
+        }
+        json_data
+    }
+
+    /// Points every later context at a PostgreSQL database (issue 14): `jsonData.storage =
+    /// "postgres"` (other settings kept, no `databasePath`), `secureJsonData.postgresUrl =
+    /// url`, and a new `lastUpdatedMS` so the instance is rebuilt.
+    pub fn use_postgres(&mut self, url: &str) {
+        let mut json_data = self.json_data.clone();
+        json_data["storage"] = json!("postgres");
+        self.secure.insert("postgresUrl".into(), url.to_string());
+        self.set_json_data(json_data);
+    }
+
+    /// Whether contexts point at PostgreSQL ([`Plugin::use_postgres`]).
+    pub fn on_postgres(&self) -> bool {
+        self.json_data["storage"] == "postgres"
     }
 
     /// Calls a resource as Grafana does: `path` without slash or query, `url` with the query.
@@ -623,12 +662,7 @@ pub fn temp_store() -> (tempfile::TempDir, PathBuf) {
 /// actuals and verification) as Editor, each event on its own as its `user` with role
 /// Editor. The plugin's `jsonData` takes the scenario's settings.
 pub async fn load_scenario(p: &mut Plugin, org: i64, s: &Value) {
-    let mut json_data = s["settings"].clone();
-    if !json_data.is_object() {
-        json_data = json!({});
-    }
-    json_data["databasePath"] = json!(p.db.to_string_lossy());
-    p.json_data = json_data;
+    p.json_data = p.with_storage(s["settings"].clone());
     p.uid = format!("scenario-{org}");
     for team in s["teams"].as_array().into_iter().flatten() {
         p.ok(p.admin(org), "POST", "teams", Some(team.clone()), 201)
@@ -659,4 +693,15 @@ pub fn scenario(file: &str) -> Value {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/scenarios"));
     let text = std::fs::read_to_string(dir.join(file)).expect("scenario file");
     serde_json::from_str(&text).expect("scenario json")
+}
+
+/// [`postgres::fresh_database`] from async code (the blocking client must not run on a
+/// runtime thread): a new PostgreSQL database's URL, or `None` (after a skip line) when no
+/// server was started.
+pub async fn fresh_postgres(hint: &str) -> Option<String> {
+    let hint = hint.to_string();
+    match tokio::task::spawn_blocking(move || postgres::fresh_database(&hint)).await {
+        Ok(url) => url,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
 }
