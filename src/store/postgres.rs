@@ -58,7 +58,7 @@ use rows::{
     team_from_row, teams_of, to_json, upsert_actuals, EventColumns, EVENT_COLUMNS, TARGET_COLUMNS,
     TEAM_COLUMNS,
 };
-use schema::{newer_schema, prepare_schema, read_version};
+use schema::{newer_schema, prepare_schema};
 pub use schema::{MIGRATIONS, SCHEMA_VERSION};
 
 /// Connections per store: enough for the evidence reads of a dashboard full of panels and
@@ -119,6 +119,8 @@ pub struct PostgresStore {
     size_read_at: Arc<AtomicI64>,
     size_reading: Arc<AtomicBool>,
     started: Instant,
+    /// The schema version, as last read (see [`Store::schema_version`]).
+    version: AtomicI64,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -183,7 +185,7 @@ impl PostgresStore {
             .config
             .connect(endpoint.tls.clone())
             .map_err(|e| StoreError::Unusable(connect_failure(&place, &e)))?;
-        prepare_schema(&mut first, &place)?;
+        let version = prepare_schema(&mut first, &place)?;
         let size = store_size(&mut first);
         drop(first);
         let manager = PostgresConnectionManager::new(endpoint.config.clone(), endpoint.tls.clone());
@@ -206,6 +208,7 @@ impl PostgresStore {
             size_read_at: Arc::new(AtomicI64::new(0)),
             size_reading: Arc::new(AtomicBool::new(false)),
             started,
+            version: AtomicI64::new(version),
         })
     }
 
@@ -331,6 +334,7 @@ impl PostgresStore {
                 }
             )));
         }
+        self.version.store(schema, Ordering::Relaxed);
         if schema > SCHEMA_VERSION {
             return Err(unusable(newer_schema(schema)));
         }
@@ -453,8 +457,9 @@ impl Store for PostgresStore {
     }
 
     fn schema_version(&self) -> i64 {
-        self.read(|c| Ok(read_version(c)?.unwrap_or(0)))
-            .unwrap_or(-1)
+        // As read at open and at each health check: no round trip, so describing the store
+        // never blocks (nor panics on a thread that drives async tasks).
+        self.version.load(Ordering::Relaxed)
     }
 
     fn counts(&self, org: OrgId) -> StoreResult<Counts> {

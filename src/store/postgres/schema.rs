@@ -102,7 +102,7 @@ pub(super) fn newer_schema(version: i64) -> String {
 
 /// Our schema version (0 when there is none yet), or `None` when schema `maturity` has no
 /// version table.
-pub(super) fn read_version(c: &mut impl GenericClient) -> Result<Option<i64>, postgres::Error> {
+fn read_version(c: &mut impl GenericClient) -> Result<Option<i64>, postgres::Error> {
     let row = c.query_typed_one(
         "SELECT to_regclass('maturity.schema_version') IS NOT NULL",
         &[],
