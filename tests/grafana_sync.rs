@@ -889,3 +889,38 @@ async fn two_syncs_of_one_datasource_never_run_at_once() {
         "the second run waited for the first: {gap:?}"
     );
 }
+
+#[tokio::test]
+async fn replicas_on_one_store_share_the_schedule_one_run_per_interval() {
+    // Two plugin processes (two Grafana replicas) on one store, with one datasource: both
+    // schedules tick about 2 s after their first request; the lease in the store lets one
+    // of them call Grafana. The real binaries, so that each has its own replica id.
+    let g = FakeGrafana::start(TOKEN).await;
+    let (_d, db) = temp_store();
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let mut p = Plugin::start(&db, &[]).await;
+        p.set_json_data(json!({"grafanaUrl": g.url}));
+        p.secure
+            .insert("serviceAccountToken".into(), TOKEN.to_string());
+        replicas.push(p);
+    }
+    teams(&mut replicas[0]).await;
+    for p in &mut replicas {
+        p.ok(p.viewer(1), "GET", "teams", None, 200).await;
+    }
+    wait_for_last_run(&db, Duration::from_secs(20)).await;
+    // Both first ticks are due within FIRST_DELAY of the requests above; give the other
+    // replica time to pass its tick.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        g.requests_to("/api/annotations").len(),
+        1,
+        "one replica ran the scheduled sync"
+    );
+    // The holder is one of the two, and a manual sync on either still runs.
+    for p in &mut replicas {
+        assert_eq!(sync(p).await["failed"], json!([]));
+    }
+    assert_eq!(g.requests_to("/api/annotations").len(), 3);
+}

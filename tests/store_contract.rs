@@ -481,6 +481,17 @@ fn sync_values_are_per_org_and_clear_with_none(s) {
     assert_eq!(s.sync_value(1, "ds/a/lastRun").expect("get"), None);
 }
 
+fn a_lease_goes_to_one_holder_until_it_expires(s) {
+    assert!(s.claim_lease(1, "ds/a/lease", "r1", 100, 200).expect("free"));
+    assert!(!s.claim_lease(1, "ds/a/lease", "r2", 150, 250).expect("held"));
+    assert!(s.claim_lease(1, "ds/a/lease", "r1", 190, 290).expect("renewed by its holder"));
+    assert!(!s.claim_lease(1, "ds/a/lease", "r2", 289, 389).expect("still held"));
+    assert!(s.claim_lease(2, "ds/a/lease", "r2", 150, 250).expect("another org"));
+    assert!(s.claim_lease(1, "ds/b/lease", "r2", 150, 250).expect("another key"));
+    assert!(s.claim_lease(1, "ds/a/lease", "r2", 290, 390).expect("expired"));
+    assert!(!s.claim_lease(1, "ds/a/lease", "r1", 300, 400).expect("lost"));
+}
+
 fn live_actuals_keep_their_source(s) {
     s.create_team(
         1,
@@ -759,5 +770,42 @@ fn handles_writing_at_once_sqlite() {
 fn handles_writing_at_once_postgres() {
     if let Some(storage) = postgres_storage("handles_writing_at_once") {
         handles_writing_at_once(&storage);
+    }
+}
+
+/// Eight handles claiming one free lease at the same instant: exactly one gets it.
+fn one_of_many_claims_wins(storage: &Storage) {
+    for round in 0..5 {
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let threads: Vec<_> = (0..8)
+            .map(|w| {
+                let (storage, barrier) = (storage.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let s = open_store(&storage).expect("open");
+                    barrier.wait();
+                    s.claim_lease(1, &format!("lease-{round}"), &format!("r{w}"), 0, 100)
+                        .expect("claim")
+                })
+            })
+            .collect();
+        let won = threads
+            .into_iter()
+            .map(|t| t.join().expect("claimer"))
+            .filter(|w| *w)
+            .count();
+        assert_eq!(won, 1, "round {round}");
+    }
+}
+
+#[test]
+fn one_of_many_claims_wins_sqlite() {
+    let (_dir, storage) = sqlite_storage();
+    one_of_many_claims_wins(&storage);
+}
+
+#[test]
+fn one_of_many_claims_wins_postgres() {
+    if let Some(storage) = postgres_storage("one_of_many_claims_wins") {
+        one_of_many_claims_wins(&storage);
     }
 }

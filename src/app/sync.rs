@@ -341,6 +341,19 @@ impl App {
         report
     }
 
+    /// Takes this datasource's turn for a scheduled run, for one interval: replicas of
+    /// Grafana sharing a store each run the schedule, and the one holding the lease does the
+    /// run (its writes are idempotent anyway; the lease saves the others the calls to
+    /// Grafana). A holder that stops lets the lease expire, and another replica takes it at
+    /// its next tick.
+    pub async fn claim_sync_turn(&self, sync: &GrafanaSync, holder: &str) -> AppResult<bool> {
+        let (org, key, holder) = (sync.org, sync.key("lease"), holder.to_string());
+        let now = self.now();
+        let until = now.saturating_add(sync.interval_ms.max(1));
+        self.with_store(move |s| Ok(s.claim_lease(org, &key, &holder, now, until)?))
+            .await
+    }
+
     /// When this datasource's last run started, if it ever ran (the scheduler's cursor).
     pub async fn last_sync(&self, sync: &GrafanaSync) -> AppResult<Option<Value>> {
         let (org, key) = (sync.org, sync.key("lastRun"));

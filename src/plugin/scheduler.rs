@@ -6,18 +6,22 @@
 //!   least [`FIRST_DELAY`], so that the first request is not slowed).
 //! - **Never twice at once in one process**: every run of a datasource — scheduled, or
 //!   `POST /sync` — holds that datasource's lock, shared by every instance built for it.
+//! - **Once per cluster**: Grafana replicas sharing a store (PostgreSQL, issue 14) each run
+//!   the schedule; before a scheduled run a replica takes the datasource's lease in the store
+//!   for one interval ([`crate::app::App::claim_sync_turn`]), and skips the run when another
+//!   replica holds it. `POST /sync` always runs (its writes are idempotent).
 //! - **Stops with its instance**: the task is aborted when the instance is dropped (replaced
 //!   after a settings change, or the plugin stops); a store write under way finishes, as it
 //!   runs on the blocking pool.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
 use crate::app::sync::{GrafanaSync, SyncReport};
-use crate::app::App;
+use crate::app::{new_id, App};
 use crate::model::EpochMs;
 
 /// The shortest wait before a new instance's first run.
@@ -56,6 +60,23 @@ impl SyncRunner {
         report
     }
 
+    /// Whether this process may do the next scheduled run: it holds (or took) the
+    /// datasource's lease. A store that cannot be asked means no run (it could not be
+    /// written either); the next tick asks again.
+    pub async fn claim_turn(&self) -> bool {
+        match self.app.claim_sync_turn(&self.sync, replica_id()).await {
+            Ok(true) => true,
+            Ok(false) => {
+                tracing::debug!(datasource = %self.sync.scope, org = self.sync.org, "Grafana sync: another replica holds this run");
+                false
+            }
+            Err(e) => {
+                tracing::warn!(datasource = %self.sync.scope, org = self.sync.org, error = %e, "Grafana sync: cannot take the run's lease");
+                false
+            }
+        }
+    }
+
     /// How long to wait before the first run: what is left of `interval` since the last
     /// run recorded in the store, at least [`FIRST_DELAY`].
     pub async fn first_wait(&self, interval: Duration) -> Duration {
@@ -65,6 +86,13 @@ impl SyncRunner {
         };
         first_wait(last, self.app.now(), interval)
     }
+}
+
+/// This process's name as a lease holder: one per process, so the instances a settings
+/// change replaces keep the lease their predecessor took.
+fn replica_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| new_id("replica"))
 }
 
 /// The wait before a first run, from the last run's start (`None`: never ran).
@@ -99,7 +127,9 @@ pub fn start(runner: Arc<SyncRunner>, interval: Duration) -> Schedule {
         let mut wait = runner.first_wait(interval).await;
         loop {
             tokio::time::sleep(wait).await;
-            runner.run_now().await;
+            if runner.claim_turn().await {
+                runner.run_now().await;
+            }
             wait = interval;
         }
     });

@@ -200,6 +200,18 @@ pub trait SyncStore {
         key: &str,
         value: Option<&serde_json::Value>,
     ) -> StoreResult<()>;
+    /// Takes the lease `key` for `holder` until `until`, when it is free: never taken,
+    /// expired at `now`, or already `holder`'s. True when taken. One atomic statement, so of
+    /// two replicas asking at once exactly one gets it (issue 14: a scheduled sync run once
+    /// per cluster).
+    fn claim_lease(
+        &self,
+        org: OrgId,
+        key: &str,
+        holder: &str,
+        now: EpochMs,
+        until: EpochMs,
+    ) -> StoreResult<bool>;
     /// Adds actuals measured by `source` (an actual at an existing time replaces it).
     fn add_actuals_from(
         &self,

@@ -138,6 +138,26 @@ impl SyncStore for SqliteStore {
         Ok(())
     }
 
+    fn claim_lease(
+        &self,
+        org: OrgId,
+        key: &str,
+        holder: &str,
+        now: EpochMs,
+        until: EpochMs,
+    ) -> StoreResult<bool> {
+        let conn = self.lock();
+        let lease = to_json(&serde_json::json!({"holder": holder, "until": until}));
+        let changed = conn.execute(
+            "INSERT INTO sync_state (org_id, key, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (org_id, key) DO UPDATE SET value = excluded.value
+             WHERE json_extract(sync_state.value, '$.until') <= ?4
+                OR json_extract(sync_state.value, '$.holder') = ?5",
+            params![org, key, lease, now, holder],
+        )?;
+        Ok(changed == 1)
+    }
+
     fn add_actuals_from(
         &self,
         org: OrgId,

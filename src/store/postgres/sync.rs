@@ -124,6 +124,36 @@ impl SyncStore for PostgresStore {
         })
     }
 
+    fn claim_lease(
+        &self,
+        org: OrgId,
+        key: &str,
+        holder: &str,
+        now: EpochMs,
+        until: EpochMs,
+    ) -> StoreResult<bool> {
+        let lease = to_json(&serde_json::json!({"holder": holder, "until": until}));
+        // INSERT … ON CONFLICT is atomic against a concurrent insert or update of the row:
+        // of two replicas claiming at once, one updates it and the other sees its lease.
+        self.read(|c| {
+            let rows = c.query_typed(
+                "INSERT INTO maturity.sync_state AS s (org_id, key, value) VALUES ($1, $2, $3)
+                 ON CONFLICT (org_id, key) DO UPDATE SET value = excluded.value
+                 WHERE (s.value::jsonb ->> 'until')::bigint <= $4
+                    OR s.value::jsonb ->> 'holder' = $5
+                 RETURNING 1",
+                &[
+                    p(&org, Type::INT8),
+                    p(&key, Type::TEXT),
+                    p(&lease, Type::TEXT),
+                    p(&now, Type::INT8),
+                    p(&holder, Type::TEXT),
+                ],
+            )?;
+            Ok(rows.len() == 1)
+        })
+    }
+
     fn add_actuals_from(
         &self,
         org: OrgId,
