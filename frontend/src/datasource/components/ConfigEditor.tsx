@@ -138,8 +138,8 @@ export function ConfigEditor(props: Props) {
           secret(
             'postgresUrl',
             'PostgreSQL URL',
-            'postgres://user:password@host:5432/maturity?sslmode=require',
-            'postgres://…'
+            'Every Grafana replica points at the same database; the plugin keeps its tables in its own schema, maturity. TLS with sslmode=require: the certificate is always verified, against sslrootcert=/path/ca.pem for a private CA. Save & test names the server and the schema version.',
+            'postgres://user:password@host:5432/grafana_evidence?sslmode=require'
           )
         )}
       </FieldSet>
