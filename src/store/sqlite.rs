@@ -102,8 +102,9 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// How many extra connections serve evidence reads (see [`SqliteStore`]).
-const EVIDENCE_READERS: usize = 2;
+/// How many connections serve reads (see [`SqliteStore`]): two per core of the machines
+/// this runs on (2–4 cores), so every core can read while another request decodes rows.
+const READERS: usize = 4;
 
 /// rusqlite's errors in the store's terms: described, never with the SQL.
 impl From<rusqlite::Error> for StoreError {
@@ -115,11 +116,15 @@ impl From<rusqlite::Error> for StoreError {
 /// A SQLite file opened as our store.
 pub struct SqliteStore {
     path: PathBuf,
+    /// The one connection that writes (SQLite has one writer at a time anyway).
     conn: Mutex<Connection>,
-    /// Connections that only read evidence, each in a transaction of its own: WAL lets them
-    /// read beside `conn`, so a query over many teams reads two batches at once (issue 6).
-    /// Empty for a store opened without migrating.
+    /// Connections that only read (`query_only`), each multi-statement read in a transaction
+    /// of its own: WAL lets them read beside the writer and each other, so reads use every
+    /// core instead of queueing on the writer's lock (issue 15). Empty for a store opened
+    /// without migrating.
     readers: Vec<Mutex<Connection>>,
+    /// Where the next reader search starts, so that waiting requests spread over them.
+    next_reader: std::sync::atomic::AtomicUsize,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -212,12 +217,17 @@ impl SqliteStore {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
             readers: Vec::new(),
+            next_reader: std::sync::atomic::AtomicUsize::new(0),
         };
         store.prepare_schema(true)?;
-        for _ in 0..EVIDENCE_READERS {
+        for _ in 0..READERS {
             let reader = connect(path).map_err(|e| unusable_sqlite(path, &e))?;
             reader
                 .busy_timeout(BUSY_TIMEOUT)
+                .map_err(|e| unusable_sqlite(path, &e))?;
+            // A reader that is asked to write refuses: every write takes the writer's lock.
+            reader
+                .pragma_update(None, "query_only", true)
                 .map_err(|e| unusable_sqlite(path, &e))?;
             store.readers.push(Mutex::new(reader));
         }
@@ -235,6 +245,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
             readers: Vec::new(),
+            next_reader: std::sync::atomic::AtomicUsize::new(0),
         };
         store.prepare_schema(false)?;
         Ok(store)
@@ -251,20 +262,26 @@ impl SqliteStore {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A free evidence reader, else the first one to come free (the main connection when
-    /// the store has none).
+    /// A free reader, else the next in turn once it comes free (the writer when the store
+    /// has none).
     fn reader(&self) -> MutexGuard<'_, Connection> {
-        for r in &self.readers {
-            match r.try_lock() {
+        let n = self.readers.len();
+        if n == 0 {
+            return self.lock();
+        }
+        let start = self
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for k in 0..n {
+            match self.readers[(start + k) % n].try_lock() {
                 Ok(guard) => return guard,
                 Err(std::sync::TryLockError::Poisoned(p)) => return p.into_inner(),
                 Err(std::sync::TryLockError::WouldBlock) => {}
             }
         }
-        match self.readers.first() {
-            Some(r) => r.lock().unwrap_or_else(|p| p.into_inner()),
-            None => self.lock(),
-        }
+        self.readers[start % n]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     fn prepare_schema(&self, migrate: bool) -> StoreResult<()> {
@@ -636,7 +653,8 @@ impl Store for SqliteStore {
     }
 
     fn counts(&self, org: OrgId) -> StoreResult<Counts> {
-        let conn = self.lock();
+        let mut reader = self.reader();
+        let conn = reader.transaction()?;
         let count = |table: &str| -> rusqlite::Result<u64> {
             conn.query_row(
                 &format!("SELECT count(*) FROM {table} WHERE org_id = ?1"),
@@ -669,11 +687,11 @@ impl Store for SqliteStore {
     }
 
     fn list_teams(&self, org: OrgId) -> StoreResult<Vec<Team>> {
-        Ok(teams_of(&self.lock(), org)?)
+        Ok(teams_of(&self.reader(), org)?)
     }
 
     fn get_team(&self, org: OrgId, id: &str) -> StoreResult<Team> {
-        let conn = self.lock();
+        let conn = self.reader();
         conn.query_row(
             &format!("SELECT {TEAM_COLUMNS} FROM teams WHERE org_id = ?1 AND id = ?2"),
             params![org, id],
@@ -791,7 +809,7 @@ impl Store for SqliteStore {
     }
 
     fn existing_decisions(&self, org: OrgId, ids: &[String]) -> StoreResult<Vec<String>> {
-        let conn = self.lock();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT id FROM events WHERE org_id = ?1 AND id = ?2 AND kind = 'decision'",
         )?;
@@ -808,7 +826,7 @@ impl Store for SqliteStore {
     }
 
     fn existing_event_ids(&self, org: OrgId, ids: &[String]) -> StoreResult<Vec<String>> {
-        let conn = self.lock();
+        let conn = self.reader();
         let mut stmt =
             conn.prepare_cached("SELECT id FROM events WHERE org_id = ?1 AND id = ?2")?;
         let mut found = Vec::new();
@@ -928,7 +946,7 @@ impl Store for SqliteStore {
             &mut args,
         );
         sql += &format!(" ORDER BY time DESC, id DESC LIMIT ?{limit} OFFSET ?{offset}");
-        let conn = self.lock();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(&sql)?;
         let events = stmt
             .query_map(params_from_iter(args.iter()), event_from_row)?
@@ -937,7 +955,7 @@ impl Store for SqliteStore {
     }
 
     fn get_event(&self, org: OrgId, id: &str) -> StoreResult<Event> {
-        let conn = self.lock();
+        let conn = self.reader();
         conn.query_row(
             &format!("SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1 AND id = ?2"),
             params![org, id],
@@ -987,11 +1005,15 @@ impl Store for SqliteStore {
     }
 
     fn list_targets(&self, org: OrgId, teams: &[String]) -> StoreResult<Vec<Target>> {
-        Ok(targets_of(&self.lock(), org, teams)?)
+        // Targets and their actuals from one state of the file.
+        let mut reader = self.reader();
+        let conn = reader.transaction()?;
+        Ok(targets_of(&conn, org, teams)?)
     }
 
     fn get_target(&self, org: OrgId, id: &str) -> StoreResult<Target> {
-        let conn = self.lock();
+        let mut reader = self.reader();
+        let conn = reader.transaction()?;
         let target = conn
             .query_row(
                 &format!("SELECT {TARGET_COLUMNS} FROM targets WHERE org_id = ?1 AND id = ?2"),
@@ -1207,7 +1229,7 @@ impl Store for SqliteStore {
     }
 
     fn all_events(&self, org: OrgId) -> StoreResult<Vec<Event>> {
-        let conn = self.lock();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1 ORDER BY time, id"
         ))?;

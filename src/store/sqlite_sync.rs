@@ -19,7 +19,7 @@ impl SyncStore for SqliteStore {
         from: EpochMs,
         to: EpochMs,
     ) -> StoreResult<Vec<Event>> {
-        let conn = self.lock();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {EVENT_COLUMNS} FROM events
              WHERE org_id = ?1 AND source = 'grafana' AND time >= ?3 AND time <= ?4
@@ -93,7 +93,7 @@ impl SyncStore for SqliteStore {
     }
 
     fn sync_value(&self, org: OrgId, key: &str) -> StoreResult<Option<Value>> {
-        let conn = self.lock();
+        let conn = self.reader();
         let text: Option<String> = conn
             .prepare_cached("SELECT value FROM sync_state WHERE org_id = ?1 AND key = ?2")?
             .query_row(params![org, key], |r| r.get(0))
@@ -106,7 +106,7 @@ impl SyncStore for SqliteStore {
     }
 
     fn sync_values(&self, org: OrgId, prefix: &str) -> StoreResult<Vec<(String, Value)>> {
-        let conn = self.lock();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT key, value FROM sync_state
              WHERE org_id = ?1 AND substr(key, 1, length(?2)) = ?2 ORDER BY key",
@@ -185,7 +185,7 @@ impl SyncStore for SqliteStore {
     }
 
     fn actual_sources(&self, org: OrgId, id: &str) -> StoreResult<Vec<(EpochMs, Source)>> {
-        let conn = self.lock();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT time, source FROM actuals WHERE org_id = ?1 AND target_id = ?2 ORDER BY time",
         )?;
