@@ -575,6 +575,9 @@ pub struct EventFilter {
     pub limit: usize,
     /// Page start.
     pub offset: u64,
+    /// Leave each event's `data` empty: for answers that never show it (the `events` frame),
+    /// so the store neither reads nor parses it (issue 15).
+    pub without_data: bool,
 }
 
 /// A passive view waiting to be written (SPEC §4.4).

@@ -164,7 +164,7 @@ fn events_and_lapse_and_activity_frames() {
         created_at: 0,
         updated_at: 0,
     };
-    golden("events", &events::frame(&[e]));
+    golden("events", &events::frame(vec![e]));
     let lapse = vec![Lapse {
         team: "payments".into(),
         dashboard: String::new(),

@@ -596,6 +596,29 @@ fn an_event_reads_back_exactly_as_written_and_can_be_edited_and_deleted(s) {
     assert!(matches!(s.delete_event(1, "e1"), Err(StoreError::NotFound(_))));
 }
 
+fn a_listing_without_data_is_the_same_events_with_empty_data(s) {
+    let mut e = event("e1", EventKind::Decision, 5, Some("p"));
+    e.data = json!({"query": {"expr": "up"}, "direction": "increase"})
+        .as_object()
+        .cloned()
+        .expect("object");
+    s.insert_events(1, &[e.clone(), event("e2", EventKind::Question, 6, Some("p"))])
+        .expect("insert");
+    let full = s
+        .list_events(1, &EventFilter { limit: 10, ..Default::default() })
+        .expect("full");
+    let lean = s
+        .list_events(1, &EventFilter { limit: 10, without_data: true, ..Default::default() })
+        .expect("lean");
+    assert_eq!(full.iter().find(|x| x.id == "e1").expect("e1").data, e.data);
+    assert!(lean.iter().all(|x| x.data.is_empty()));
+    let strip = |mut x: Event| {
+        x.data = Map::new();
+        x
+    };
+    assert_eq!(lean, full.into_iter().map(strip).collect::<Vec<_>>());
+}
+
 fn existing_ids_are_found_by_kind_and_org(s) {
     s.insert_events(
         1,

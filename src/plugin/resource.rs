@@ -183,6 +183,8 @@ fn event_filter(p: &Params, default_limit: usize) -> Result<EventFilter, Invalid
         tags,
         limit: usize::try_from(limit).unwrap_or(MAX_EVENT_PAGE),
         offset,
+        // The API answers whole events, `data` included.
+        without_data: false,
     })
 }
 

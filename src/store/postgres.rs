@@ -55,8 +55,8 @@ mod sync;
 use connect::{chain, connect_failure, Endpoint, Place};
 use rows::{
     direction_str, ensure_target, event_from_row, events_from_rows, load_actuals, p, targets_of,
-    team_from_row, teams_of, to_json, upsert_actuals, EventColumns, EVENT_COLUMNS, TARGET_COLUMNS,
-    TEAM_COLUMNS,
+    team_from_row, teams_of, to_json, upsert_actuals, EventColumns, EVENT_COLUMNS,
+    EVENT_COLUMNS_WITHOUT_DATA, TARGET_COLUMNS, TEAM_COLUMNS,
 };
 use schema::{newer_schema, prepare_schema};
 pub use schema::{MIGRATIONS, SCHEMA_VERSION};
@@ -695,7 +695,12 @@ impl Store for PostgresStore {
     fn list_events(&self, org: OrgId, f: &EventFilter) -> StoreResult<Vec<Event>> {
         // The statement's shape depends only on which filters are set; every value, and
         // every list whatever its length, is one parameter.
-        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM maturity.events WHERE org_id = $1");
+        let columns = if f.without_data {
+            EVENT_COLUMNS_WITHOUT_DATA
+        } else {
+            EVENT_COLUMNS
+        };
+        let mut sql = format!("SELECT {columns} FROM maturity.events WHERE org_id = $1");
         let mut kinds: Vec<&str> = f.kinds.iter().map(|k| k.as_str()).collect();
         kinds.sort_unstable();
         kinds.dedup();

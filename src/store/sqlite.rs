@@ -463,6 +463,10 @@ fn team_from_row(r: &Row<'_>) -> rusqlite::Result<Team> {
 
 const EVENT_COLUMNS: &str = "id, kind, time, time_end, team, dashboard_uid, panel_id, user_login, \
                              text, tags, data, source, created_at, updated_at";
+/// [`EVENT_COLUMNS`] with an empty `data` (see `EventFilter::without_data`).
+const EVENT_COLUMNS_WITHOUT_DATA: &str =
+    "id, kind, time, time_end, team, dashboard_uid, panel_id, \
+                             user_login, text, tags, '{}', source, created_at, updated_at";
 
 fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
     let kind: String = r.get(1)?;
@@ -895,7 +899,12 @@ impl Store for SqliteStore {
     fn list_events(&self, org: OrgId, f: &EventFilter) -> StoreResult<Vec<Event>> {
         // Every list is one JSON variable (see `json_list`), so the statement's size does
         // not grow with the lists and no list can exceed SQLite's limits.
-        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1");
+        let columns = if f.without_data {
+            EVENT_COLUMNS_WITHOUT_DATA
+        } else {
+            EVENT_COLUMNS
+        };
+        let mut sql = format!("SELECT {columns} FROM events WHERE org_id = ?1");
         let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(org)];
         let arg = |v: Box<dyn ToSql>, args: &mut Vec<Box<dyn ToSql>>| {
             args.push(v);

@@ -8,9 +8,9 @@ use super::fields::{Field, Fields, Kind, TEAM};
 use super::{decode_as, Query, QueryContext, QueryDef};
 use crate::app::queries::TeamSelector;
 use crate::app::{AppResult, MAX_EVENT_PAGE};
+use crate::model::EventFilter;
 use crate::model::{Event, EventKind, Invalid};
 use crate::plugin::frames::time;
-use crate::model::EventFilter;
 
 /// Default number of events an `events` query returns (annotations of a dashboard range).
 pub const DEFAULT_QUERY_EVENTS: usize = 1000;
@@ -97,8 +97,10 @@ impl Query for EventsQuery {
             tags: self.tags.clone(),
             limit: self.limit,
             offset: 0,
+            // The frame shows no `data`: the store need not read it.
+            without_data: true,
         };
-        Ok(vec![frame(&cx.app.list_events(cx.caller, filter).await?)])
+        Ok(vec![frame(cx.app.list_events(cx.caller, filter).await?)])
     }
 }
 
@@ -112,28 +114,43 @@ fn title_of(e: &Event) -> String {
     }
 }
 
-/// The `events` frame: annotation-shaped, so Grafana's default mapping applies.
-pub fn frame(events: &[Event]) -> Frame {
+/// The `events` frame: annotation-shaped, so Grafana's default mapping applies. Takes the
+/// events by value: each string moves into its column instead of being copied (issue 15).
+pub fn frame(events: Vec<Event>) -> Frame {
+    let n = events.len();
+    let mut times = Vec::with_capacity(n);
+    let mut ends = Vec::with_capacity(n);
+    let mut titles = Vec::with_capacity(n);
+    let mut texts = Vec::with_capacity(n);
+    let mut tags = Vec::with_capacity(n);
+    let mut ids = Vec::with_capacity(n);
+    let mut kinds = Vec::with_capacity(n);
+    let mut teams = Vec::with_capacity(n);
+    let mut dashboards = Vec::with_capacity(n);
+    let mut logins = Vec::with_capacity(n);
+    for e in events {
+        times.push(time(e.time));
+        ends.push(e.time_end.map(time));
+        titles.push(title_of(&e));
+        tags.push(e.tags.join(","));
+        kinds.push(e.kind.as_str());
+        texts.push(e.text);
+        ids.push(e.id);
+        teams.push(e.team.unwrap_or_default());
+        dashboards.push(e.dashboard_uid.unwrap_or_default());
+        logins.push(e.user);
+    }
     [
-        events.iter().map(|e| time(e.time)).into_field("time"),
-        events
-            .iter()
-            .map(|e| e.time_end.map(time))
-            .into_opt_field("timeEnd"),
-        events.iter().map(title_of).into_field("title"),
-        events.iter().map(|e| e.text.clone()).into_field("text"),
-        events.iter().map(|e| e.tags.join(",")).into_field("tags"),
-        events.iter().map(|e| e.id.clone()).into_field("id"),
-        events.iter().map(|e| e.kind.as_str()).into_field("kind"),
-        events
-            .iter()
-            .map(|e| e.team.clone().unwrap_or_default())
-            .into_field("team"),
-        events
-            .iter()
-            .map(|e| e.dashboard_uid.clone().unwrap_or_default())
-            .into_field("dashboardUID"),
-        events.iter().map(|e| e.user.clone()).into_field("login"),
+        times.into_field("time"),
+        ends.into_opt_field("timeEnd"),
+        titles.into_field("title"),
+        texts.into_field("text"),
+        tags.into_field("tags"),
+        ids.into_field("id"),
+        kinds.into_field("kind"),
+        teams.into_field("team"),
+        dashboards.into_field("dashboardUID"),
+        logins.into_field("login"),
     ]
     .into_frame("events")
 }
@@ -160,8 +177,10 @@ mod tests {
                 limit: DEFAULT_QUERY_EVENTS,
             })
         );
-        let q = decode(json!({"kinds": "review, metric-change", "dashboardUID": "d1",
-            "tags": ["weekly"], "limit": "20", "team": "payments"}))
+        let q = decode(
+            json!({"kinds": "review, metric-change", "dashboardUID": "d1",
+            "tags": ["weekly"], "limit": "20", "team": "payments"}),
+        )
         .expect("decodes");
         assert_eq!(q.kinds, vec![EventKind::Review, EventKind::MetricChange]);
         assert_eq!(q.dashboard_uid.as_deref(), Some("d1"));
@@ -174,7 +193,10 @@ mod tests {
             decode(json!({"limit": MAX_EVENT_PAGE + 1}))
                 .expect_err("limit")
                 .message,
-            format!("must be from 1 to {MAX_EVENT_PAGE}, got {}", MAX_EVENT_PAGE + 1)
+            format!(
+                "must be from 1 to {MAX_EVENT_PAGE}, got {}",
+                MAX_EVENT_PAGE + 1
+            )
         );
     }
 }

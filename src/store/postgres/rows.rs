@@ -67,6 +67,10 @@ pub(super) fn team_from_row(r: &Row) -> Result<Team, Fail> {
 
 pub(super) const EVENT_COLUMNS: &str = "id, kind, time, time_end, team, dashboard_uid, panel_id, \
                                         user_login, text, tags, data, source, created_at, updated_at";
+/// [`EVENT_COLUMNS`] with an empty `data` (see `EventFilter::without_data`): the column is
+/// neither sent nor parsed.
+pub(super) const EVENT_COLUMNS_WITHOUT_DATA: &str = "id, kind, time, time_end, team, dashboard_uid, \
+                                        panel_id, user_login, text, tags, '{}'::text, source, created_at, updated_at";
 
 pub(super) fn event_from_row(r: &Row) -> Result<Event, Fail> {
     let kind: &str = r.try_get(1)?;
