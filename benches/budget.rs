@@ -7,6 +7,11 @@
 //! ≈ 20 events. Both are cached under `target/bench-stores/` (see `common/stores.rs`).
 //! Timing: warm-up runs first, then many runs interleaved with the floor; median and p90.
 //! Results are printed and written to `target/bench-results/budget.md`.
+//!
+//! `MATURITY_BENCH_STORE=postgres` (under `scripts/with-postgres`) runs the same sections on
+//! PostgreSQL (issue 14): the stores are generated into databases of that server, the plugin
+//! gets the PostgreSQL settings, and the floors are the same SELECTs and INSERTs with the
+//! blocking `postgres` client; results go to `target/bench-results/budget-postgres.md`.
 
 mod common;
 
@@ -14,11 +19,15 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::stores::{self, Generated, Weekly, Wide, END, HOT_DASHBOARD};
-use common::{every_query, fmt_ms, frame_rows, measure_pair, query, Client, Plan, Plugin, Stats};
+use common::{
+    every_query, fmt_ms, frame_rows, measure_pair, pg, query, Backend, Client, Plan, Plugin, Stats,
+    StoreAt,
+};
 use grafana_plugin_sdk::pluginv2::DataQuery;
 use maturity::model::{Event, DAY_MS};
+use maturity::settings::{Secret, Storage};
 use maturity::store::sqlite::SqliteStore;
-use maturity::store::Store;
+use maturity::store::{open_store, Store};
 use rand::SeedableRng;
 use rusqlite::{params, Connection};
 use serde_json::json;
@@ -153,7 +162,15 @@ async fn main() {
     println!("machine: {}", common::machine());
     println!("load average before: {load_before}");
     println!("plugin binary: {}", common::plugin_bin().display());
+    let backend = Backend::from_env();
+    println!("store: {}", backend.name());
     let mut report = Report::default();
+    if backend == Backend::Postgres {
+        report.note(format!(
+            "store: PostgreSQL {} (scripts/with-postgres: a throwaway server on 127.0.0.1, fsync on)",
+            pg::server_version()
+        ));
+    }
 
     let need_a = ["memory", "events", "history"]
         .iter()
@@ -184,7 +201,7 @@ async fn main() {
         if common::wanted("memory") {
             handshake_and_idle(&mut report, a).await;
         }
-        let mut plugin = Plugin::start(&a.path).await;
+        let mut plugin = Plugin::start(&a.at).await;
         let first = Instant::now();
         plugin
             .client
@@ -200,7 +217,12 @@ async fn main() {
             fmt_ms(first.elapsed().as_secs_f64() * 1e3)
         ));
         if common::wanted("events") {
-            events_query(&mut report, &mut plugin.client, &a.path).await;
+            match &a.at {
+                StoreAt::Sqlite(path) => events_query(&mut report, &mut plugin.client, path).await,
+                StoreAt::Postgres(url) => {
+                    events_query_pg(&mut report, &mut plugin.client, url).await
+                }
+            }
         }
         if common::wanted("history") {
             history(&mut report, &mut plugin.client, "A").await;
@@ -212,9 +234,16 @@ async fn main() {
     }
     if let Some(b) = &b {
         if common::wanted("maturity") || common::wanted("history") {
-            let mut plugin = Plugin::start(&b.path).await;
+            let mut plugin = Plugin::start(&b.at).await;
             if common::wanted("maturity") {
-                maturity_all(&mut report, &mut plugin.client, &b.path).await;
+                match &b.at {
+                    StoreAt::Sqlite(path) => {
+                        maturity_all(&mut report, &mut plugin.client, path).await
+                    }
+                    StoreAt::Postgres(url) => {
+                        maturity_all_pg(&mut report, &mut plugin.client, url).await
+                    }
+                }
             }
             if common::wanted("history") {
                 history(&mut report, &mut plugin.client, "B").await;
@@ -226,12 +255,21 @@ async fn main() {
         }
     }
     if common::wanted("ingest") {
-        ingest(&mut report).await;
+        match backend {
+            Backend::Sqlite => ingest(&mut report).await,
+            Backend::Postgres => ingest_pg(&mut report).await,
+        }
     }
 
     let load_after = common::load_average();
     println!("load average after: {load_after}");
-    write_report(&report, &load_before, &load_after, started.elapsed());
+    write_report(
+        &report,
+        &load_before,
+        &load_after,
+        started.elapsed(),
+        backend,
+    );
 }
 
 /// Handshake latency on store A (spawn → handshake line), over several starts, and the
@@ -241,7 +279,7 @@ async fn handshake_and_idle(report: &mut Report, a: &Generated) {
     let mut times = Vec::new();
     let mut idle = None;
     for i in 0..10 {
-        let plugin = Plugin::start(&a.path).await;
+        let plugin = Plugin::start(&a.at).await;
         times.push(plugin.handshake);
         if i == 0 {
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -618,7 +656,7 @@ async fn ingest(report: &mut Report) {
         .expect("wal");
     conn.pragma_update(None, "synchronous", "FULL")
         .expect("full");
-    let plugin = Plugin::start(&product_db).await;
+    let plugin = Plugin::start(&StoreAt::Sqlite(product_db.clone())).await;
     let mut client = plugin.client.clone();
     let ctx = client.ctx(Some(("editor", "Editor")));
     let mut bodies = bodies.into_iter();
@@ -696,11 +734,457 @@ async fn ingest(report: &mut Report) {
     );
 }
 
+/// The cost of handing a job to tokio's blocking pool and getting its answer back (every
+/// PostgreSQL floor pays it once a run; it is in the floor's time, so ratios are a little
+/// lower than with a floor on the calling thread).
+async fn hop_cost(pgc: &pg::Shared) -> Stats {
+    let mut times = Vec::new();
+    for _ in 0..300 {
+        let t = Instant::now();
+        pgc.run(|_| ()).await;
+        times.push(t.elapsed());
+    }
+    common::stats(&times[50..])
+}
+
+/// `events` on PostgreSQL: the same 1,000 events vs the same SELECT with the blocking
+/// `postgres` client (prepared once), every column looked at.
+async fn events_query_pg(report: &mut Report, client: &mut Client, url: &str) {
+    println!("== events: 1,000 events of one dashboard, 7 days (PostgreSQL)");
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM maturity.events WHERE org_id = $1 AND dashboard_uid = $2 \
+         AND time >= $3 AND time <= $4 ORDER BY time DESC, id DESC LIMIT $5 OFFSET $6"
+    );
+    let (from, to) = (END - 7 * DAY_MS, END);
+    let pgc = pg::Shared::connect(url);
+    let stmt = pgc.run(move |c| c.prepare(&sql).expect("prepare")).await;
+    let read = |limit: i64| {
+        let stmt = stmt.clone();
+        pgc.run(move |c| {
+            pg::read_rows(
+                c,
+                &stmt,
+                &[&1i64, &HOT_DASHBOARD, &from, &to, &limit, &0i64],
+            )
+        })
+    };
+    let q = || {
+        query(
+            "A",
+            "events",
+            json!({"dashboardUid": HOT_DASHBOARD}),
+            from,
+            to,
+        )
+    };
+    let in_range = read(100_000).await;
+    let resp = client
+        .query(client.ctx(None), &[], vec![q()])
+        .await
+        .expect("events query");
+    assert_eq!(read(1000).await, 1000);
+    assert_eq!(
+        frame_rows(&resp, "A"),
+        vec![1000],
+        "the events query answers 1,000 rows"
+    );
+    println!("  {in_range} events of {HOT_DASHBOARD} in range; both read 1,000");
+    let hop = hop_cost(&pgc).await;
+    let ctx = client.ctx(None);
+    let mut c = client.clone();
+    let (floor, product) = measure_pair(
+        Plan::new(20, 300, 100, 30),
+        async || {
+            read(1000).await;
+        },
+        async || {
+            c.query(ctx.clone(), &[], vec![q()]).await.expect("events");
+        },
+    )
+    .await;
+    let r = ratio(product.median, floor.median);
+    report.row(
+        format!(
+            "`events` query, 1,000 events of one dashboard in 7 days (store A), n={}",
+            product.n
+        ),
+        product.short(),
+        format!(
+            "the same SELECT via the blocking `postgres` client in the bench process (prepared), every column looked at: {}",
+            floor.short()
+        ),
+        format!("{r:.2}×"),
+        "≤ 3×",
+        Some(r <= 3.0),
+    );
+    report.note(format!(
+        "PostgreSQL floors run on tokio's blocking pool; handing a job there and back costs \
+         median {} (in the floor's time)",
+        fmt_ms(hop.median)
+    ));
+    pgc.close();
+}
+
+/// `maturity` for all 500 teams of store B on PostgreSQL vs the same evidence rows read
+/// with the blocking client, one SELECT per table, the events by a sequential scan.
+async fn maturity_all_pg(report: &mut Report, client: &mut Client, url: &str) {
+    println!("== maturity: all 500 teams of store B (PostgreSQL)");
+    let window = 12 * 7 * DAY_MS;
+    let (from, to) = (END - window, END);
+    let events_sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM maturity.events WHERE org_id = $1 AND time < $2 \
+         AND (time >= $3 OR kind IN ('decision', 'outcome'))"
+    );
+    let pgc = pg::Shared::connect(url);
+    // The events are over half of the table: a sequential scan is the cheapest way, as
+    // SQLite's NOT INDEXED (index scans off for this connection only).
+    let (stmts, plan) = pgc
+        .run(move |c| {
+            c.batch_execute(
+                "SET enable_indexscan = off; SET enable_bitmapscan = off; \
+                 SET enable_indexonlyscan = off",
+            )
+            .expect("set");
+            let plan: Vec<String> = c
+                .query(
+                    &format!("EXPLAIN {events_sql}"),
+                    &[&1i64, &to, &from],
+                )
+                .expect("explain")
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect();
+            let stmts = [
+                "SELECT id, name, dashboards, members, cadence_days, created_at FROM maturity.teams \
+                 WHERE org_id = $1 ORDER BY id"
+                    .to_string(),
+                events_sql,
+                "SELECT id, team, name, unit, direction, baseline, target, start_at, deadline, query, \
+                 verification, created_at FROM maturity.targets WHERE org_id = $1 ORDER BY team, id"
+                    .to_string(),
+                "SELECT target_id, time, value FROM maturity.actuals WHERE org_id = $1 \
+                 ORDER BY target_id, time"
+                    .to_string(),
+            ]
+            .map(|sql| c.prepare(&sql).expect("prepare"));
+            (stmts, plan)
+        })
+        .await;
+    println!("  floor's event read: {}", plan.join(" / "));
+    let floor_read = || {
+        let stmts = stmts.clone();
+        pgc.run(move |c| {
+            let (teams, events, targets, actuals) = (
+                pg::read_rows(c, &stmts[0], &[&1i64]),
+                pg::read_rows(c, &stmts[1], &[&1i64, &to, &from]),
+                pg::read_rows(c, &stmts[2], &[&1i64]),
+                pg::read_rows(c, &stmts[3], &[&1i64]),
+            );
+            (teams, events, targets, actuals)
+        })
+    };
+    let (_, floor_events, _, _) = floor_read().await;
+    // The same rows as the product reads: checked against the store itself, and its own
+    // read timed in this process.
+    let store_url = url.to_string();
+    let (count, teams, in_process) = pg::blocking(move || {
+        let store = open_store(&Storage::Postgres {
+            url: Secret::new(store_url),
+        })
+        .expect("open B as a store");
+        let ev = store.evidence(1, &[], from, to).expect("evidence");
+        let (count, teams) = (ev.events.len(), ev.teams.len());
+        drop(ev);
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            std::hint::black_box(store.evidence(1, &[], from, to).expect("evidence"));
+            times.push(t.elapsed());
+        }
+        (count, teams, common::stats(&times))
+    });
+    assert_eq!(count, floor_events, "the floor reads the evidence rows");
+    assert_eq!(teams, 500);
+    println!(
+        "  evidence: {teams} teams, {count} events; PostgresStore::evidence in-process {}",
+        fmt_ms(in_process.median)
+    );
+    let q = || query("M", "maturity", json!({}), END - DAY_MS, END);
+    let resp = client
+        .query(client.ctx(None), &[], vec![q()])
+        .await
+        .expect("maturity");
+    assert_eq!(frame_rows(&resp, "M"), vec![500]);
+    let ctx = client.ctx(None);
+    let mut c = client.clone();
+    let (floor, product) = measure_pair(
+        Plan::new(3, 40, 10, 60),
+        async || {
+            floor_read().await;
+        },
+        async || {
+            c.query(ctx.clone(), &[], vec![q()])
+                .await
+                .expect("maturity");
+        },
+    )
+    .await;
+    report.note(format!(
+        "store B evidence at T: {floor_events} events for 500 teams; `PostgresStore::evidence` \
+         for all 500 teams in one read (in the bench process) median {}; the floor's event read: \
+         {}",
+        fmt_ms(in_process.median),
+        plan.first().map(String::as_str).unwrap_or("?")
+    ));
+    let r = ratio(product.median, floor.median);
+    report.row(
+        format!("`maturity` query, all 500 teams (store B), n={}", product.n),
+        product.short(),
+        format!(
+            "the same evidence rows via the blocking `postgres` client, one SELECT per table (events by sequential scan), every column looked at: {}",
+            floor.short()
+        ),
+        format!("{r:.2}×"),
+        "≤ 3×",
+        Some(r <= 3.0),
+    );
+    pgc.close();
+}
+
+const INSERT_PG: &str = "INSERT INTO maturity.events (org_id, id, kind, time, time_end, team, \
+    dashboard_uid, panel_id, user_login, text, tags, data, source, created_at, updated_at, \
+    decision_id, view_bucket) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+
+/// The same rows as one statement over arrays (what `PostgresStore::insert_events` sends).
+const INSERT_PG_UNNEST: &str = "INSERT INTO maturity.events (org_id, id, kind, time, time_end, \
+    team, dashboard_uid, panel_id, user_login, text, tags, data, source, created_at, updated_at, \
+    decision_id, view_bucket) \
+    SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::text[], \
+    $7::text[], $8::int8[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], \
+    $14::int8[], $15::int8[], $16::text[], $17::int8[])";
+
+/// A fresh PostgreSQL database with store B's 500 teams (no events); answers its URL.
+fn fresh_pg_with_teams(name: &str) -> String {
+    let url = pg::fresh_database(name);
+    let store_url = url.clone();
+    pg::blocking(move || {
+        let store = open_store(&Storage::Postgres {
+            url: Secret::new(store_url),
+        })
+        .expect("fresh store");
+        for t in 0..500 {
+            store
+                .create_team(
+                    1,
+                    &maturity::model::Team {
+                        id: stores::team_id(t),
+                        name: format!("Team {t}"),
+                        dashboards: vec![stores::dashboard(t, 'a'), stores::dashboard(t, 'b')],
+                        members: (0..5).map(|k| stores::member(t, k)).collect(),
+                        cadence_days: 7,
+                        created_at: END,
+                    },
+                )
+                .expect("team");
+        }
+    });
+    url
+}
+
+type PgRow = (Event, String, String);
+
+/// `POST /events` in batches of 1,000 on PostgreSQL vs the same rows inserted with the
+/// blocking client: one transaction per 1,000, one prepared INSERT (a round trip a row).
+/// Then, for the record, the same kind of batches as one INSERT over arrays per transaction.
+async fn ingest_pg(report: &mut Report) {
+    println!("== ingest: POST /events in batches of 1,000 (PostgreSQL)");
+    let product_db = fresh_pg_with_teams("bench_ingest_product");
+    let floor_db = fresh_pg_with_teams("bench_ingest_floor");
+    let plan = Plan::new(3, 40, 40, 600);
+    let batches = plan.warmup + plan.n;
+    let extra = 20;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(6);
+    let events: Vec<Vec<Event>> = (0..batches + extra)
+        .map(|b| stores::api_batch(&mut rng, b, 1000, 500))
+        .collect();
+    let bodies: Vec<Vec<u8>> = events
+        .iter()
+        .map(|batch| {
+            serde_json::to_vec(&batch.iter().map(stores::api_json).collect::<Vec<_>>())
+                .expect("json")
+        })
+        .collect();
+    let mut rows: Vec<Vec<PgRow>> = events
+        .into_iter()
+        .map(|batch| {
+            batch
+                .into_iter()
+                .map(|e| {
+                    let tags = serde_json::to_string(&e.tags).expect("tags");
+                    let data = serde_json::to_string(&e.data).expect("data");
+                    (e, tags, data)
+                })
+                .collect()
+        })
+        .collect();
+    let unnest_rows = rows.split_off(batches);
+    let pgc = pg::Shared::connect(&floor_db);
+    let (stmt, unnest) = pgc
+        .run(|c| {
+            (
+                c.prepare(INSERT_PG).expect("prepare"),
+                c.prepare(INSERT_PG_UNNEST).expect("prepare"),
+            )
+        })
+        .await;
+    let plugin = Plugin::start(&StoreAt::Postgres(product_db.clone())).await;
+    let mut client = plugin.client.clone();
+    let ctx = client.ctx(Some(("editor", "Editor")));
+    let mut bodies = bodies.into_iter();
+    let mut rows = rows.into_iter();
+    let now = END;
+    let (floor, product) = measure_pair(
+        plan,
+        async || {
+            let batch = rows.next().expect("a floor batch");
+            let stmt = stmt.clone();
+            pgc.run(move |c| {
+                let mut tx = c.transaction().expect("tx");
+                for (e, tags, data) in &batch {
+                    tx.execute(
+                        &stmt,
+                        &[
+                            &1i64,
+                            &e.id,
+                            &e.kind.as_str(),
+                            &e.time,
+                            &e.time_end,
+                            &e.team,
+                            &e.dashboard_uid,
+                            &e.panel_id,
+                            &"editor",
+                            &e.text,
+                            tags,
+                            data,
+                            &"api",
+                            &now,
+                            &now,
+                            &e.decision_id(),
+                            &None::<i64>,
+                        ],
+                    )
+                    .expect("insert");
+                }
+                tx.commit().expect("commit");
+            })
+            .await;
+        },
+        async || {
+            let body = bodies.next().expect("a product batch");
+            client
+                .call_ok(ctx.clone(), "POST", "events", body, 201)
+                .await
+                .expect("POST /events");
+        },
+    )
+    .await;
+    plugin.stop();
+    // For the record: the same kind of batch as one statement over arrays, per transaction.
+    let mut unnest_times = Vec::new();
+    for batch in unnest_rows {
+        let unnest = unnest.clone();
+        let t = Instant::now();
+        pgc.run(move |c| {
+            let n = batch.len();
+            let orgs = vec![1i64; n];
+            let ids: Vec<&str> = batch.iter().map(|(e, _, _)| e.id.as_str()).collect();
+            let kinds: Vec<&str> = batch.iter().map(|(e, _, _)| e.kind.as_str()).collect();
+            let times: Vec<i64> = batch.iter().map(|(e, _, _)| e.time).collect();
+            let ends: Vec<Option<i64>> = batch.iter().map(|(e, _, _)| e.time_end).collect();
+            let teams: Vec<Option<&str>> =
+                batch.iter().map(|(e, _, _)| e.team.as_deref()).collect();
+            let dashes: Vec<Option<&str>> = batch
+                .iter()
+                .map(|(e, _, _)| e.dashboard_uid.as_deref())
+                .collect();
+            let panels: Vec<Option<i64>> = batch.iter().map(|(e, _, _)| e.panel_id).collect();
+            let users = vec!["editor"; n];
+            let texts: Vec<&str> = batch.iter().map(|(e, _, _)| e.text.as_str()).collect();
+            let tags: Vec<&str> = batch.iter().map(|(_, t, _)| t.as_str()).collect();
+            let data: Vec<&str> = batch.iter().map(|(_, _, d)| d.as_str()).collect();
+            let sources = vec!["api"; n];
+            let stamps = vec![now; n];
+            let decisions: Vec<Option<&str>> =
+                batch.iter().map(|(e, _, _)| e.decision_id()).collect();
+            let buckets = vec![None::<i64>; n];
+            let mut tx = c.transaction().expect("tx");
+            tx.execute(
+                &unnest,
+                &[
+                    &orgs, &ids, &kinds, &times, &ends, &teams, &dashes, &panels, &users, &texts,
+                    &tags, &data, &sources, &stamps, &stamps, &decisions, &buckets,
+                ],
+            )
+            .expect("insert");
+            tx.commit().expect("commit");
+        })
+        .await;
+        unnest_times.push(t.elapsed());
+    }
+    let unnest = common::stats(&unnest_times);
+    let (stored, floor_stored) = {
+        let (p, f) = (product_db.clone(), floor_db.clone());
+        pg::blocking(move || {
+            let count = |url: &str| -> i64 {
+                pg::connect(url)
+                    .query_one("SELECT count(*) FROM maturity.events", &[])
+                    .expect("count")
+                    .get(0)
+            };
+            (count(&p), count(&f))
+        })
+    };
+    assert_eq!(stored as usize, batches * 1000, "every posted event stored");
+    assert_eq!(floor_stored as usize, (batches + extra) * 1000);
+    pgc.close();
+    let rate = |s: &Stats| 1000.0 / (s.median / 1e3);
+    let total = |s: &Stats| 1000.0 / (s.mean / 1e3);
+    report.note(format!(
+        "ingest on PostgreSQL, for the record: the same kind of batch as one INSERT … SELECT \
+         FROM unnest(arrays) per transaction (as the store sends it), {} batches after the \
+         interleaved run: {:.0} events/s (median batch {})",
+        unnest.n,
+        rate(&unnest),
+        fmt_ms(unnest.median)
+    ));
+    report.row(
+        format!(
+            "ingest, `POST /events` batches of 1,000 (fresh store, 500 teams), {} batches",
+            product.n
+        ),
+        format!(
+            "{:.0} events/s (median batch {}, mean-rate {:.0}/s)",
+            rate(&product),
+            fmt_ms(product.median),
+            total(&product)
+        ),
+        format!(
+            "blocking `postgres` client, 1 tx per 1,000, one prepared INSERT a row, synchronous_commit on: {:.0} events/s (median batch {})",
+            rate(&floor),
+            fmt_ms(floor.median)
+        ),
+        format!("{:.2}× the floor's time", product.median / floor.median),
+        "≥ 20,000 events/s",
+        Some(rate(&product) >= 20_000.0),
+    );
+}
+
 /// Passive view capture: the same query with and without `http_X-Dashboard-Uid` (and a
 /// user), distinct users (a view written per query) and one user (the dedup path).
 async fn passive(report: &mut Report, b: &Generated) {
     println!("== passive view capture (a copy of store B)");
-    let (_dir, db) = common::scratch_copy(&b.path);
+    let (_dir, db) = common::scratch(&b.at, "bench_passive");
     let plugin = Plugin::start(&db).await;
     let dash = stores::dashboard(7, 'a');
     let riders: Vec<(&str, DataQuery)> = vec![
@@ -752,23 +1236,7 @@ async fn passive(report: &mut Report, b: &Generated) {
             )
             .await;
             tokio::time::sleep(Duration::from_millis(800)).await;
-            let conn = Connection::open(&db).expect("open copy");
-            let written: i64 = if distinct {
-                conn.query_row(
-                    "SELECT count(*) FROM events WHERE source = 'passive' AND user_login LIKE 'pv-%' \
-                     AND CAST(substr(user_login, 4) AS INTEGER) > ?1",
-                    [before as i64],
-                    |r| r.get(0),
-                )
-                .expect("count")
-            } else {
-                conn.query_row(
-                    "SELECT count(*) FROM events WHERE source = 'passive' AND user_login = ?1",
-                    [&same_user],
-                    |r| r.get(0),
-                )
-                .expect("count")
-            };
+            let written = views_written(&db, distinct, before as i64, &same_user);
             let asked = if distinct {
                 user_no - before
             } else {
@@ -793,11 +1261,61 @@ async fn passive(report: &mut Report, b: &Generated) {
     plugin.stop();
 }
 
-fn write_report(report: &Report, load_before: &str, load_after: &str, took: Duration) {
+/// Passive views written by the users of one passive run: `pv-N` with N > `before`
+/// (distinct users) or `same_user`.
+fn views_written(db: &StoreAt, distinct: bool, before: i64, same_user: &str) -> i64 {
+    match db {
+        StoreAt::Sqlite(path) => {
+            let conn = Connection::open(path).expect("open copy");
+            if distinct {
+                conn.query_row(
+                    "SELECT count(*) FROM events WHERE source = 'passive' AND user_login LIKE 'pv-%' \
+                     AND CAST(substr(user_login, 4) AS INTEGER) > ?1",
+                    [before],
+                    |r| r.get(0),
+                )
+                .expect("count")
+            } else {
+                conn.query_row(
+                    "SELECT count(*) FROM events WHERE source = 'passive' AND user_login = ?1",
+                    [same_user],
+                    |r| r.get(0),
+                )
+                .expect("count")
+            }
+        }
+        StoreAt::Postgres(url) => pg::blocking(|| {
+            let mut c = pg::connect(url);
+            let row = if distinct {
+                c.query_one(
+                    "SELECT count(*) FROM maturity.events WHERE source = 'passive' \
+                     AND user_login LIKE 'pv-%' AND CAST(substr(user_login, 4) AS BIGINT) > $1",
+                    &[&before],
+                )
+            } else {
+                c.query_one(
+                    "SELECT count(*) FROM maturity.events WHERE source = 'passive' \
+                     AND user_login = $1",
+                    &[&same_user],
+                )
+            };
+            row.expect("count").get(0)
+        }),
+    }
+}
+
+fn write_report(
+    report: &Report,
+    load_before: &str,
+    load_after: &str,
+    took: Duration,
+    backend: Backend,
+) {
     let mut md = String::new();
     md.push_str(&format!(
-        "Machine: {}. Load average (1/5/15 min) before: {load_before}; after: {load_after}. \
+        "Store: {}. Machine: {}. Load average (1/5/15 min) before: {load_before}; after: {load_after}. \
          Run took {:.0} s.\n\n",
+        backend.name(),
         common::machine(),
         took.as_secs_f64()
     ));
@@ -823,7 +1341,7 @@ fn write_report(report: &Report, load_before: &str, load_after: &str, took: Dura
     }
     let dir = common::target_dir().join("bench-results");
     std::fs::create_dir_all(&dir).expect("results dir");
-    let path = dir.join("budget.md");
+    let path = dir.join(backend.results_file("budget"));
     std::fs::write(&path, &md).expect("write results");
     println!("\n{md}\nwritten to {}", path.display());
 }

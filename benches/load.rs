@@ -6,6 +6,10 @@
 //! Bounded in time (`LOAD_SECS`, default 60) and in count (at most 1,000,000 operations a
 //! client); talks to 127.0.0.1 only. Results are printed and written to
 //! `target/bench-results/load.md`.
+//!
+//! `MATURITY_BENCH_STORE=postgres` (under `scripts/with-postgres`) runs it on PostgreSQL
+//! (issue 14): the load store is generated into a database of that server and copied for
+//! the run; results go to `target/bench-results/load-postgres.md`.
 
 mod common;
 
@@ -15,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::stores::{self, Wide, END};
-use common::{every_query, fmt_ms, query, Client, Plugin};
+use common::{every_query, fmt_ms, pg, query, Backend, Client, Plugin, StoreAt};
 use maturity::model::DAY_MS;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -236,9 +240,11 @@ async fn main() {
     let load_before = common::load_average();
     println!("machine: {}", common::machine());
     println!("load average before: {load_before}");
+    let backend = Backend::from_env();
+    println!("store: {}", backend.name());
     let store = stores::wide(L);
     println!("load store: {}", store.describe());
-    let (_dir, db) = common::scratch_copy(&store.path);
+    let (_dir, db) = common::scratch(&store.at, "bench_load_run");
     let plugin = Plugin::start(&db).await;
     // Open the store before the clock starts (the first request opens it).
     plugin
@@ -292,10 +298,18 @@ async fn main() {
     }
     let elapsed = started.elapsed();
     let end_mem = plugin.mem();
-    let stored = {
-        let conn = rusqlite::Connection::open(&db).expect("open copy");
-        conn.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))
-            .expect("count")
+    let stored = match &db {
+        StoreAt::Sqlite(path) => {
+            let conn = rusqlite::Connection::open(path).expect("open copy");
+            conn.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))
+                .expect("count")
+        }
+        StoreAt::Postgres(url) => pg::blocking(|| {
+            pg::connect(url)
+                .query_one("SELECT count(*) FROM maturity.events", &[])
+                .expect("count")
+                .get::<_, i64>(0)
+        }),
     };
     plugin.stop();
     let load_after = common::load_average();
@@ -304,9 +318,10 @@ async fn main() {
     let total_errors: usize = all.errors.values().sum();
     let mut md = String::new();
     md.push_str(&format!(
-        "Machine: {}. Load average (1/5/15 min) before: {load_before}; after: {load_after}.\n\n\
+        "Store: {}. Machine: {}. Load average (1/5/15 min) before: {load_before}; after: {load_after}.\n\n\
          Store: a copy of {} (events at the end: {stored}). {CLIENTS} clients, each on its own \
          connection, for {:.1} s: {total_ops} operations ({:.0}/s), **{total_errors} errors**.\n\n",
+        backend.name(),
         common::machine(),
         store.describe(),
         elapsed.as_secs_f64(),
@@ -342,7 +357,7 @@ async fn main() {
     }
     let dir = common::target_dir().join("bench-results");
     std::fs::create_dir_all(&dir).expect("results dir");
-    let path = dir.join("load.md");
+    let path = dir.join(backend.results_file("load"));
     std::fs::write(&path, &md).expect("write results");
     println!("\n{md}\nwritten to {}", path.display());
 }

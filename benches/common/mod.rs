@@ -3,9 +3,15 @@
 //! `target/bench-stores/`), robust timing (median and percentiles of many runs) and the
 //! plugin's memory read from `/proc`.
 //!
+//! The store under test is SQLite unless `MATURITY_BENCH_STORE=postgres` (issue 14; run
+//! under `scripts/with-postgres`): then every generated store is a PostgreSQL database on
+//! that server, the plugin is given the PostgreSQL settings, and the floors read and write
+//! PostgreSQL with the blocking `postgres` client.
+//!
 //! Nothing here asserts a time: the benchmarks report, they never fail on a figure.
 #![allow(dead_code)]
 
+pub mod pg;
 pub mod stores;
 
 use std::collections::HashMap;
@@ -40,12 +46,52 @@ pub fn target_dir() -> PathBuf {
 
 const MAX_MSG: usize = 256 << 20;
 
+/// Which store the benchmarks run on (`MATURITY_BENCH_STORE`: `sqlite`, the default, or
+/// `postgres`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_env() -> Backend {
+        match std::env::var("MATURITY_BENCH_STORE").as_deref() {
+            Err(_) | Ok("") | Ok("sqlite") => Backend::Sqlite,
+            Ok("postgres") => Backend::Postgres,
+            Ok(other) => panic!("MATURITY_BENCH_STORE={other:?}: one of sqlite, postgres"),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    /// `stem.md` for SQLite (the file names of issue 6), `stem-postgres.md` for PostgreSQL.
+    pub fn results_file(self, stem: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("{stem}.md"),
+            Backend::Postgres => format!("{stem}-postgres.md"),
+        }
+    }
+}
+
+/// Where a store lives: an SQLite file or a PostgreSQL database (its URL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreAt {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
 /// gRPC clients on one connection (one HTTP/2 channel), with the store they address.
 #[derive(Clone)]
 pub struct Client {
     pub data: DataClient<Channel>,
     pub resource: ResourceClient<Channel>,
-    pub db: PathBuf,
+    pub db: StoreAt,
 }
 
 /// A running plugin process.
@@ -60,7 +106,7 @@ pub struct Plugin {
 
 impl Plugin {
     /// Starts the plugin as Grafana does; its requests will address the store at `db`.
-    pub async fn start(db: &Path) -> Plugin {
+    pub async fn start(db: &StoreAt) -> Plugin {
         let mut cmd = Command::new(plugin_bin());
         cmd.env("grafana_plugin_type", "datasource")
             .env("PLUGIN_PROTOCOL_VERSIONS", "2")
@@ -129,7 +175,7 @@ impl Drop for Plugin {
 }
 
 impl Client {
-    async fn connect(addr: &str, db: &Path) -> Client {
+    async fn connect(addr: &str, db: &StoreAt) -> Client {
         let channel = Channel::from_shared(format!("http://{addr}"))
             .expect("uri")
             .tcp_nodelay(true)
@@ -143,12 +189,22 @@ impl Client {
             resource: ResourceClient::new(channel)
                 .max_decoding_message_size(MAX_MSG)
                 .max_encoding_message_size(MAX_MSG),
-            db: db.to_path_buf(),
+            db: db.clone(),
         }
     }
 
     /// A request context for org 1 and a user (`None` = Grafana itself asking).
     pub fn ctx(&self, user: Option<(&str, &str)>) -> PluginContext {
+        let (json_data, secure) = match &self.db {
+            StoreAt::Sqlite(path) => (
+                json!({"databasePath": path.to_string_lossy()}),
+                HashMap::new(),
+            ),
+            StoreAt::Postgres(url) => (
+                json!({"storage": "postgres"}),
+                HashMap::from([("postgresUrl".to_string(), url.clone())]),
+            ),
+        };
         PluginContext {
             org_id: 1,
             plugin_id: "datadriven-maturity-datasource".into(),
@@ -167,9 +223,8 @@ impl Client {
                 database: String::new(),
                 basic_auth_enabled: false,
                 basic_auth_user: String::new(),
-                json_data: serde_json::to_vec(&json!({"databasePath": self.db.to_string_lossy()}))
-                    .expect("json"),
-                decrypted_secure_json_data: HashMap::new(),
+                json_data: serde_json::to_vec(&json_data).expect("json"),
+                decrypted_secure_json_data: secure,
                 last_updated_ms: 1,
                 uid: "bench-ds".into(),
             }),
@@ -493,6 +548,21 @@ pub fn scratch_copy(cached: &Path) -> (tempfile::TempDir, PathBuf) {
     let db = dir.path().join("maturity.db");
     std::fs::copy(cached, &db).expect("copy the cached store");
     (dir, db)
+}
+
+/// A copy of a generated store for a run that writes: a copied file in a temp folder
+/// (removed with the guard), or a copied PostgreSQL database named `copy_name`.
+pub fn scratch(at: &StoreAt, copy_name: &str) -> (Option<tempfile::TempDir>, StoreAt) {
+    match at {
+        StoreAt::Sqlite(path) => {
+            let (dir, db) = scratch_copy(path);
+            (Some(dir), StoreAt::Sqlite(db))
+        }
+        StoreAt::Postgres(url) => {
+            let from = pg::database_name(url);
+            (None, StoreAt::Postgres(pg::copy_database(&from, copy_name)))
+        }
+    }
 }
 
 /// Whether this run asked for `section` (all when no name was given after `--`).

@@ -4,16 +4,24 @@
 //! write work on a copy, so a cached store never changes.
 //!
 //! Deterministic: the same parameters and seed give the same rows.
+//!
+//! With `MATURITY_BENCH_STORE=postgres` the same rows go, through the same `Store` verbs,
+//! into a fresh PostgreSQL database per store (`bench_<name>`) on the server of
+//! `scripts/with-postgres`, built anew in every run (a throwaway server keeps no cache),
+//! then `VACUUM ANALYZE`d.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+use super::{pg, Backend, StoreAt};
 
 use maturity::model::{
     Actual, Direction, EpochMs, Event, EventKind, Source, Target, Team, Verdict, Verification,
     DAY_MS,
 };
+use maturity::settings::{Secret, Storage};
 use maturity::store::sqlite::{SqliteStore, SCHEMA_VERSION};
-use maturity::store::Store;
+use maturity::store::{open_store, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Map, Value};
@@ -66,7 +74,7 @@ pub struct Weekly {
 /// A store ready to use.
 #[derive(Debug, Clone)]
 pub struct Generated {
-    pub path: PathBuf,
+    pub at: StoreAt,
     pub teams: usize,
     pub events: u64,
     pub targets: u64,
@@ -77,8 +85,12 @@ pub struct Generated {
 
 impl Generated {
     pub fn describe(&self) -> String {
+        let place = match &self.at {
+            StoreAt::Sqlite(_) => String::new(),
+            StoreAt::Postgres(url) => format!("PostgreSQL database {}, ", pg::database_name(url)),
+        };
         format!(
-            "{} events, {} teams, {} targets, {:.0} MiB ({})",
+            "{} events, {} teams, {} targets, {place}{:.0} MiB ({})",
             self.events,
             self.teams,
             self.targets,
@@ -350,8 +362,12 @@ fn targets_for(t: usize) -> Vec<Target> {
     out
 }
 
-/// Builds (or reuses) a store through `build`, which fills a fresh `SqliteStore`.
-fn cached(name: String, teams: usize, build: impl FnOnce(&SqliteStore)) -> Generated {
+/// Builds (or reuses) a store through `build`, which fills a fresh store: an SQLite file
+/// in the cache, or a PostgreSQL database of this run.
+fn cached(name: String, teams: usize, build: impl FnOnce(&dyn Store) + Send) -> Generated {
+    if Backend::from_env() == Backend::Postgres {
+        return in_postgres(name, teams, build);
+    }
     let dir = cache_dir();
     std::fs::create_dir_all(&dir).expect("cache dir");
     let path = dir.join(format!("{name}-g{GEN_VERSION}-s{SCHEMA_VERSION}.db"));
@@ -364,7 +380,7 @@ fn cached(name: String, teams: usize, build: impl FnOnce(&SqliteStore)) -> Gener
         }
         {
             let store = SqliteStore::open(&tmp).expect("open a fresh store");
-            build(&store);
+            build(&store as &dyn Store);
         }
         // The last connection closed: SQLite checkpointed and removed the WAL.
         std::fs::rename(&tmp, &path).expect("move the built store in place");
@@ -375,7 +391,7 @@ fn cached(name: String, teams: usize, build: impl FnOnce(&SqliteStore)) -> Gener
     let bytes = store.size_bytes();
     drop(store);
     Generated {
-        path,
+        at: StoreAt::Sqlite(path),
         teams,
         events: counts.events,
         targets: counts.targets,
@@ -384,7 +400,40 @@ fn cached(name: String, teams: usize, build: impl FnOnce(&SqliteStore)) -> Gener
     }
 }
 
-fn flush(store: &SqliteStore, batch: &mut Vec<Event>) {
+/// Builds a store into a fresh PostgreSQL database `bench_<name>` (on a plain thread: the
+/// store's blocking client must not run on a tokio worker).
+fn in_postgres(name: String, teams: usize, build: impl FnOnce(&dyn Store) + Send) -> Generated {
+    let db = format!("bench_{}", name.replace('-', "_"));
+    let url = pg::fresh_database(&db);
+    let started = Instant::now();
+    let (events, targets) = pg::blocking(|| {
+        let store = open_store(&Storage::Postgres {
+            url: Secret::new(url.clone()),
+        })
+        .expect("open a fresh PostgreSQL store");
+        build(store.as_ref());
+        let counts = store.counts(1).expect("counts");
+        (counts.events, counts.targets)
+    });
+    let loaded = started.elapsed();
+    pg::vacuum_analyze(&url);
+    let built = started.elapsed();
+    println!(
+        "  {db}: loaded in {:.1} s, VACUUM ANALYZE {:.1} s",
+        loaded.as_secs_f64(),
+        (built - loaded).as_secs_f64()
+    );
+    Generated {
+        bytes: pg::database_size(&db),
+        at: StoreAt::Postgres(url),
+        teams,
+        events,
+        targets,
+        built_in: Some(built),
+    }
+}
+
+fn flush(store: &dyn Store, batch: &mut Vec<Event>) {
     if !batch.is_empty() {
         store.insert_events(1, batch).expect("insert a batch");
         batch.clear();
