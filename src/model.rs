@@ -607,3 +607,37 @@ pub struct Evidence {
     /// Their targets, with actuals and verification.
     pub targets: Vec<Target>,
 }
+
+/// The store's evidence versions of an org (issue 15): a counter per `team:<id>` and per
+/// `dashboard:<uid>`, raised by every write that can change what a team's evaluation reads.
+/// Kept by the store (its triggers), so a write on any replica is seen by every cache.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EvidenceVersions {
+    scopes: std::collections::HashMap<String, i64>,
+}
+
+impl EvidenceVersions {
+    /// From `(scope, version)` pairs as the store keeps them.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, i64)>) -> Self {
+        Self {
+            scopes: pairs.into_iter().collect(),
+        }
+    }
+
+    /// The version of one scope (0 when nothing was ever written to it).
+    pub fn of_scope(&self, scope: &str) -> i64 {
+        self.scopes.get(scope).copied().unwrap_or(0)
+    }
+
+    /// What a team's evaluation depends on: its own counter, then each of its dashboards'.
+    /// Equal fingerprints mean the team's evidence did not change in between.
+    pub fn fingerprint(&self, team: &Team) -> Vec<i64> {
+        std::iter::once(self.of_scope(&format!("team:{}", team.id)))
+            .chain(
+                team.dashboards
+                    .iter()
+                    .map(|d| self.of_scope(&format!("dashboard:{d}"))),
+            )
+            .collect()
+    }
+}

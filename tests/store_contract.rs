@@ -619,6 +619,90 @@ fn a_listing_without_data_is_the_same_events_with_empty_data(s) {
     assert_eq!(lean, full.into_iter().map(strip).collect::<Vec<_>>());
 }
 
+fn evidence_versions_move_for_exactly_the_teams_a_write_can_change(s) {
+    s.create_team(1, &team("p")).expect("p");
+    s.create_team(1, &team("q")).expect("q");
+    s.create_team(2, &team("p")).expect("p in org 2");
+    let (p, q) = (team("p"), team("q"));
+    let fingerprints = || {
+        let v = s.evidence_versions(1).expect("versions");
+        (v.fingerprint(&p), v.fingerprint(&q))
+    };
+    // Which of p and q a step changed.
+    let mut last = fingerprints();
+    let mut changed = |what: &str| -> (bool, bool) {
+        let now = fingerprints();
+        let moved = (now.0 != last.0, now.1 != last.1);
+        last = now;
+        let _ = what;
+        moved
+    };
+    s.insert_events(1, &[event("d1", EventKind::Decision, 5, Some("p"))]).expect("decision");
+    assert_eq!(changed("a decision of p"), (true, false));
+    let mut view = event("v1", EventKind::View, 6, None);
+    view.dashboard_uid = Some("slo-q".into());
+    s.insert_events(1, &[view]).expect("view");
+    assert_eq!(changed("a view of q's dashboard"), (false, true));
+    let mut outcome = event("o1", EventKind::Outcome, 7, Some("elsewhere"));
+    outcome.data.insert("decisionId".into(), json!("d1"));
+    s.insert_events(1, &[outcome]).expect("outcome");
+    assert_eq!(changed("an outcome of p's decision"), (true, false));
+    let session = PendingView {
+        org: 1,
+        user: "alice".into(),
+        dashboard_uid: "slo-p".into(),
+        panel_id: None,
+        time: 8,
+        session_bucket: 8,
+    };
+    let mut n = 0;
+    s.insert_views(std::slice::from_ref(&session), &mut || {
+        n += 1;
+        format!("pv{n}")
+    }, 8)
+    .expect("passive view");
+    assert_eq!(changed("a passive view of p's dashboard"), (true, false));
+    s.insert_events(2, &[event("x", EventKind::Question, 9, Some("q"))]).expect("org 2");
+    assert_eq!(changed("a write in another org"), (false, false));
+    s.create_target(1, &target("t1", "q")).expect("target");
+    assert_eq!(changed("a target of q"), (false, true));
+    s.add_actuals(1, "t1", &[Actual { time: 1, value: 2.0 }]).expect("actual");
+    assert_eq!(changed("an actual of q's target"), (false, true));
+    s.set_verification(
+        1,
+        "t1",
+        &Verification {
+            verdict: Verdict::Met,
+            actual: None,
+            learnings: String::new(),
+            verified_at: 10,
+            verified_by: "alice".into(),
+        },
+    )
+    .expect("verify");
+    assert_eq!(changed("a verification of q's target"), (false, true));
+    let mut moved = event("d1", EventKind::Decision, 5, Some("q"));
+    moved.text = "now q's".into();
+    s.update_event(1, &moved).expect("update");
+    assert_eq!(changed("a decision moved from p to q"), (true, true));
+    s.delete_event(1, "v1").expect("delete");
+    assert_eq!(changed("a view of q's dashboard deleted"), (false, true));
+    let mut renamed = team("p");
+    renamed.name = "Pee".into();
+    s.replace_team(1, &renamed).expect("replace");
+    assert_eq!(changed("p's definition"), (true, false));
+    let w = s
+        .write_imported(1, &[imported("grafana:1", 11, "imported", Source::Grafana)], &[])
+        .expect("import");
+    assert_eq!(w.inserted, 1);
+    // imported() puts the event on team "pay": neither p nor q.
+    assert_eq!(changed("an import for another team"), (false, false));
+    s.delete_target(1, "t1").expect("delete target");
+    assert_eq!(changed("q's target deleted"), (false, true));
+    let _ = s.list_events(1, &EventFilter { limit: 5, ..Default::default() }).expect("read");
+    assert_eq!(changed("a read"), (false, false));
+}
+
 fn existing_ids_are_found_by_kind_and_org(s) {
     s.insert_events(
         1,

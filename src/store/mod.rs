@@ -17,8 +17,8 @@ use std::sync::Arc;
 use crate::settings::Storage;
 
 use crate::model::{
-    Actual, EpochMs, Event, EventFilter, Evidence, OrgId, PendingView, Source, Target, Team,
-    Verification,
+    Actual, EpochMs, Event, EventFilter, Evidence, EvidenceVersions, OrgId, PendingView, Source,
+    Target, Team, Verification,
 };
 
 /// What can go wrong in a store, separated by whose fault it is.
@@ -138,6 +138,10 @@ pub trait Store: SyncStore + Send + Sync + 'static {
         from: EpochMs,
         to: EpochMs,
     ) -> StoreResult<Evidence>;
+
+    /// The org's evidence versions (issue 15): what a cache compares to know which teams'
+    /// evidence changed since it read them, whichever process wrote.
+    fn evidence_versions(&self, org: OrgId) -> StoreResult<EvidenceVersions>;
 
     /// Every event of the org in time order (export).
     fn all_events(&self, org: OrgId) -> StoreResult<Vec<Event>>;

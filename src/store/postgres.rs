@@ -42,8 +42,8 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{Counts, Store, StoreError, StoreResult};
 use crate::model::{
-    Actual, EpochMs, Event, EventFilter, EventKind, Evidence, OrgId, PendingView, Source, Target,
-    Team, Verification,
+    Actual, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, OrgId, PendingView,
+    Source, Target, Team, Verification,
 };
 use crate::settings::Secret;
 
@@ -961,6 +961,20 @@ impl Store for PostgresStore {
                 .read_only(true)
                 .start()?;
             evidence_in(&mut tx, org, teams, from, to)
+        })
+    }
+
+    fn evidence_versions(&self, org: OrgId) -> StoreResult<EvidenceVersions> {
+        self.read(|c| {
+            let rows = c.query_typed(
+                "SELECT scope, version FROM maturity.evidence_versions WHERE org_id = $1",
+                &[p(&org, Type::INT8)],
+            )?;
+            let mut pairs = Vec::with_capacity(rows.len());
+            for r in rows {
+                pairs.push((r.try_get::<_, String>(0)?, r.try_get::<_, i64>(1)?));
+            }
+            Ok(EvidenceVersions::from_pairs(pairs))
         })
     }
 

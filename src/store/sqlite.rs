@@ -17,8 +17,8 @@ use super::{Counts, Store, StoreError, StoreResult};
 #[path = "sqlite_sync.rs"]
 mod sync_verbs;
 use crate::model::{
-    Actual, Direction, EpochMs, Event, EventFilter, EventKind, Evidence, OrgId, PendingView,
-    Source, Target, Team, Verification,
+    Actual, Direction, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, OrgId,
+    PendingView, Source, Target, Team, Verification,
 };
 
 /// Marks a file as ours ("MATU"); a file with another id belongs to another application.
@@ -97,6 +97,95 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (org_id, key)
     ) WITHOUT ROWID;
     CREATE INDEX events_imported ON events (org_id, time) WHERE source = 'grafana';",
+    // 3: evidence versions (issue 15): a counter per team and per dashboard, raised by
+    // triggers on every write that can change what a team's evaluation reads (the team row,
+    // its targets and actuals, events of the team or on a dashboard, outcomes of its
+    // decisions), so that a cache in any process (any replica) knows what changed.
+    "CREATE TABLE evidence_versions (
+        org_id INTEGER NOT NULL,
+        scope TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (org_id, scope)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER events_version_insert AFTER INSERT ON events BEGIN
+        INSERT INTO evidence_versions (org_id, scope, version)
+        SELECT NEW.org_id, scope, 1 FROM (
+            SELECT 'team:' || NEW.team AS scope WHERE NEW.team IS NOT NULL
+            UNION SELECT 'dashboard:' || NEW.dashboard_uid WHERE NEW.dashboard_uid IS NOT NULL
+            UNION SELECT 'team:' || d.team FROM events AS d
+                WHERE d.org_id = NEW.org_id AND d.id = NEW.decision_id AND d.team IS NOT NULL
+        ) WHERE true
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = version + 1;
+    END;
+    CREATE TRIGGER events_version_update AFTER UPDATE ON events BEGIN
+        INSERT INTO evidence_versions (org_id, scope, version)
+        SELECT NEW.org_id, scope, 1 FROM (
+            SELECT 'team:' || NEW.team AS scope WHERE NEW.team IS NOT NULL
+            UNION SELECT 'dashboard:' || NEW.dashboard_uid WHERE NEW.dashboard_uid IS NOT NULL
+            UNION SELECT 'team:' || d.team FROM events AS d
+                WHERE d.org_id = NEW.org_id AND d.id = NEW.decision_id AND d.team IS NOT NULL
+            UNION SELECT 'team:' || OLD.team WHERE OLD.team IS NOT NULL
+            UNION SELECT 'dashboard:' || OLD.dashboard_uid WHERE OLD.dashboard_uid IS NOT NULL
+            UNION SELECT 'team:' || d.team FROM events AS d
+                WHERE d.org_id = OLD.org_id AND d.id = OLD.decision_id AND d.team IS NOT NULL
+        ) WHERE true
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = version + 1;
+    END;
+    CREATE TRIGGER events_version_delete AFTER DELETE ON events BEGIN
+        INSERT INTO evidence_versions (org_id, scope, version)
+        SELECT OLD.org_id, scope, 1 FROM (
+            SELECT 'team:' || OLD.team AS scope WHERE OLD.team IS NOT NULL
+            UNION SELECT 'dashboard:' || OLD.dashboard_uid WHERE OLD.dashboard_uid IS NOT NULL
+            UNION SELECT 'team:' || d.team FROM events AS d
+                WHERE d.org_id = OLD.org_id AND d.id = OLD.decision_id AND d.team IS NOT NULL
+        ) WHERE true
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = version + 1;
+    END;
+    CREATE TRIGGER teams_version_insert AFTER INSERT ON teams BEGIN
+        INSERT INTO evidence_versions VALUES (NEW.org_id, 'team:' || NEW.id, 1)
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = version + 1;
+    END;
+    CREATE TRIGGER teams_version_update AFTER UPDATE ON teams BEGIN
+        INSERT INTO evidence_versions VALUES (NEW.org_id, 'team:' || NEW.id, 1)
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = version + 1;
+    END;
+    CREATE TRIGGER teams_version_delete AFTER DELETE ON teams BEGIN
+        INSERT INTO evidence_versions VALUES (OLD.org_id, 'team:' || OLD.id, 1)
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = version + 1;
+    END;
+    CREATE TRIGGER targets_version_insert AFTER INSERT ON targets BEGIN
+        INSERT INTO evidence_versions VALUES (NEW.org_id, 'team:' || NEW.team, 1)
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = version + 1;
+    END;
+    CREATE TRIGGER targets_version_update AFTER UPDATE ON targets BEGIN
+        INSERT INTO evidence_versions (org_id, scope, version)
+        SELECT NEW.org_id, scope, 1 FROM (
+            SELECT 'team:' || NEW.team AS scope UNION SELECT 'team:' || OLD.team
+        ) WHERE true
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = version + 1;
+    END;
+    CREATE TRIGGER targets_version_delete AFTER DELETE ON targets BEGIN
+        INSERT INTO evidence_versions VALUES (OLD.org_id, 'team:' || OLD.team, 1)
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = version + 1;
+    END;
+    CREATE TRIGGER actuals_version_insert AFTER INSERT ON actuals BEGIN
+        INSERT INTO evidence_versions (org_id, scope, version)
+        SELECT NEW.org_id, 'team:' || t.team, 1 FROM targets AS t
+            WHERE t.org_id = NEW.org_id AND t.id = NEW.target_id
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = version + 1;
+    END;
+    CREATE TRIGGER actuals_version_update AFTER UPDATE ON actuals BEGIN
+        INSERT INTO evidence_versions (org_id, scope, version)
+        SELECT NEW.org_id, 'team:' || t.team, 1 FROM targets AS t
+            WHERE t.org_id = NEW.org_id AND t.id = NEW.target_id
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = version + 1;
+    END;
+    CREATE TRIGGER actuals_version_delete AFTER DELETE ON actuals BEGIN
+        INSERT INTO evidence_versions (org_id, scope, version)
+        SELECT OLD.org_id, 'team:' || t.team, 1 FROM targets AS t
+            WHERE t.org_id = OLD.org_id AND t.id = OLD.target_id
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = version + 1;
+    END;",
 ];
 
 /// The schema version this binary writes.
@@ -1235,6 +1324,16 @@ impl Store for SqliteStore {
             events,
             targets,
         })
+    }
+
+    fn evidence_versions(&self, org: OrgId) -> StoreResult<EvidenceVersions> {
+        let conn = self.reader();
+        let mut stmt =
+            conn.prepare_cached("SELECT scope, version FROM evidence_versions WHERE org_id = ?1")?;
+        let pairs = stmt
+            .query_map([org], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(EvidenceVersions::from_pairs(pairs))
     }
 
     fn all_events(&self, org: OrgId) -> StoreResult<Vec<Event>> {

@@ -85,6 +85,159 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (org_id, key)
     );
     CREATE INDEX events_imported ON maturity.events (org_id, time) WHERE source = 'grafana';"#,
+    // 3: evidence versions (issue 15), as SQLite's migration 3: a counter per team and per
+    // dashboard, raised by triggers on every write that can change what a team's evaluation
+    // reads, so that a cache in any replica knows what changed. Statement-level triggers
+    // raise each counter once per statement, in (org, scope) order, so that concurrent
+    // writers take the counters' row locks in one order.
+    r#"CREATE TABLE maturity.evidence_versions (
+        org_id BIGINT NOT NULL,
+        scope TEXT COLLATE "C" NOT NULL,
+        version BIGINT NOT NULL,
+        PRIMARY KEY (org_id, scope)
+    );
+    CREATE FUNCTION maturity.events_versions() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+        INSERT INTO maturity.evidence_versions AS v (org_id, scope, version)
+        SELECT DISTINCT org_id, scope, 1 FROM (
+            SELECT org_id, 'team:' || team AS scope FROM new_rows WHERE team IS NOT NULL
+            UNION SELECT org_id, 'dashboard:' || dashboard_uid FROM new_rows WHERE dashboard_uid IS NOT NULL
+            UNION SELECT r.org_id, 'team:' || d.team FROM new_rows AS r
+                JOIN maturity.events AS d ON d.org_id = r.org_id AND d.id = r.decision_id
+                WHERE d.team IS NOT NULL
+        ) AS changed ORDER BY org_id, scope
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = v.version + 1;
+        ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO maturity.evidence_versions AS v (org_id, scope, version)
+        SELECT DISTINCT org_id, scope, 1 FROM (
+            SELECT org_id, 'team:' || team AS scope FROM new_rows WHERE team IS NOT NULL
+            UNION SELECT org_id, 'dashboard:' || dashboard_uid FROM new_rows WHERE dashboard_uid IS NOT NULL
+            UNION SELECT r.org_id, 'team:' || d.team FROM new_rows AS r
+                JOIN maturity.events AS d ON d.org_id = r.org_id AND d.id = r.decision_id
+                WHERE d.team IS NOT NULL
+            UNION SELECT org_id, 'team:' || team AS scope FROM old_rows WHERE team IS NOT NULL
+            UNION SELECT org_id, 'dashboard:' || dashboard_uid FROM old_rows WHERE dashboard_uid IS NOT NULL
+            UNION SELECT r.org_id, 'team:' || d.team FROM old_rows AS r
+                JOIN maturity.events AS d ON d.org_id = r.org_id AND d.id = r.decision_id
+                WHERE d.team IS NOT NULL
+        ) AS changed ORDER BY org_id, scope
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = v.version + 1;
+        ELSE
+        INSERT INTO maturity.evidence_versions AS v (org_id, scope, version)
+        SELECT DISTINCT org_id, scope, 1 FROM (
+            SELECT org_id, 'team:' || team AS scope FROM old_rows WHERE team IS NOT NULL
+            UNION SELECT org_id, 'dashboard:' || dashboard_uid FROM old_rows WHERE dashboard_uid IS NOT NULL
+            UNION SELECT r.org_id, 'team:' || d.team FROM old_rows AS r
+                JOIN maturity.events AS d ON d.org_id = r.org_id AND d.id = r.decision_id
+                WHERE d.team IS NOT NULL
+        ) AS changed ORDER BY org_id, scope
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = v.version + 1;
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER events_version_insert AFTER INSERT ON maturity.events
+        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION maturity.events_versions();
+    CREATE TRIGGER events_version_update AFTER UPDATE ON maturity.events
+        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION maturity.events_versions();
+    CREATE TRIGGER events_version_delete AFTER DELETE ON maturity.events
+        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION maturity.events_versions();
+    CREATE FUNCTION maturity.teams_versions() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+        INSERT INTO maturity.evidence_versions AS v (org_id, scope, version)
+        SELECT DISTINCT org_id, scope, 1 FROM (
+            SELECT org_id, 'team:' || id AS scope FROM new_rows
+        ) AS changed ORDER BY org_id, scope
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = v.version + 1;
+        ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO maturity.evidence_versions AS v (org_id, scope, version)
+        SELECT DISTINCT org_id, scope, 1 FROM (
+            SELECT org_id, 'team:' || id AS scope FROM new_rows UNION SELECT org_id, 'team:' || id AS scope FROM old_rows
+        ) AS changed ORDER BY org_id, scope
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = v.version + 1;
+        ELSE
+        INSERT INTO maturity.evidence_versions AS v (org_id, scope, version)
+        SELECT DISTINCT org_id, scope, 1 FROM (
+            SELECT org_id, 'team:' || id AS scope FROM old_rows
+        ) AS changed ORDER BY org_id, scope
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = v.version + 1;
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER teams_version_insert AFTER INSERT ON maturity.teams
+        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION maturity.teams_versions();
+    CREATE TRIGGER teams_version_update AFTER UPDATE ON maturity.teams
+        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION maturity.teams_versions();
+    CREATE TRIGGER teams_version_delete AFTER DELETE ON maturity.teams
+        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION maturity.teams_versions();
+    CREATE FUNCTION maturity.targets_versions() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+        INSERT INTO maturity.evidence_versions AS v (org_id, scope, version)
+        SELECT DISTINCT org_id, scope, 1 FROM (
+            SELECT org_id, 'team:' || team AS scope FROM new_rows
+        ) AS changed ORDER BY org_id, scope
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = v.version + 1;
+        ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO maturity.evidence_versions AS v (org_id, scope, version)
+        SELECT DISTINCT org_id, scope, 1 FROM (
+            SELECT org_id, 'team:' || team AS scope FROM new_rows UNION SELECT org_id, 'team:' || team AS scope FROM old_rows
+        ) AS changed ORDER BY org_id, scope
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = v.version + 1;
+        ELSE
+        INSERT INTO maturity.evidence_versions AS v (org_id, scope, version)
+        SELECT DISTINCT org_id, scope, 1 FROM (
+            SELECT org_id, 'team:' || team AS scope FROM old_rows
+        ) AS changed ORDER BY org_id, scope
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = v.version + 1;
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER targets_version_insert AFTER INSERT ON maturity.targets
+        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION maturity.targets_versions();
+    CREATE TRIGGER targets_version_update AFTER UPDATE ON maturity.targets
+        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION maturity.targets_versions();
+    CREATE TRIGGER targets_version_delete AFTER DELETE ON maturity.targets
+        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION maturity.targets_versions();
+    CREATE FUNCTION maturity.actuals_versions() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+        INSERT INTO maturity.evidence_versions AS v (org_id, scope, version)
+        SELECT DISTINCT org_id, scope, 1 FROM (
+            SELECT r.org_id, 'team:' || t.team AS scope FROM new_rows AS r
+                JOIN maturity.targets AS t ON t.org_id = r.org_id AND t.id = r.target_id
+        ) AS changed ORDER BY org_id, scope
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = v.version + 1;
+        ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO maturity.evidence_versions AS v (org_id, scope, version)
+        SELECT DISTINCT org_id, scope, 1 FROM (
+            SELECT r.org_id, 'team:' || t.team AS scope FROM new_rows AS r
+                JOIN maturity.targets AS t ON t.org_id = r.org_id AND t.id = r.target_id
+            UNION SELECT r.org_id, 'team:' || t.team AS scope FROM old_rows AS r
+                JOIN maturity.targets AS t ON t.org_id = r.org_id AND t.id = r.target_id
+        ) AS changed ORDER BY org_id, scope
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = v.version + 1;
+        ELSE
+        INSERT INTO maturity.evidence_versions AS v (org_id, scope, version)
+        SELECT DISTINCT org_id, scope, 1 FROM (
+            SELECT r.org_id, 'team:' || t.team AS scope FROM old_rows AS r
+                JOIN maturity.targets AS t ON t.org_id = r.org_id AND t.id = r.target_id
+        ) AS changed ORDER BY org_id, scope
+        ON CONFLICT (org_id, scope) DO UPDATE SET version = v.version + 1;
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER actuals_version_insert AFTER INSERT ON maturity.actuals
+        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION maturity.actuals_versions();
+    CREATE TRIGGER actuals_version_update AFTER UPDATE ON maturity.actuals
+        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION maturity.actuals_versions();
+    CREATE TRIGGER actuals_version_delete AFTER DELETE ON maturity.actuals
+        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION maturity.actuals_versions();"#,
 ];
 
 /// The schema version this binary writes.
