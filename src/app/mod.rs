@@ -2,6 +2,7 @@
 //! evidence and hand it to the engine. Knows nothing of gRPC, frames or HTTP.
 
 pub mod agenda;
+pub mod cache;
 pub mod input;
 pub mod limits;
 pub mod loops;
@@ -193,6 +194,8 @@ pub struct App {
     store: Arc<dyn Store>,
     settings: AppSettings,
     clock: Clock,
+    /// Evaluations served again while they stay true (issue 15); shared by the clones.
+    evaluations: Arc<cache::EvaluationCache>,
 }
 
 impl std::fmt::Debug for App {
@@ -222,7 +225,13 @@ impl App {
             store,
             settings,
             clock,
+            evaluations: Arc::default(),
         }
+    }
+
+    /// How the evaluation cache has done so far.
+    pub fn evaluation_cache_stats(&self) -> cache::CacheStats {
+        self.evaluations.stats()
     }
 
     /// The store underneath.

@@ -144,26 +144,89 @@ impl App {
         self.list_teams(caller).await
     }
 
-    /// `GET /maturity` and the `maturity` / `criteria` queries: the ladder at `at`.
+    /// `GET /maturity` and the `maturity` / `criteria` queries: the ladder at `at`, in team
+    /// order. A team whose evidence did not change (the store's evidence versions) since an
+    /// evaluation that is still true at `at` is served from the cache; the others are read
+    /// and evaluated, and cached until the engine's `stable_until` (issue 15).
     pub async fn maturity(
         &self,
         caller: &Caller,
         teams: &TeamSelector,
         at: EpochMs,
     ) -> AppResult<Vec<Evaluation>> {
-        let settings = self.settings().maturity.clone();
-        let from = at.saturating_sub(settings.window_ms());
-        self.per_chunk(caller, teams, from, at, |ev| {
-            let index = EvidenceIndex::new(&ev.events);
-            ev.teams
-                .iter()
-                .map(|t| {
-                    TeamEvidence::from_events(&settings, t, index.for_team(t), &ev.targets)
-                        .evaluate(at)
-                })
-                .collect()
-        })
-        .await
+        caller.check_read()?;
+        let org = caller.org;
+        // The versions first: evidence read after them is at least as new, so a cached
+        // answer can be older than its fingerprint says, never newer.
+        let (versions, listed) = self
+            .with_store(move |s| {
+                let versions = s.evidence_versions(org)?;
+                Ok((versions, s.list_teams(org)?))
+            })
+            .await?;
+        let selected: Vec<Team> = listed
+            .into_iter()
+            .filter(|t| match teams {
+                TeamSelector::All => true,
+                TeamSelector::Only(ids) => ids.contains(&t.id),
+            })
+            .collect();
+        let mut answers: Vec<Option<Evaluation>> = Vec::with_capacity(selected.len());
+        let mut missing: Vec<String> = Vec::new();
+        for team in &selected {
+            let cached = self
+                .evaluations
+                .get(org, team, &versions.fingerprint(team), at);
+            if cached.is_none() {
+                missing.push(team.id.clone());
+            }
+            answers.push(cached);
+        }
+        if !missing.is_empty() {
+            let settings = self.settings().maturity.clone();
+            let from = at.saturating_sub(settings.window_ms());
+            // Read to the end of time: an event already stored with a later time enters the
+            // window as `at` moves on, and the engine's instant must know of it.
+            let fresh = self
+                .per_chunk(
+                    caller,
+                    &TeamSelector::Only(missing),
+                    from,
+                    EpochMs::MAX,
+                    |ev| {
+                        let index = EvidenceIndex::new(&ev.events);
+                        ev.teams
+                            .iter()
+                            .map(|t| {
+                                let timed = TeamEvidence::from_events(
+                                    &settings,
+                                    t,
+                                    index.for_team(t),
+                                    &ev.targets,
+                                )
+                                .evaluate_timed(at);
+                                (t.clone(), timed)
+                            })
+                            .collect()
+                    },
+                )
+                .await?;
+            let mut by_id: std::collections::HashMap<String, Evaluation> =
+                std::collections::HashMap::with_capacity(fresh.len());
+            for (team, timed) in fresh {
+                by_id.insert(team.id.clone(), timed.value.clone());
+                let fingerprint = versions.fingerprint(&team);
+                self.evaluations.put(org, team, fingerprint, timed);
+            }
+            for (slot, team) in answers.iter_mut().zip(&selected) {
+                if slot.is_none() {
+                    *slot = by_id.remove(&team.id);
+                }
+            }
+        }
+        // A team deleted between the listing and the read has no answer: left out, as an
+        // uncached read would have.
+        Ok(answers.into_iter().flatten().collect())
     }
 
     /// `GET /maturity?team=X` for one team; 404 when the team does not exist.

@@ -1,0 +1,315 @@
+//! The evaluation cache of issue 15 against the uncached engine: random writes (through a
+//! second store handle, as another replica would write), random instants moving forward
+//! and sometimes back, and cached `maturity` reads; every answer must equal a fresh
+//! evaluation of freshly read evidence. Run on SQLite, and on PostgreSQL when the server of
+//! `scripts/with-postgres` is there.
+
+#[path = "common/postgres.rs"]
+mod pg;
+
+use std::sync::Arc;
+
+use maturity::app::queries::TeamSelector;
+use maturity::app::{App, AppSettings, Caller, Role};
+use maturity::engine;
+use maturity::model::{
+    Direction, Event, EventKind, Source, Target, Team, Verdict, Verification, DAY_MS,
+};
+use maturity::settings::{PathRule, Secret, Storage};
+use maturity::store::{open_store, Store};
+use proptest::prelude::*;
+use serde_json::{json, Map};
+
+const T0: i64 = 1_780_272_000_000; // 2026-06-01T00:00:00Z
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// An event: kind, team index (None: on a dashboard only), dashboard index, time offset
+    /// from the current instant in hours (may be in the future).
+    Event(u8, Option<u8>, u8, i64),
+    /// An outcome of the n-th decision written so far, with a result.
+    Outcome(usize, u8, i64),
+    /// A target of a team: start and deadline offsets in days, and whether it is verified.
+    Target(u8, i64, i64, bool),
+    /// A team's cadence and dashboards change.
+    Redefine(u8, u8),
+    /// The n-th event written so far is deleted.
+    Delete(usize),
+    /// Move the instant by this many hours (negative: ask about the past) and read.
+    Read(i64),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0u8..6, proptest::option::of(0u8..3), 0u8..4, -24i64 * 60..24 * 3)
+            .prop_map(|(k, t, d, h)| Op::Event(k, t, d, h)),
+        1 => (0usize..40, 0u8..3, -24i64 * 20..24).prop_map(|(n, r, h)| Op::Outcome(n, r, h)),
+        1 => (0u8..3, -60i64..10, -10i64..60, any::<bool>()).prop_map(|(t, s, d, v)| Op::Target(t, s, d, v)),
+        1 => (0u8..3, 0u8..3).prop_map(|(t, c)| Op::Redefine(t, c)),
+        1 => (0usize..40).prop_map(Op::Delete),
+        5 => (-24i64 * 3..24 * 10).prop_map(Op::Read),
+    ]
+}
+
+fn team(i: u8, variant: u8) -> Team {
+    Team {
+        id: format!("team-{i}"),
+        name: format!("Team {i}"),
+        dashboards: (0..=variant.min(1))
+            .map(|d| format!("dash-{}", (i + d) % 4))
+            .collect(),
+        members: vec![],
+        cadence_days: [7, 14, 3][usize::from(variant % 3)],
+        created_at: 0,
+    }
+}
+
+fn event(id: String, kind: EventKind, time: i64, team: Option<String>, dash: String) -> Event {
+    Event {
+        id,
+        kind,
+        time,
+        time_end: None,
+        team,
+        dashboard_uid: Some(dash),
+        panel_id: None,
+        user: "alice".into(),
+        text: "t".into(),
+        tags: vec![],
+        data: Map::new(),
+        source: Source::Api,
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
+const KINDS: [EventKind; 6] = [
+    EventKind::Question,
+    EventKind::Review,
+    EventKind::Decision,
+    EventKind::MetricChange,
+    EventKind::View,
+    EventKind::Note,
+];
+
+/// Applies `ops`, checking every read against the uncached engine.
+fn check(storage: &Storage, ops: &[Op]) -> Result<(), TestCaseError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let reader: Arc<dyn Store> = open_store(storage).expect("open");
+    let writer: Arc<dyn Store> = open_store(storage).expect("second handle");
+    let settings = AppSettings::default();
+    let app = App::new(reader.clone(), settings.clone(), Arc::new(|| T0));
+    let caller = Caller {
+        org: 1,
+        user: Some(("viewer".into(), Role::Viewer)),
+    };
+    for i in 0..3 {
+        writer.create_team(1, &team(i, 0)).expect("team");
+    }
+    let mut at = T0;
+    let mut written: Vec<String> = Vec::new();
+    let mut decisions: Vec<(String, String)> = Vec::new();
+    let mut n = 0;
+    for op in ops {
+        n += 1;
+        match op {
+            Op::Event(k, t, d, h) => {
+                let kind = KINDS[usize::from(*k)];
+                let id = format!("e{n}");
+                let team = t.map(|t| format!("team-{t}"));
+                let mut e = event(
+                    id.clone(),
+                    kind,
+                    at + h * 3_600_000,
+                    team.clone(),
+                    format!("dash-{d}"),
+                );
+                if kind == EventKind::Decision {
+                    if let Some(team) = team {
+                        decisions.push((id.clone(), team));
+                    }
+                    if h % 2 == 0 {
+                        e.data
+                            .insert("followUpAt".into(), json!(at + (h + 24 * 5) * 3_600_000));
+                    }
+                }
+                writer.insert_events(1, &[e]).expect("event");
+                written.push(id);
+            }
+            Op::Outcome(i, r, h) => {
+                if decisions.is_empty() {
+                    continue;
+                }
+                let (decision, team) = decisions[i % decisions.len()].clone();
+                let id = format!("o{n}");
+                let mut e = event(
+                    id.clone(),
+                    EventKind::Outcome,
+                    at + h * 3_600_000,
+                    Some(team),
+                    "dash-0".into(),
+                );
+                e.data.insert("decisionId".into(), json!(decision));
+                e.data.insert(
+                    "result".into(),
+                    json!(["confirmed", "not_confirmed", "inconclusive"][usize::from(*r)]),
+                );
+                writer.insert_events(1, &[e]).expect("outcome");
+                written.push(id);
+            }
+            Op::Target(t, start, deadline, verified) => {
+                let target = Target {
+                    id: format!("t{n}"),
+                    team: format!("team-{t}"),
+                    name: "Latency".into(),
+                    unit: None,
+                    direction: Direction::Decrease,
+                    baseline: Some(10.0),
+                    target: Some(8.0),
+                    start_at: at + start * DAY_MS,
+                    deadline: Some(at + deadline * DAY_MS),
+                    query: None,
+                    actuals: vec![],
+                    verification: verified.then(|| Verification {
+                        verdict: Verdict::Met,
+                        actual: Some(8.0),
+                        learnings: "l".into(),
+                        verified_at: at + deadline * DAY_MS,
+                        verified_by: "alice".into(),
+                    }),
+                    created_at: 0,
+                };
+                writer.create_target(1, &target).expect("target");
+            }
+            Op::Redefine(t, variant) => {
+                writer
+                    .replace_team(1, &team(*t, *variant))
+                    .expect("redefine");
+            }
+            Op::Delete(i) => {
+                if !written.is_empty() {
+                    let id = written.remove(i % written.len());
+                    writer.delete_event(1, &id).expect("delete");
+                    decisions.retain(|(d, _)| *d != id);
+                }
+            }
+            Op::Read(h) => {
+                at += h * 3_600_000;
+                let cached = runtime
+                    .block_on(app.maturity(&caller, &TeamSelector::All, at))
+                    .expect("cached read");
+                let window = settings.maturity.window_ms();
+                let fresh = writer.evidence(1, &[], at - window, at).expect("evidence");
+                let expected: Vec<_> = fresh
+                    .teams
+                    .iter()
+                    .map(|t| {
+                        engine::evaluate(&settings.maturity, t, &fresh.events, &fresh.targets, at)
+                    })
+                    .collect();
+                prop_assert_eq!(&cached, &expected, "at {} after {:?}", at, op);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn cases() -> u32 {
+    std::env::var("MATURITY_CACHE_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(48)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn cached_answers_equal_fresh_evaluations_on_sqlite(ops in proptest::collection::vec(op(), 10..60)) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = Storage::Sqlite { path: dir.path().join("m.db"), rule: PathRule::CommandLine };
+        check(&storage, &ops)?;
+    }
+}
+
+proptest! {
+    // A fresh database per case costs a round trip to the server: fewer cases.
+    #![proptest_config(ProptestConfig { cases: (cases() / 4).max(4), ..ProptestConfig::default() })]
+
+    #[test]
+    fn cached_answers_equal_fresh_evaluations_on_postgresql(ops in proptest::collection::vec(op(), 10..60)) {
+        if let Some(url) = pg::fresh_database("cache") {
+            check(&Storage::Postgres { url: Secret::new(url) }, &ops)?;
+        }
+    }
+}
+
+#[test]
+fn a_repeated_query_is_served_from_the_cache_and_a_write_re_evaluates_only_its_team() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = Storage::Sqlite {
+        path: dir.path().join("m.db"),
+        rule: PathRule::CommandLine,
+    };
+    let store = open_store(&storage).expect("open");
+    for i in 0..3 {
+        store.create_team(1, &team(i, 0)).expect("team");
+        store
+            .insert_events(
+                1,
+                &[event(
+                    format!("q{i}"),
+                    EventKind::Question,
+                    T0 - DAY_MS,
+                    Some(format!("team-{i}")),
+                    "dash-0".into(),
+                )],
+            )
+            .expect("question");
+    }
+    let app = App::new(store.clone(), AppSettings::default(), Arc::new(|| T0));
+    let caller = Caller {
+        org: 1,
+        user: Some(("viewer".into(), Role::Viewer)),
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let read = |at: i64| {
+        runtime
+            .block_on(app.maturity(&caller, &TeamSelector::All, at))
+            .expect("read")
+    };
+    let first = read(T0);
+    assert_eq!(app.evaluation_cache_stats().misses, 3);
+    // A minute later, as the next alert evaluation asks: nothing to compute.
+    let again = read(T0 + 60_000);
+    let stats = app.evaluation_cache_stats();
+    assert_eq!((stats.hits, stats.misses), (3, 3));
+    assert!(again
+        .iter()
+        .zip(&first)
+        .all(|(a, b)| a.level == b.level && a.at == T0 + 60_000));
+    // One team's write: only that team is evaluated again.
+    store
+        .insert_events(
+            1,
+            &[event(
+                "q9".into(),
+                EventKind::Question,
+                T0,
+                Some("team-1".into()),
+                "dash-9".into(),
+            )],
+        )
+        .expect("write");
+    read(T0 + 120_000);
+    let stats = app.evaluation_cache_stats();
+    assert_eq!(
+        (stats.hits, stats.misses),
+        (5, 4),
+        "only team-1 was evaluated again"
+    );
+}
