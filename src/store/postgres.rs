@@ -56,7 +56,7 @@ use connect::{chain, connect_failure, Endpoint, Place};
 use rows::{
     direction_str, ensure_target, event_from_row, events_from_rows, load_actuals, p, targets_of,
     team_from_row, teams_of, to_json, upsert_actuals, EventColumns, EVENT_COLUMNS,
-    EVENT_COLUMNS_WITHOUT_DATA, TARGET_COLUMNS, TEAM_COLUMNS,
+    EVENT_COLUMNS_WITHOUT_DATA, EVIDENCE_COLUMNS, TARGET_COLUMNS, TEAM_COLUMNS,
 };
 use schema::{newer_schema, prepare_schema};
 pub use schema::{MIGRATIONS, SCHEMA_VERSION};
@@ -1079,7 +1079,7 @@ fn evidence_in(
         // long ago can fall due inside the window).
         events.extend(events_from_rows(tx.query_typed(
             &format!(
-                "SELECT {EVENT_COLUMNS} FROM maturity.events WHERE org_id = $1 AND team = ANY($4)
+                "SELECT {EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND team = ANY($4)
                    AND time < $2 AND (time >= $3 OR kind = 'decision')"
             ),
             &[
@@ -1093,7 +1093,7 @@ fn evidence_in(
     if !dashboards.is_empty() {
         events.extend(events_from_rows(tx.query_typed(
             &format!(
-                "SELECT {EVENT_COLUMNS} FROM maturity.events WHERE org_id = $1 AND kind = 'view'
+                "SELECT {EVENT_COLUMNS_WITHOUT_DATA} FROM maturity.events WHERE org_id = $1 AND kind = 'view'
                    AND dashboard_uid = ANY($4) AND time >= $2 AND time < $3"
             ),
             &[

@@ -552,6 +552,14 @@ fn team_from_row(r: &Row<'_>) -> rusqlite::Result<Team> {
 
 const EVENT_COLUMNS: &str = "id, kind, time, time_end, team, dashboard_uid, panel_id, user_login, \
                              text, tags, data, source, created_at, updated_at";
+/// [`EVENT_COLUMNS`] for the engine's evidence: `data` only for the kinds whose data a rule
+/// reads (a decision's follow-up, query and owner, an outcome's decision and result, a
+/// review's dashboards); the rest (views, questions, notes, metric changes: most rows) is
+/// neither read nor parsed (issue 15).
+const EVIDENCE_COLUMNS: &str =
+    "id, kind, time, time_end, team, dashboard_uid, panel_id, user_login, \
+                             text, tags, CASE WHEN kind IN ('decision', 'outcome', 'review') \
+                             THEN data ELSE '{}' END, source, created_at, updated_at";
 /// [`EVENT_COLUMNS`] with an empty `data` (see `EventFilter::without_data`).
 const EVENT_COLUMNS_WITHOUT_DATA: &str =
     "id, kind, time, time_end, team, dashboard_uid, panel_id, \
@@ -1275,7 +1283,7 @@ impl Store for SqliteStore {
             // Team-linked events of the range, and every decision before `to` (a decision
             // taken long ago can fall due inside the window).
             let sql = format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1 AND team IN {IN_LIST_4}
+                "SELECT {EVIDENCE_COLUMNS} FROM events WHERE org_id = ?1 AND team IN {IN_LIST_4}
                    AND time < ?2 AND (time >= ?3 OR kind = 'decision')"
             );
             let batch = conn
@@ -1286,7 +1294,7 @@ impl Store for SqliteStore {
         }
         if !dashboards.is_empty() {
             let sql = format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ?1 AND kind = 'view'
+                "SELECT {EVENT_COLUMNS_WITHOUT_DATA} FROM events WHERE org_id = ?1 AND kind = 'view'
                    AND dashboard_uid IN {IN_LIST_4} AND time >= ?2 AND time < ?3"
             );
             let batch = conn

@@ -67,6 +67,11 @@ pub(super) fn team_from_row(r: &Row) -> Result<Team, Fail> {
 
 pub(super) const EVENT_COLUMNS: &str = "id, kind, time, time_end, team, dashboard_uid, panel_id, \
                                         user_login, text, tags, data, source, created_at, updated_at";
+/// [`EVENT_COLUMNS`] for the engine's evidence: `data` only for the kinds whose data a rule
+/// reads (decisions, outcomes, reviews); the rest is neither sent nor parsed (issue 15).
+pub(super) const EVIDENCE_COLUMNS: &str = "id, kind, time, time_end, team, dashboard_uid, panel_id, \
+                                        user_login, text, tags, CASE WHEN kind IN ('decision', 'outcome', 'review') \
+                                        THEN data ELSE '{}'::text END, source, created_at, updated_at";
 /// [`EVENT_COLUMNS`] with an empty `data` (see `EventFilter::without_data`): the column is
 /// neither sent nor parsed.
 pub(super) const EVENT_COLUMNS_WITHOUT_DATA: &str = "id, kind, time, time_end, team, dashboard_uid, \
