@@ -11,8 +11,9 @@
 //!   holds for every row of a `criteria` table; the numbers of each part are in `detail`.
 //!
 //! The work is split: `ladder_measure.rs` takes the numbers at `T` (counts, periods, the
-//! evidence behind each, the verdicts) and `ladder_sentences.rs` writes each criterion's
-//! result from those numbers; this file holds the public shapes and puts them together.
+//! evidence behind each, the verdicts), `ladder_sentences.rs` writes each criterion's
+//! result from those numbers, and `ladder_validity.rs` tells until when those numbers
+//! stay the same ([`Timed`]); this file holds the public shapes and puts them together.
 
 use serde::Serialize;
 
@@ -28,6 +29,10 @@ pub use super::lapse::{hours_overdue, hours_since_review, last_review_evidence};
 mod measure;
 #[path = "ladder_sentences.rs"]
 mod sentences;
+#[path = "ladder_validity.rs"]
+mod validity;
+
+use validity::Scope;
 
 /// The criterion ids, in ladder order (index + 1 is the level).
 pub const CRITERIA: [&str; 7] = [
@@ -99,6 +104,33 @@ pub fn evaluate(
     at: EpochMs,
 ) -> Evaluation {
     TeamEvidence::new(settings, team, events, targets).evaluate(at)
+}
+
+/// A result with the instant until which it stays true: for every `t` in
+/// `[at, stable_until)`, the same evidence evaluated at `t` gives `value` again, except
+/// for its own `at`. The instant is the first at which an event or a target date crosses
+/// a boundary that can change the result (an event entering or leaving the window or the
+/// loopback, or moving to another period or block, a start, deadline, grace, follow-up
+/// date, verification or outcome passing); it may come early, when the crossing changes
+/// nothing, but never late. `EpochMs::MAX` when nothing can change it any more.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Timed<T> {
+    /// The result at the instant asked for.
+    pub value: T,
+    /// The first instant after it at which the result may differ.
+    pub stable_until: EpochMs,
+}
+
+/// [`evaluate`] with the instant until which its answer stays true (see [`Timed`]).
+pub fn evaluate_timed(
+    settings: &MaturitySettings,
+    team: &Team,
+    events: &[Event],
+    targets: &[Target],
+    at: EpochMs,
+) -> Timed<Evaluation> {
+    TeamEvidence::new(settings, team, events, targets).evaluate_timed(at)
 }
 
 /// One evaluation per step, each equal to [`evaluate`] at that step; the evidence is
@@ -265,6 +297,50 @@ impl<'a> TeamEvidence<'a> {
             at,
             criteria,
             blockers,
+        }
+    }
+
+    /// The evaluation at `at` with the instant until which it stays true (see [`Timed`]).
+    pub fn evaluate_timed(&self, at: EpochMs) -> Timed<Evaluation> {
+        let m = self.measure(at);
+        let passed = m.passed(self.settings);
+        let stable_until = self.stable_until(&m, &passed, Scope::Evaluation);
+        let criteria = self.describe(&m, &passed);
+        let (level, score) = gated(&passed);
+        let blockers = criteria
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.detail.clone())
+            .collect();
+        Timed {
+            value: Evaluation {
+                team: self.team.id.clone(),
+                level,
+                score,
+                at,
+                criteria,
+                blockers,
+            },
+            stable_until,
+        }
+    }
+
+    /// The level point at `at` with the instant until which its level, score and verdicts
+    /// stay the same (see [`Timed`]); never earlier than [`TeamEvidence::evaluate_timed`]'s,
+    /// often later, since which event stands for a period does not matter here.
+    pub fn level_at_timed(&self, at: EpochMs) -> Timed<LevelPoint> {
+        let m = self.measure(at);
+        let passed = m.passed(self.settings);
+        let stable_until = self.stable_until(&m, &passed, Scope::Level);
+        let (level, score) = gated(&passed);
+        Timed {
+            value: LevelPoint {
+                at,
+                level,
+                score,
+                passed,
+            },
+            stable_until,
         }
     }
 

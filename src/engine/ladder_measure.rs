@@ -24,6 +24,8 @@ pub(super) struct Measures<'e> {
     pub(super) reviewed: Vec<(u64, &'e Event)>,
     pub(super) blocks: Periods,
     pub(super) blocks_hit: u64,
+    /// Blocks holding a metric change, oldest first, each with its earliest one.
+    pub(super) block_hits: Vec<(u64, &'e Event)>,
     pub(super) acting: Acting<'e>,
     pub(super) projects: Projects<'e>,
 }
@@ -140,7 +142,8 @@ impl<'a> TeamEvidence<'a> {
             len: days_ms(u64::from(s.adjustment_block_days)),
             n: s.block_count(),
         };
-        let blocks_hit = blocks.first_per_period(&self.metric_changes).len() as u64;
+        let block_hits = blocks.first_per_period(&self.metric_changes);
+        let blocks_hit = block_hits.len() as u64;
 
         let acting = self.measure_acting(at, window_start, &periods, &reviewed);
         let projects = self.measure_projects(at, window_start, loopback_start);
@@ -154,6 +157,7 @@ impl<'a> TeamEvidence<'a> {
             reviewed,
             blocks,
             blocks_hit,
+            block_hits,
             acting,
             projects,
         }

@@ -3,7 +3,8 @@
 //!
 //! - [`settings`]: the validated thresholds of `jsonData.maturity`.
 //! - [`evidence`]: which events and targets count for a team, indexed once.
-//! - [`ladder`]: criteria, level, score, blockers, history and level changes.
+//! - [`ladder`]: criteria, level, score, blockers, history, level changes, and until when
+//!   each result stays true.
 //! - [`lapse`]: hours since the last review evidence (`reviewLapse`).
 //! - [`targets`]: glide path, target status, progress, projection, decision follow-ups.
 //! - [`suggest`]: suggested outcomes: a decision's metric before and after it, judged.
@@ -21,8 +22,9 @@ pub mod targets;
 
 pub use evidence::{counts_as_review_evidence, follow_up_at, EvidenceIndex, TeamEvidence};
 pub use ladder::{
-    evaluate, history, history_steps, level_changes, level_changes_over, level_history,
-    CriterionResult, Evaluation, LevelChange, LevelPoint, CRITERIA, MAX_HISTORY_STEPS,
+    evaluate, evaluate_timed, history, history_steps, level_changes, level_changes_over,
+    level_history, CriterionResult, Evaluation, LevelChange, LevelPoint, Timed, CRITERIA,
+    MAX_HISTORY_STEPS,
 };
 pub use lapse::{counts_for_dashboard, hours_overdue, hours_since_review, last_review_evidence};
 pub use settings::MaturitySettings;
@@ -37,3 +39,5 @@ mod property_tests;
 mod scenario_tests;
 #[cfg(test)]
 pub(crate) mod test_support;
+#[cfg(test)]
+mod validity_tests;

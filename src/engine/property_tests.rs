@@ -199,17 +199,17 @@ fn reference(
 // ------------------------------------------------------------------ random worlds
 
 #[derive(Debug, Clone)]
-struct World {
-    settings: MaturitySettings,
-    team: Team,
-    events: Vec<Event>,
-    targets: Vec<Target>,
-    at: EpochMs,
+pub(super) struct World {
+    pub settings: MaturitySettings,
+    pub team: Team,
+    pub events: Vec<Event>,
+    pub targets: Vec<Target>,
+    pub at: EpochMs,
 }
 
 /// A time near a boundary: whole days before T (often one of the boundaries of the
 /// default settings and of the cadences tried), nudged by −1 ms, 0, +1 ms or hours.
-fn time() -> impl Strategy<Value = EpochMs> {
+pub(super) fn time() -> impl Strategy<Value = EpochMs> {
     const EDGES: [i64; 22] = [
         0, 1, 5, 7, 10, 14, 15, 20, 21, 28, 30, 42, 56, 60, 70, 80, 84, 85, 90, 98, 182, 196,
     ];
@@ -357,7 +357,7 @@ fn targets(max: usize) -> impl Strategy<Value = Vec<Target>> {
     (0..=max).prop_flat_map(|n| (0..n).map(target).collect::<Vec<_>>())
 }
 
-fn world() -> impl Strategy<Value = World> {
+pub(super) fn world() -> impl Strategy<Value = World> {
     (
         settings(),
         prop_oneof![
