@@ -1,9 +1,9 @@
 //! One instance per (org, datasource uid), rebuilt when the settings' `lastUpdatedMS`
 //! changes and built once even when the first requests arrive together; one store handle
-//! (and one passive-view writer) per store (SQLite file or PostgreSQL database). An instance with a service account
-//! token runs the Grafana sync on its schedule ([`super::scheduler`]); the schedule stops
-//! when the instance is replaced, and one lock per (org, datasource uid) keeps two runs of
-//! a datasource apart.
+//! (and one passive-view writer) per store, SQLite file or PostgreSQL database, opened
+//! through `store::open_store`. An instance with a service account token runs the Grafana
+//! sync on its schedule ([`super::scheduler`]); the schedule stops when the instance is
+//! replaced, and one lock per (org, datasource uid) keeps two runs of a datasource apart.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
