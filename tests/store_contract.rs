@@ -880,15 +880,19 @@ fn handles_writing_at_once_postgres() {
     }
 }
 
-/// Eight handles claiming one free lease at the same instant: exactly one gets it.
+/// Eight handles claiming one free lease at the same instant: exactly one gets it. The
+/// handles are opened first, so that no thread can fail before the barrier and leave the
+/// others waiting at it.
 fn one_of_many_claims_wins(storage: &Storage) {
+    let handles: Vec<_> = (0..8).map(|_| open_store(storage).expect("open")).collect();
     for round in 0..5 {
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
-        let threads: Vec<_> = (0..8)
-            .map(|w| {
-                let (storage, barrier) = (storage.clone(), barrier.clone());
+        let threads: Vec<_> = handles
+            .iter()
+            .enumerate()
+            .map(|(w, s)| {
+                let (s, barrier) = (s.clone(), barrier.clone());
                 std::thread::spawn(move || {
-                    let s = open_store(&storage).expect("open");
                     barrier.wait();
                     s.claim_lease(1, &format!("lease-{round}"), &format!("r{w}"), 0, 100)
                         .expect("claim")
@@ -915,4 +919,47 @@ fn one_of_many_claims_wins_postgres() {
     if let Some(storage) = postgres_storage("one_of_many_claims_wins") {
         one_of_many_claims_wins(&storage);
     }
+}
+
+/// Eight handles opening a store that does not exist yet at the same moment, as plugin
+/// processes of several Grafana instances (or the plugin and the tool) starting together:
+/// every one of them opens it, none takes it for another application's.
+fn eight_open_a_new_store_at_once(
+    fresh: impl Fn(u32) -> Option<(Option<tempfile::TempDir>, Storage)>,
+) {
+    for round in 0..10 {
+        let Some((_dir, storage)) = fresh(round) else {
+            return;
+        };
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (storage, barrier) = (storage.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    open_store(&storage).map(|_| ()).map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for t in threads {
+            if let Err(e) = t.join().expect("opener") {
+                panic!("round {round}: {e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn eight_open_a_new_store_at_once_sqlite() {
+    eight_open_a_new_store_at_once(|_| {
+        let (dir, storage) = sqlite_storage();
+        Some((Some(dir), storage))
+    });
+}
+
+#[test]
+fn eight_open_a_new_store_at_once_postgres() {
+    eight_open_a_new_store_at_once(|round| {
+        postgres_storage(&format!("eight_open_{round}")).map(|s| (None, s))
+    });
 }

@@ -273,6 +273,23 @@ pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10)
 /// [`BUSY_TIMEOUT`] for it. A deferred transaction that reads first cannot wait: when another
 /// process commits in between, SQLite must refuse its upgrade ("database is locked", issue
 /// 11), so every transaction that writes starts here.
+/// Runs `f` again while SQLite says the file is busy, for up to [`BUSY_TIMEOUT`]: for the
+/// statements SQLite does not wait for by itself (a change of journal mode).
+fn retry_while_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let started = std::time::Instant::now();
+    loop {
+        match f() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn write_tx(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
     conn.transaction_with_behavior(TransactionBehavior::Immediate)
 }
@@ -378,12 +395,20 @@ impl SqliteStore {
         let mut conn = self.lock();
         let fail = |e: rusqlite::Error| unusable_sqlite(path, &e);
         conn.busy_timeout(BUSY_TIMEOUT).map_err(fail)?;
-        let app_id: i32 = conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .map_err(fail)?;
-        let table_count: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-            .map_err(fail)?;
+        // Both in one read transaction: another process creating the store at this moment
+        // commits its tables and our application id together, and two separate reads could
+        // see the tables without the id, and take our own store for a foreign one.
+        let (app_id, table_count) = {
+            let read = conn.transaction().map_err(fail)?;
+            let app_id: i32 = read
+                .query_row("PRAGMA application_id", [], |r| r.get(0))
+                .map_err(fail)?;
+            let table_count: i64 = read
+                .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+                .map_err(fail)?;
+            read.commit().map_err(fail)?;
+            (app_id, table_count)
+        };
         if app_id != APPLICATION_ID && (app_id != 0 || table_count > 0) {
             return Err(unusable(
                 path,
@@ -405,8 +430,9 @@ impl SqliteStore {
                 ),
             ));
         }
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(fail)?;
+        // Switching a new file to WAL needs it to itself: when several processes create the
+        // store at once, SQLite answers "busy" at once instead of waiting, so wait here.
+        retry_while_busy(|| conn.pragma_update(None, "journal_mode", "WAL")).map_err(fail)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(fail)?;
         if !migrate {
