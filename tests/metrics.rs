@@ -167,3 +167,63 @@ async fn counters_are_totals_and_the_process_reports_memory_cpu_and_open_files()
         "the old gauge name is gone"
     );
 }
+
+#[tokio::test]
+async fn the_evaluation_cache_counts_hits_and_misses_and_a_write_misses_only_its_team() {
+    let (_d, db) = temp_store();
+    let mut p = Plugin::start(&db, &[]).await;
+    for id in ["payments", "search", "growth"] {
+        p.ok(p.admin(1), "POST", "teams", Some(json!({"id": id})), 201)
+            .await;
+    }
+    let counts = |text: &str| -> (u64, u64) {
+        let value = |result: &str| {
+            text.lines()
+                .find(|l| {
+                    l.starts_with(&format!(
+                        "maturity_evaluation_cache_total{{result=\"{result}\"}}"
+                    ))
+                })
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        (value("hit"), value("miss"))
+    };
+    let now = ms("2026-06-01T00:00:00Z");
+    async fn ask(p: &mut Plugin, at: i64) {
+        let ctx = p.viewer(1);
+        p.query(
+            ctx,
+            &[],
+            vec![query("A", "maturity", json!({}), at - 1, at)],
+        )
+        .await;
+    }
+    ask(&mut p, now).await;
+    assert_eq!(
+        counts(&metrics_text(&mut p).await),
+        (0, 3),
+        "three teams computed"
+    );
+    ask(&mut p, now + 60_000).await;
+    assert_eq!(
+        counts(&metrics_text(&mut p).await),
+        (3, 3),
+        "a minute later: all cached"
+    );
+    p.ok(
+        p.editor(1),
+        "POST",
+        "events",
+        Some(json!({"kind": "question", "team": "search", "text": "why?", "time": now})),
+        201,
+    )
+    .await;
+    ask(&mut p, now + 120_000).await;
+    assert_eq!(
+        counts(&metrics_text(&mut p).await),
+        (5, 4),
+        "only the team written to is evaluated again"
+    );
+}

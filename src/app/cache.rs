@@ -10,6 +10,18 @@ use std::sync::Mutex;
 use crate::engine::{Evaluation, Timed};
 use crate::model::{EpochMs, OrgId, Team};
 
+/// Every cache of the process together, for the metrics (`evaluation_cache_total`).
+static PROCESS_HITS: AtomicU64 = AtomicU64::new(0);
+static PROCESS_MISSES: AtomicU64 = AtomicU64::new(0);
+
+/// Hits and misses of every evaluation cache of this process since it started.
+pub fn process_stats() -> CacheStats {
+    CacheStats {
+        hits: PROCESS_HITS.load(Ordering::Relaxed),
+        misses: PROCESS_MISSES.load(Ordering::Relaxed),
+    }
+}
+
 /// Entries kept at most; past it the cache starts again (a bound, not a policy: an org has
 /// hundreds of teams, not this many).
 const MAX_ENTRIES: usize = 50_000;
@@ -72,12 +84,13 @@ impl EvaluationCache {
                 evaluation
             })
         });
-        let counter = if found.is_some() {
-            &self.hits
+        let (counter, total) = if found.is_some() {
+            (&self.hits, &PROCESS_HITS)
         } else {
-            &self.misses
+            (&self.misses, &PROCESS_MISSES)
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        total.fetch_add(1, Ordering::Relaxed);
         found
     }
 

@@ -179,5 +179,7 @@ pub fn collect_metrics(state: &PluginState) -> Vec<u8> {
     let bytes = stores.iter().map(|(s, _)| s.size_bytes()).sum();
     let written = stores.iter().map(|(_, v)| v.written()).sum();
     let dropped = stores.iter().map(|(_, v)| v.dropped()).sum();
-    state.metrics.render(bytes, written, dropped)
+    state
+        .metrics
+        .render(bytes, written, dropped, crate::app::cache::process_stats())
 }

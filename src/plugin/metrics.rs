@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use crate::app::cache::CacheStats;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
@@ -27,6 +28,7 @@ pub struct Metrics {
     store_bytes: IntGauge,
     views_written: IntCounter,
     views_dropped: IntCounter,
+    evaluations: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -83,6 +85,14 @@ impl Metrics {
             )
             .namespace(NAMESPACE),
         )?;
+        let evaluations = IntCounterVec::new(
+            Opts::new(
+                "evaluation_cache_total",
+                "Team evaluations asked for since start: served from the cache (hit) or computed (miss)",
+            )
+            .namespace(NAMESPACE),
+            &["result"],
+        )?;
         #[cfg(target_os = "linux")]
         registry.register(Box::new(
             prometheus::process_collector::ProcessCollector::for_self(),
@@ -93,6 +103,7 @@ impl Metrics {
         registry.register(Box::new(store_bytes.clone()))?;
         registry.register(Box::new(views_written.clone()))?;
         registry.register(Box::new(views_dropped.clone()))?;
+        registry.register(Box::new(evaluations.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -101,6 +112,7 @@ impl Metrics {
             store_bytes,
             views_written,
             views_dropped,
+            evaluations,
         })
     }
 
@@ -117,12 +129,26 @@ impl Metrics {
 
     /// Renders the Prometheus text format, with the store size set and the view counters
     /// brought up to the totals given (counters only ever grow).
-    pub fn render(&self, store_bytes: u64, views_written: u64, views_dropped: u64) -> Vec<u8> {
+    pub fn render(
+        &self,
+        store_bytes: u64,
+        views_written: u64,
+        views_dropped: u64,
+        evaluations: CacheStats,
+    ) -> Vec<u8> {
         self.store_bytes
             .set(i64::try_from(store_bytes).unwrap_or(i64::MAX));
         for (counter, total) in [
             (&self.views_written, views_written),
             (&self.views_dropped, views_dropped),
+            (
+                &self.evaluations.with_label_values(&["hit"]),
+                evaluations.hits,
+            ),
+            (
+                &self.evaluations.with_label_values(&["miss"]),
+                evaluations.misses,
+            ),
         ] {
             counter.inc_by(total.saturating_sub(counter.get()));
         }
