@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 
 use grafana_plugin_sdk::arrow2::io::ipc::read::{read_file_metadata, FileReader};
 use grafana_plugin_sdk::pluginv2::{
-    data_client::DataClient, resource_client::ResourceClient, CallResourceRequest, DataQuery,
+    data_client::DataClient, diagnostics_client::DiagnosticsClient,
+    resource_client::ResourceClient, CallResourceRequest, CollectMetricsRequest, DataQuery,
     DataSourceInstanceSettings, PluginContext, QueryDataRequest, QueryDataResponse, TimeRange,
     User,
 };
@@ -91,7 +92,32 @@ pub enum StoreAt {
 pub struct Client {
     pub data: DataClient<Channel>,
     pub resource: ResourceClient<Channel>,
+    pub diagnostics: DiagnosticsClient<Channel>,
     pub db: StoreAt,
+}
+
+/// The evaluation cache's counters (`maturity_evaluation_cache_total`, issue 15) as
+/// CollectMetrics reports them: team evaluations served from the cache and computed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheCounts {
+    pub hits: u64,
+    pub misses: u64,
+}
+
+impl std::ops::Sub for CacheCounts {
+    type Output = CacheCounts;
+    fn sub(self, earlier: CacheCounts) -> CacheCounts {
+        CacheCounts {
+            hits: self.hits - earlier.hits,
+            misses: self.misses - earlier.misses,
+        }
+    }
+}
+
+impl std::fmt::Display for CacheCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} hits, {} misses", self.hits, self.misses)
+    }
 }
 
 /// A running plugin process.
@@ -186,15 +212,23 @@ impl Client {
             data: DataClient::new(channel.clone())
                 .max_decoding_message_size(MAX_MSG)
                 .max_encoding_message_size(MAX_MSG),
-            resource: ResourceClient::new(channel)
+            resource: ResourceClient::new(channel.clone())
                 .max_decoding_message_size(MAX_MSG)
                 .max_encoding_message_size(MAX_MSG),
+            diagnostics: DiagnosticsClient::new(channel).max_decoding_message_size(MAX_MSG),
             db: db.clone(),
         }
     }
 
     /// A request context for org 1 and a user (`None` = Grafana itself asking).
     pub fn ctx(&self, user: Option<(&str, &str)>) -> PluginContext {
+        self.ctx_of(user, "bench-ds", 1)
+    }
+
+    /// A request context for datasource `uid` with settings saved at `updated_ms`: the plugin
+    /// keeps one instance (and one evaluation cache) per (org, uid), and builds a new one —
+    /// with an empty cache, on the same store handle — whenever `lastUpdatedMS` changes.
+    pub fn ctx_of(&self, user: Option<(&str, &str)>, uid: &str, updated_ms: i64) -> PluginContext {
         let (json_data, secure) = match &self.db {
             StoreAt::Sqlite(path) => (
                 json!({"databasePath": path.to_string_lossy()}),
@@ -225,9 +259,40 @@ impl Client {
                 basic_auth_user: String::new(),
                 json_data: serde_json::to_vec(&json_data).expect("json"),
                 decrypted_secure_json_data: secure,
-                last_updated_ms: 1,
-                uid: "bench-ds".into(),
+                last_updated_ms: updated_ms,
+                uid: uid.into(),
             }),
+        }
+    }
+
+    /// CollectMetrics: the Prometheus text.
+    pub async fn metrics(&mut self) -> String {
+        let m = self
+            .diagnostics
+            .collect_metrics(CollectMetricsRequest {
+                plugin_context: None,
+            })
+            .await
+            .expect("CollectMetrics")
+            .into_inner();
+        String::from_utf8(m.metrics.expect("metrics payload").prometheus).expect("utf8")
+    }
+
+    /// The process's evaluation cache counters, from CollectMetrics.
+    pub async fn cache_counts(&mut self) -> CacheCounts {
+        let text = self.metrics().await;
+        let value = |result: &str| {
+            let series = format!("maturity_evaluation_cache_total{{result=\"{result}\"}}");
+            text.lines()
+                .find(|l| l.starts_with(&series))
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|v| v.parse::<f64>().ok())
+                .map(|v| v as u64)
+                .unwrap_or(0)
+        };
+        CacheCounts {
+            hits: value("hit"),
+            misses: value("miss"),
         }
     }
 
@@ -594,4 +659,36 @@ pub fn every_query(team: &str, dash: &str, at: i64) -> Vec<(&'static str, DataQu
         q("followUpsOverdue", json!({}), 1),
         q("verificationDue", json!({}), 1),
     ]
+}
+
+/// CPU time (user + system) a process has used so far, in seconds, from `/proc/<pid>/stat`
+/// (`self` for the bench process).
+pub fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (ticks(11) + ticks(12)) as f64 / clock_ticks()
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`; 100 when it cannot be asked).
+fn clock_ticks() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|t| *t > 0.0)
+            .unwrap_or(100.0)
+    })
 }
