@@ -254,9 +254,24 @@ pub fn level_changes_over(
 }
 
 impl TeamEvidence<'_> {
-    /// Levels at each step (see [`level_history`]).
+    /// Levels at each step (see [`level_history`]). A level point holds until its
+    /// `stable_until` (see [`Timed`]), so the steps before that instant reuse it instead of
+    /// measuring again (issue 15): a year of daily steps measures only where something can
+    /// change. Steps out of order are measured afresh.
     pub fn level_history(&self, steps: &[EpochMs]) -> Vec<LevelPoint> {
-        steps.iter().map(|&t| self.level_at(t)).collect()
+        let mut held: Option<Timed<LevelPoint>> = None;
+        steps
+            .iter()
+            .map(|&t| match &held {
+                Some(h) if h.value.at <= t && t < h.stable_until => LevelPoint { at: t, ..h.value },
+                _ => {
+                    let timed = self.level_at_timed(t);
+                    let point = timed.value;
+                    held = Some(timed);
+                    point
+                }
+            })
+            .collect()
     }
 
     /// Changes of level between consecutive steps (see [`level_changes_over`]).
