@@ -264,6 +264,22 @@ try {
     await shot('settings-editor');
   });
 
+  await step('the settings page for PostgreSQL asks for the URL as a secret', async () => {
+    await page.goto(`${base}/?tab=settings`);
+    await page.getByRole('radio', { name: 'PostgreSQL' }).check({ force: true });
+    await page
+      .locator('#config-postgresUrl')
+      .fill('postgres://maturity:s3cret@db:5432/grafana_evidence?sslmode=require');
+    await page.locator('#config-postgresUrl').blur();
+    const stored = JSON.parse(await page.locator('[data-testid=settings-json]').innerText());
+    assert.equal(stored.jsonData.storage, 'postgres');
+    assert.ok(!JSON.stringify(stored.jsonData).includes('s3cret'), 'the URL is not in jsonData');
+    assert.ok(String(stored.secureJsonData.postgresUrl).includes('s3cret'));
+    await page.getByText('schema, maturity').first().waitFor();
+    await shot('settings-postgres');
+    await page.getByRole('radio', { name: 'SQLite file' }).check({ force: true });
+  });
+
   await step('the light theme renders the criteria', async () => {
     await page.goto(`${base}/?theme=light`);
     await pick('#maturity-A-queryType', 'Criteria');
