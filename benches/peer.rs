@@ -575,6 +575,12 @@ async fn main() {
             peer_requires("github.com/mattn/go-sqlite3"),
             peer_requires("github.com/jackc/pgx/v5"),
         ),
+        format!(
+            "SQLite: ours {} (bundled by rusqlite); the peer's is bundled by mattn/go-sqlite3 {} \
+             (v1.14.24 bundles 3.46.1: chosen for the same query planner, see benches/peer/README.md)",
+            rusqlite::version(),
+            peer_requires("github.com/mattn/go-sqlite3"),
+        ),
     ];
     if backend == Backend::Postgres {
         notes.push(format!(
