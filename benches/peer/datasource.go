@@ -317,7 +317,10 @@ func (d *Datasource) events(ctx context.Context, org int64, q eventsQuery) (*dat
 			return nil, err
 		}
 	} else {
-		rows, err := d.sqlite.QueryContext(ctx, sb.String(), args...)
+		// Without the request's context: with a cancellable one, mattn/go-sqlite3 starts a
+		// goroutine per row to watch it, which cost the peer about 1 ms a query here. Ours
+		// does not cancel an SQLite read either, so both do the same work.
+		rows, err := d.sqlite.Query(sb.String(), args...) //nolint:noctx
 		if err != nil {
 			return nil, err
 		}
