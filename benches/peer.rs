@@ -14,7 +14,8 @@
 //!
 //! Knobs: `PEER_SECS` (seconds per throughput step, default 5), `PEER_LATENCY_SECS` (the most
 //! time the latency measurement takes, default 20), `PEER_IDLE_STARTS` (starts of each for
-//! the idle memory, default 3), `MATURITY_PEER_BIN` (a prebuilt peer: no `go build`).
+//! the idle memory, default 3), `MATURITY_PEER_BIN` (a prebuilt peer: no `go build`),
+//! `MATURITY_BENCH_COMMIT` (the commit to report, for a tree exported without `.git`).
 //!
 //! Transport: Grafana reaches a Go plugin over go-plugin's Unix socket, ours over TCP (our
 //! handshake names 127.0.0.1). This bench's gRPC client (tonic) speaks TCP only, so the peer
@@ -535,7 +536,9 @@ async fn main() {
     let started = Instant::now();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let load_before = common::load_average();
-    let mut commit = output_of("git", &["rev-parse", "--short", "HEAD"], &root);
+    // `MATURITY_BENCH_COMMIT` names the commit of a tree exported without `.git`.
+    let mut commit = std::env::var("MATURITY_BENCH_COMMIT")
+        .unwrap_or_else(|_| output_of("git", &["rev-parse", "--short", "HEAD"], &root));
     // Others may be editing the product: say when the binary was built from a changed tree.
     let dirty = Command::new("git")
         .args([
