@@ -602,7 +602,10 @@ pub struct PendingView {
 pub struct Evidence {
     /// The teams asked for.
     pub teams: Vec<Team>,
-    /// A superset of the events that can count for them (the engine applies the rules).
+    /// A superset of the events that can count for them (the engine applies the rules),
+    /// carrying only what a rule reads (issue 15): id, kind, time, team, dashboard, user,
+    /// `data` of decisions, outcomes and reviews, `text` of decisions. Tags, panel, end
+    /// time, other texts and timestamps are left empty: never show these events as they are.
     pub events: Vec<Event>,
     /// Their targets, with actuals and verification.
     pub targets: Vec<Target>,

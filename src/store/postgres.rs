@@ -55,8 +55,9 @@ mod sync;
 use connect::{chain, connect_failure, Endpoint, Place};
 use rows::{
     direction_str, ensure_target, event_from_row, events_from_rows, load_actuals, p, targets_of,
-    team_from_row, teams_of, to_json, upsert_actuals, EventColumns, EVENT_COLUMNS,
+    team_from_row, teams_of, teams_with_ids, to_json, upsert_actuals, EventColumns, EVENT_COLUMNS,
     EVENT_COLUMNS_WITHOUT_DATA, EVIDENCE_COLUMNS, TARGET_COLUMNS, TEAM_COLUMNS,
+    VIEW_EVIDENCE_COLUMNS,
 };
 use schema::{newer_schema, prepare_schema};
 pub use schema::{MIGRATIONS, SCHEMA_VERSION};
@@ -1051,15 +1052,10 @@ fn evidence_in(
     from: EpochMs,
     to: EpochMs,
 ) -> Result<Evidence, Fail> {
-    let all_teams = teams_of(tx, org)?;
     let teams: Vec<Team> = if teams.is_empty() {
-        all_teams
+        teams_of(tx, org)?
     } else {
-        let wanted: HashSet<&str> = teams.iter().map(String::as_str).collect();
-        all_teams
-            .into_iter()
-            .filter(|t| wanted.contains(t.id.as_str()))
-            .collect()
+        teams_with_ids(tx, org, teams)?
     };
     let ids: Vec<String> = teams.iter().map(|t| t.id.clone()).collect();
     let mut dashboards: Vec<String> = teams
@@ -1075,12 +1071,16 @@ fn evidence_in(
     };
     let mut events: Vec<Event> = Vec::new();
     if !ids.is_empty() {
-        // Team-linked events of the range, and every decision before `to` (a decision taken
-        // long ago can fall due inside the window).
+        // Team-linked events of the range, and every decision before it (a decision taken
+        // long ago can fall due inside the window): two range reads, the second on
+        // `events_decisions`, so a team's older events are never stepped through.
         events.extend(events_from_rows(tx.query_typed(
             &format!(
                 "SELECT {EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND team = ANY($4)
-                   AND time < $2 AND (time >= $3 OR kind = 'decision')"
+                   AND time >= $3 AND time < $2
+                 UNION ALL
+                 SELECT {EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND team = ANY($4)
+                   AND kind = 'decision' AND time < LEAST($2, $3)"
             ),
             &[
                 p(&org, Type::INT8),
@@ -1093,7 +1093,7 @@ fn evidence_in(
     if !dashboards.is_empty() {
         events.extend(events_from_rows(tx.query_typed(
             &format!(
-                "SELECT {EVENT_COLUMNS_WITHOUT_DATA} FROM maturity.events WHERE org_id = $1 AND kind = 'view'
+                "SELECT {VIEW_EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND kind = 'view'
                    AND dashboard_uid = ANY($4) AND time >= $2 AND time < $3"
             ),
             &[
@@ -1113,7 +1113,7 @@ fn evidence_in(
     if !decision_ids.is_empty() {
         let outcomes = events_from_rows(tx.query_typed(
             &format!(
-                "SELECT {EVENT_COLUMNS} FROM maturity.events WHERE org_id = $1 AND kind = 'outcome'
+                "SELECT {EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND kind = 'outcome'
                    AND decision_id = ANY($2) AND time < $3"
             ),
             &[

@@ -67,11 +67,18 @@ pub(super) fn team_from_row(r: &Row) -> Result<Team, Fail> {
 
 pub(super) const EVENT_COLUMNS: &str = "id, kind, time, time_end, team, dashboard_uid, panel_id, \
                                         user_login, text, tags, data, source, created_at, updated_at";
-/// [`EVENT_COLUMNS`] for the engine's evidence: `data` only for the kinds whose data a rule
-/// reads (decisions, outcomes, reviews); the rest is neither sent nor parsed (issue 15).
-pub(super) const EVIDENCE_COLUMNS: &str = "id, kind, time, time_end, team, dashboard_uid, panel_id, \
-                                        user_login, text, tags, CASE WHEN kind IN ('decision', 'outcome', 'review') \
-                                        THEN data ELSE '{}'::text END, source, created_at, updated_at";
+/// [`EVENT_COLUMNS`] for the engine's evidence (issue 15): only what a rule reads, as on
+/// SQLite. `data` only for decisions, outcomes and reviews, `text` only for decisions; tags,
+/// panel, end time and timestamps are left empty (neither sent nor parsed).
+pub(super) const EVIDENCE_COLUMNS: &str = "id, kind, time, NULL::bigint, team, dashboard_uid, \
+                                        NULL::bigint, user_login, \
+                                        CASE WHEN kind = 'decision' THEN text ELSE ''::text END, \
+                                        '[]'::text, CASE WHEN kind IN ('decision', 'outcome', 'review') \
+                                        THEN data ELSE '{}'::text END, source, 0::bigint, 0::bigint";
+/// [`EVIDENCE_COLUMNS`] for views (no text, no data).
+pub(super) const VIEW_EVIDENCE_COLUMNS: &str = "id, kind, time, NULL::bigint, team, dashboard_uid, \
+                                        NULL::bigint, user_login, ''::text, '[]'::text, '{}'::text, \
+                                        source, 0::bigint, 0::bigint";
 /// [`EVENT_COLUMNS`] with an empty `data` (see `EventFilter::without_data`): the column is
 /// neither sent nor parsed.
 pub(super) const EVENT_COLUMNS_WITHOUT_DATA: &str = "id, kind, time, time_end, team, dashboard_uid, \
@@ -142,6 +149,21 @@ pub(super) fn teams_of(c: &mut impl GenericClient, org: OrgId) -> Result<Vec<Tea
     let rows = c.query_typed(
         &format!("SELECT {TEAM_COLUMNS} FROM maturity.teams WHERE org_id = $1 ORDER BY id"),
         &[p(&org, Type::INT8)],
+    )?;
+    rows.iter().map(team_from_row).collect()
+}
+
+/// The teams of the org with one of `ids`, by id (ids that name no team are skipped).
+pub(super) fn teams_with_ids(
+    c: &mut impl GenericClient,
+    org: OrgId,
+    ids: &[String],
+) -> Result<Vec<Team>, Fail> {
+    let rows = c.query_typed(
+        &format!(
+            "SELECT {TEAM_COLUMNS} FROM maturity.teams WHERE org_id = $1 AND id = ANY($2) ORDER BY id"
+        ),
+        &[p(&org, Type::INT8), p(&ids, Type::TEXT_ARRAY)],
     )?;
     rows.iter().map(team_from_row).collect()
 }

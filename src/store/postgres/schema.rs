@@ -238,6 +238,9 @@ pub const MIGRATIONS: &[&str] = &[
         FOR EACH STATEMENT EXECUTE FUNCTION maturity.actuals_versions();
     CREATE TRIGGER actuals_version_delete AFTER DELETE ON maturity.actuals
         REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION maturity.actuals_versions();"#,
+    // 4: every decision of a team, whatever its age, without walking the team's older
+    // events (issue 15; the same index as SQLite's migration 4).
+    r#"CREATE INDEX events_decisions ON maturity.events (org_id, team, time) WHERE kind = 'decision';"#,
 ];
 
 /// The schema version this binary writes.
