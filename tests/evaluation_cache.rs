@@ -1,7 +1,7 @@
-//! The evaluation cache of issue 15 against the uncached engine: random writes (through a
-//! second store handle, as another replica would write), random instants moving forward
-//! and sometimes back, and cached `maturity` reads; every answer must equal a fresh
-//! evaluation of freshly read evidence. Run on SQLite, and on PostgreSQL when the server of
+//! The caches of issue 15 against the uncached engine: random writes (through a second
+//! store handle, as another replica would write), random instants moving forward and
+//! sometimes back, and cached `maturity`, `reviewLapse` and `followUps` reads; every answer
+//! must equal a fresh computation over freshly read evidence. Run on SQLite, and on PostgreSQL when the server of
 //! `scripts/with-postgres` is there.
 
 #[path = "common/postgres.rs"]
@@ -212,6 +212,59 @@ fn check(storage: &Storage, ops: &[Op]) -> Result<(), TestCaseError> {
                     })
                     .collect();
                 prop_assert_eq!(&cached, &expected, "at {} after {:?}", at, op);
+                // `reviewLapse` from the kept review times, per team and per dashboard.
+                for per_dashboard in [false, true] {
+                    let cached = runtime
+                        .block_on(app.review_lapse(&caller, &TeamSelector::All, per_dashboard, at))
+                        .expect("cached lapse");
+                    let cached: Vec<(String, String, f64)> = cached
+                        .into_iter()
+                        .map(|l| (l.team, l.dashboard, l.hours_since_review))
+                        .collect();
+                    let mut expected = Vec::new();
+                    for t in &fresh.teams {
+                        let hours = |d: Option<&str>| {
+                            engine::hours_since_review(&settings.maturity, t, &fresh.events, at, d)
+                        };
+                        if per_dashboard {
+                            for d in &t.dashboards {
+                                expected.push((t.id.clone(), d.clone(), hours(Some(d))));
+                            }
+                        } else {
+                            expected.push((t.id.clone(), String::new(), hours(None)));
+                        }
+                    }
+                    prop_assert_eq!(&cached, &expected, "lapse at {} after {:?}", at, op);
+                }
+                // `followUps` from the kept decisions and outcomes.
+                let cached: Vec<_> = runtime
+                    .block_on(app.follow_ups(&caller, &TeamSelector::All, None, at))
+                    .expect("cached follow-ups")
+                    .into_iter()
+                    .map(|f| (f.id, f.team, f.follow_up_at, f.status, f.result))
+                    .collect();
+                let decided = writer.evidence(1, &[], at, at).expect("decisions");
+                let mut expected: Vec<_> =
+                    engine::targets::follow_ups(&settings.maturity, &decided.events, at)
+                        .into_iter()
+                        .filter(|f| {
+                            f.decision
+                                .team
+                                .as_deref()
+                                .is_some_and(|t| decided.teams.iter().any(|x| x.id == t))
+                        })
+                        .map(|f| {
+                            (
+                                f.decision.id.clone(),
+                                f.decision.team.clone().unwrap_or_default(),
+                                f.follow_up_at,
+                                f.status,
+                                f.result,
+                            )
+                        })
+                        .collect();
+                expected.sort_by(|a, b| a.2.cmp(&b.2).then_with(|| a.0.cmp(&b.0)));
+                prop_assert_eq!(&cached, &expected, "follow-ups at {} after {:?}", at, op);
             }
         }
     }
@@ -312,4 +365,76 @@ fn a_repeated_query_is_served_from_the_cache_and_a_write_re_evaluates_only_its_t
         (5, 4),
         "only team-1 was evaluated again"
     );
+}
+
+#[test]
+fn kept_review_times_and_decisions_answer_for_later_instants_not_earlier_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = Storage::Sqlite {
+        path: dir.path().join("m.db"),
+        rule: PathRule::CommandLine,
+    };
+    let store = open_store(&storage).expect("open");
+    store.create_team(1, &team(0, 0)).expect("team");
+    let review = event(
+        "r-old".into(),
+        EventKind::Review,
+        T0 - 80 * DAY_MS,
+        Some("team-0".into()),
+        "dash-0".into(),
+    );
+    let mut decision = event(
+        "d1".into(),
+        EventKind::Decision,
+        T0 + DAY_MS,
+        Some("team-0".into()),
+        "dash-0".into(),
+    );
+    decision
+        .data
+        .insert("followUpAt".into(), json!(T0 + 3 * DAY_MS));
+    store.insert_events(1, &[review, decision]).expect("events");
+    let app = App::new(store.clone(), AppSettings::default(), Arc::new(|| T0));
+    let caller = Caller {
+        org: 1,
+        user: Some(("viewer".into(), Role::Viewer)),
+    };
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let hours = |at: i64| {
+        rt.block_on(app.review_lapse(&caller, &TeamSelector::All, false, at))
+            .expect("lapse")[0]
+            .hours_since_review
+    };
+    let window_hours = 12.0 * 168.0;
+    // At T0 the review is in the window; 10 days later it has left it (read from T0 − W).
+    assert_eq!(hours(T0), 80.0 * 24.0);
+    assert_eq!(hours(T0 + 10 * DAY_MS), window_hours);
+    // Five days before T0 it was in the window: the times kept from T0 − W on cannot say so.
+    assert_eq!(hours(T0 - 5 * DAY_MS), 75.0 * 24.0);
+    let overdue = |at: i64| {
+        rt.block_on(app.follow_ups_overdue(&caller, &TeamSelector::All, at))
+            .expect("overdue")
+            .len()
+    };
+    // The decision is taken after T0: kept from a read at T0, it still falls due later.
+    assert_eq!(overdue(T0), 0);
+    assert_eq!(overdue(T0 + 4 * DAY_MS), 1);
+    let outcome = {
+        let mut o = event(
+            "o1".into(),
+            EventKind::Outcome,
+            T0 + 5 * DAY_MS,
+            Some("team-0".into()),
+            "dash-0".into(),
+        );
+        o.data.insert("decisionId".into(), json!("d1"));
+        o.data.insert("result".into(), json!("confirmed"));
+        o
+    };
+    store.insert_events(1, &[outcome]).expect("outcome");
+    assert_eq!(overdue(T0 + 6 * DAY_MS), 0, "the outcome's write is seen");
+    // Served: the lapse 10 days on and the follow-ups 4 days on; computed: the first of
+    // each, the lapse asked for an earlier instant, the follow-ups after the write.
+    let inputs = app.team_inputs_cache_stats();
+    assert_eq!((inputs.hits, inputs.misses), (2, 4), "{inputs:?}");
 }

@@ -227,3 +227,68 @@ async fn the_evaluation_cache_counts_hits_and_misses_and_a_write_misses_only_its
         "only the team written to is evaluated again"
     );
 }
+
+#[tokio::test]
+async fn review_times_and_decisions_are_kept_per_team_and_counted() {
+    let (_d, db) = temp_store();
+    let mut p = Plugin::start(&db, &[]).await;
+    for id in ["payments", "search"] {
+        p.ok(p.admin(1), "POST", "teams", Some(json!({"id": id})), 201)
+            .await;
+    }
+    let counts = |text: &str, query: &str| -> (u64, u64) {
+        let value = |result: &str| {
+            text.lines()
+                .find(|l| {
+                    l.starts_with(&format!(
+                        "maturity_team_inputs_cache_total{{query=\"{query}\",result=\"{result}\"}}"
+                    ))
+                })
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        (value("hit"), value("miss"))
+    };
+    let now = ms("2026-06-01T00:00:00Z");
+    async fn ask(p: &mut Plugin, at: i64) {
+        let ctx = p.viewer(1);
+        p.query(
+            ctx,
+            &[],
+            vec![
+                query("L", "reviewLapse", json!({}), at - 1, at),
+                query("F", "followUpsOverdue", json!({}), at - 1, at),
+            ],
+        )
+        .await;
+    }
+    ask(&mut p, now).await;
+    let text = metrics_text(&mut p).await;
+    assert_eq!(counts(&text, "reviewLapse"), (0, 2), "two teams read");
+    assert_eq!(counts(&text, "followUps"), (0, 2), "two teams read");
+    ask(&mut p, now + 60_000).await;
+    let text = metrics_text(&mut p).await;
+    assert_eq!(counts(&text, "reviewLapse"), (2, 2), "a minute later: kept");
+    assert_eq!(counts(&text, "followUps"), (2, 2), "a minute later: kept");
+    p.ok(
+        p.editor(1),
+        "POST",
+        "events",
+        Some(json!({"kind": "review", "team": "search", "time": now})),
+        201,
+    )
+    .await;
+    ask(&mut p, now + 120_000).await;
+    let text = metrics_text(&mut p).await;
+    assert_eq!(
+        counts(&text, "reviewLapse"),
+        (3, 3),
+        "only the team written to"
+    );
+    assert_eq!(
+        counts(&text, "followUps"),
+        (3, 3),
+        "only the team written to"
+    );
+}

@@ -6,7 +6,8 @@ use serde::Serialize;
 use super::queries::TeamSelector;
 use super::{App, AppResult, Caller};
 use crate::engine::targets::{self, FollowUpStatus, TargetStatus, TargetView};
-use crate::model::{EpochMs, Invalid, Target, DAY_MS};
+use crate::engine::Timed;
+use crate::model::{EpochMs, EventKind, Invalid, Target, DAY_MS};
 
 /// A target as `GET /targets` answers it: the stored object plus what is derived at `T`.
 #[derive(Debug, Clone, Serialize)]
@@ -188,6 +189,8 @@ impl App {
     }
 
     /// `followUps`: every decision of the teams taken before `at`, with its follow-up state.
+    /// Each team's decisions and their outcomes are kept (issue 15): read whatever their age,
+    /// they answer for every instant until the team's evidence changes.
     pub async fn follow_ups(
         &self,
         caller: &Caller,
@@ -195,37 +198,46 @@ impl App {
         status: Option<FollowUpStatus>,
         at: EpochMs,
     ) -> AppResult<Vec<FollowUpRow>> {
-        let settings = self.settings().maturity.clone();
-        // Decisions of any age come with the evidence; the range start only bounds the rest.
-        let mut rows = self
-            .per_chunk(caller, teams, at, at, |ev| {
-                let team_ids: std::collections::HashSet<&str> =
-                    ev.teams.iter().map(|t| t.id.as_str()).collect();
-                targets::follow_ups(&settings, &ev.events, at)
-                    .into_iter()
-                    .filter(|f| {
-                        f.decision
-                            .team
-                            .as_deref()
-                            .is_some_and(|t| team_ids.contains(t))
-                    })
-                    .filter(|f| status.is_none_or(|s| f.status == s))
-                    .map(|f| FollowUpRow {
-                        id: f.decision.id.clone(),
-                        team: f.decision.team.clone().unwrap_or_default(),
-                        text: f.decision.text.clone(),
-                        follow_up_at: f.follow_up_at,
-                        status: f.status,
-                        suggested: (f.result.is_none())
-                            .then(|| crate::engine::suggest::suggested(f.decision))
-                            .flatten()
-                            .filter(|s| s.evaluated_at.is_none_or(|t| t <= at)),
-                        result: f.result,
-                    })
-                    .collect()
-            })
+        let settings = &self.settings().maturity;
+        // From the end of time: no event of a range, every decision and outcome.
+        let per_team = self
+            .cached_per_team(
+                caller,
+                teams,
+                &self.decisions,
+                at,
+                EpochMs::MIN,
+                (EpochMs::MAX, EpochMs::MAX),
+                |_, events, _| Timed {
+                    value: std::sync::Arc::new(
+                        events
+                            .into_iter()
+                            .filter(|e| matches!(e.kind, EventKind::Decision | EventKind::Outcome))
+                            .cloned()
+                            .collect(),
+                    ),
+                    stable_until: EpochMs::MAX,
+                },
+            )
             .await?;
-        // Each read answers in due order; so does the whole.
+        let mut rows: Vec<FollowUpRow> = per_team
+            .iter()
+            .flat_map(|(_, events)| targets::follow_ups(settings, events.as_slice(), at))
+            .filter(|f| status.is_none_or(|s| f.status == s))
+            .map(|f| FollowUpRow {
+                id: f.decision.id.clone(),
+                team: f.decision.team.clone().unwrap_or_default(),
+                text: f.decision.text.clone(),
+                follow_up_at: f.follow_up_at,
+                status: f.status,
+                suggested: (f.result.is_none())
+                    .then(|| crate::engine::suggest::suggested(f.decision))
+                    .flatten()
+                    .filter(|s| s.evaluated_at.is_none_or(|t| t <= at)),
+                result: f.result,
+            })
+            .collect();
+        // In due order, whatever the teams' order.
         rows.sort_by(|a, b| {
             a.follow_up_at
                 .cmp(&b.follow_up_at)

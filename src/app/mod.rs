@@ -196,6 +196,10 @@ pub struct App {
     clock: Clock,
     /// Evaluations served again while they stay true (issue 15); shared by the clones.
     evaluations: Arc<cache::EvaluationCache>,
+    /// Each team's review times for `reviewLapse` (issue 15).
+    review_times: Arc<cache::TeamCache<Arc<crate::engine::ReviewTimes>>>,
+    /// Each team's decisions and their outcomes for `followUps` (issue 15).
+    decisions: Arc<cache::TeamCache<Arc<Vec<Event>>>>,
 }
 
 impl std::fmt::Debug for App {
@@ -225,13 +229,24 @@ impl App {
             store,
             settings,
             clock,
-            evaluations: Arc::default(),
+            evaluations: Arc::new(cache::TeamCache::new(&cache::EVALUATIONS)),
+            review_times: Arc::new(cache::TeamCache::new(&cache::REVIEW_TIMES)),
+            decisions: Arc::new(cache::TeamCache::new(&cache::DECISIONS)),
         }
     }
 
     /// How the evaluation cache has done so far.
     pub fn evaluation_cache_stats(&self) -> cache::CacheStats {
         self.evaluations.stats()
+    }
+
+    /// How the caches of review times and decisions have done so far, together.
+    pub fn team_inputs_cache_stats(&self) -> cache::CacheStats {
+        let (a, b) = (self.review_times.stats(), self.decisions.stats());
+        cache::CacheStats {
+            hits: a.hits + b.hits,
+            misses: a.misses + b.misses,
+        }
     }
 
     /// The store underneath.

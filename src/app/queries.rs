@@ -1,12 +1,15 @@
 //! The read use cases behind the query types and `GET /maturity`: load a team's evidence
 //! once, hand it to the engine, return plain values (the plugin turns them into frames).
 
+use std::collections::HashMap;
+
+use super::cache::TeamCache;
 use super::{App, AppError, AppResult, Caller};
 use crate::engine::{
-    self, Evaluation, EvidenceIndex, LevelChange, LevelPoint, MaturitySettings, TeamEvidence,
+    self, Evaluation, EvidenceIndex, LevelChange, LevelPoint, ReviewTimes, TeamEvidence, Timed,
 };
 use crate::model::Evidence;
-use crate::model::{EpochMs, EventKind, Team, DAY_MS};
+use crate::model::{EpochMs, Event, EventKind, Target, Team, DAY_MS};
 
 /// Which teams a query or request is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,16 +147,25 @@ impl App {
         self.list_teams(caller).await
     }
 
-    /// `GET /maturity` and the `maturity` / `criteria` queries: the ladder at `at`, in team
-    /// order. A team whose evidence did not change (the store's evidence versions) since an
-    /// evaluation that is still true at `at` is served from the cache; the others are read
-    /// and evaluated, and cached until the engine's `stable_until` (issue 15).
-    pub async fn maturity(
+    /// Per-team values computed from each selected team's evidence, in team order (issue 15).
+    /// A team whose evidence did not change (the store's evidence versions) since a value in
+    /// `cache` that still holds at `at` is served from it; the others are read over `read`
+    /// and computed, and kept from `valid_from` until their `stable_until`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn cached_per_team<V, F>(
         &self,
         caller: &Caller,
         teams: &TeamSelector,
+        cache: &TeamCache<V>,
         at: EpochMs,
-    ) -> AppResult<Vec<Evaluation>> {
+        valid_from: EpochMs,
+        read: (EpochMs, EpochMs),
+        compute: F,
+    ) -> AppResult<Vec<(Team, V)>>
+    where
+        V: Clone,
+        F: Fn(&Team, Vec<&Event>, &[Target]) -> Timed<V>,
+    {
         caller.check_read()?;
         let org = caller.org;
         // The versions first: evidence read after them is at least as new, so a cached
@@ -171,52 +183,31 @@ impl App {
                 TeamSelector::Only(ids) => ids.contains(&t.id),
             })
             .collect();
-        let mut answers: Vec<Option<Evaluation>> = Vec::with_capacity(selected.len());
+        let mut answers: Vec<Option<V>> = Vec::with_capacity(selected.len());
         let mut missing: Vec<String> = Vec::new();
         for team in &selected {
-            let cached = self
-                .evaluations
-                .get(org, team, &versions.fingerprint(team), at);
+            let cached = cache.get(org, team, &versions.fingerprint(team), at);
             if cached.is_none() {
                 missing.push(team.id.clone());
             }
             answers.push(cached);
         }
         if !missing.is_empty() {
-            let settings = self.settings().maturity.clone();
-            let from = at.saturating_sub(settings.window_ms());
-            // Read to the end of time: an event already stored with a later time enters the
-            // window as `at` moves on, and the engine's instant must know of it.
+            let (from, to) = read;
             let fresh = self
-                .per_chunk(
-                    caller,
-                    &TeamSelector::Only(missing),
-                    from,
-                    EpochMs::MAX,
-                    |ev| {
-                        let index = EvidenceIndex::new(&ev.events);
-                        ev.teams
-                            .iter()
-                            .map(|t| {
-                                let timed = TeamEvidence::from_events(
-                                    &settings,
-                                    t,
-                                    index.for_team(t),
-                                    &ev.targets,
-                                )
-                                .evaluate_timed(at);
-                                (t.clone(), timed)
-                            })
-                            .collect()
-                    },
-                )
+                .per_chunk(caller, &TeamSelector::Only(missing), from, to, |ev| {
+                    let index = EvidenceIndex::new(&ev.events);
+                    ev.teams
+                        .iter()
+                        .map(|t| (t.clone(), compute(t, index.for_team(t), &ev.targets)))
+                        .collect()
+                })
                 .await?;
-            let mut by_id: std::collections::HashMap<String, Evaluation> =
-                std::collections::HashMap::with_capacity(fresh.len());
+            let mut by_id: HashMap<String, V> = HashMap::with_capacity(fresh.len());
             for (team, timed) in fresh {
                 by_id.insert(team.id.clone(), timed.value.clone());
                 let fingerprint = versions.fingerprint(&team);
-                self.evaluations.put(org, team, fingerprint, timed);
+                cache.put(org, team, fingerprint, valid_from, timed);
             }
             for (slot, team) in answers.iter_mut().zip(&selected) {
                 if slot.is_none() {
@@ -226,7 +217,45 @@ impl App {
         }
         // A team deleted between the listing and the read has no answer: left out, as an
         // uncached read would have.
-        Ok(answers.into_iter().flatten().collect())
+        Ok(selected
+            .into_iter()
+            .zip(answers)
+            .filter_map(|(t, a)| a.map(|v| (t, v)))
+            .collect())
+    }
+
+    /// `GET /maturity` and the `maturity` / `criteria` queries: the ladder at `at`, in team
+    /// order, each team's evaluation cached until the engine's `stable_until` (issue 15).
+    pub async fn maturity(
+        &self,
+        caller: &Caller,
+        teams: &TeamSelector,
+        at: EpochMs,
+    ) -> AppResult<Vec<Evaluation>> {
+        let settings = &self.settings().maturity;
+        let from = at.saturating_sub(settings.window_ms());
+        // Read to the end of time: an event already stored with a later time enters the
+        // window as `at` moves on, and the engine's instant must know of it.
+        let evaluations = self
+            .cached_per_team(
+                caller,
+                teams,
+                &self.evaluations,
+                at,
+                at,
+                (from, EpochMs::MAX),
+                |t, events, targets| {
+                    TeamEvidence::from_events(settings, t, events, targets).evaluate_timed(at)
+                },
+            )
+            .await?;
+        Ok(evaluations
+            .into_iter()
+            .map(|(_, mut evaluation)| {
+                evaluation.at = at;
+                evaluation
+            })
+            .collect())
     }
 
     /// `GET /maturity?team=X` for one team; 404 when the team does not exist.
@@ -320,6 +349,8 @@ impl App {
     }
 
     /// `reviewLapse`: hours since the last review evidence at `at`, per team or per dashboard.
+    /// Each team's review times are kept (issue 15): read from `at − W` on, they answer for
+    /// every later instant until the team's evidence changes.
     pub async fn review_lapse(
         &self,
         caller: &Caller,
@@ -327,12 +358,43 @@ impl App {
         per_dashboard: bool,
         at: EpochMs,
     ) -> AppResult<Vec<Lapse>> {
-        let settings = self.settings().maturity.clone();
+        let settings = &self.settings().maturity;
         let from = at.saturating_sub(settings.window_ms());
-        self.per_chunk(caller, teams, from, at, |ev| {
-            lapses(&settings, ev, per_dashboard, at)
-        })
-        .await
+        let times = self
+            .cached_per_team(
+                caller,
+                teams,
+                &self.review_times,
+                at,
+                at,
+                (from, EpochMs::MAX),
+                |t, events, _| Timed {
+                    value: std::sync::Arc::new(ReviewTimes::new(t, events)),
+                    stable_until: EpochMs::MAX,
+                },
+            )
+            .await?;
+        let mut rows = Vec::new();
+        for (team, times) in &times {
+            let cadence_hours = f64::from(team.cadence_days) * 24.0;
+            let row = |dashboard: String, i: Option<usize>| Lapse {
+                team: team.id.clone(),
+                dashboard,
+                hours_since_review: times.hours_since_review(settings, at, i),
+                cadence_hours,
+            };
+            if per_dashboard {
+                rows.extend(
+                    team.dashboards
+                        .iter()
+                        .enumerate()
+                        .map(|(i, d)| row(d.clone(), Some(i))),
+                );
+            } else {
+                rows.push(row(String::new(), None));
+            }
+        }
+        Ok(rows)
     }
 }
 
@@ -375,45 +437,6 @@ fn activity(ev: &Evidence, buckets: &[EpochMs], start: EpochMs, to: EpochMs) -> 
         out.push(a);
     }
     out
-}
-
-/// The rows of `reviewLapse` for the teams of one read.
-fn lapses(
-    settings: &MaturitySettings,
-    ev: &Evidence,
-    per_dashboard: bool,
-    at: EpochMs,
-) -> Vec<Lapse> {
-    let mut rows = Vec::new();
-    for team in &ev.teams {
-        let cadence_hours = f64::from(team.cadence_days) * 24.0;
-        if per_dashboard {
-            for d in &team.dashboards {
-                rows.push(Lapse {
-                    team: team.id.clone(),
-                    dashboard: d.clone(),
-                    hours_since_review: engine::hours_since_review(
-                        settings,
-                        team,
-                        &ev.events,
-                        at,
-                        Some(d),
-                    ),
-                    cadence_hours,
-                });
-            }
-        } else {
-            rows.push(Lapse {
-                team: team.id.clone(),
-                dashboard: String::new(),
-                hours_since_review: engine::hours_since_review(
-                    settings, team, &ev.events, at, None,
-                ),
-                cadence_hours,
-            });
-        }
-    }
-    rows
 }
 
 #[cfg(test)]

@@ -68,6 +68,61 @@ pub fn hours_since_review(
     }
 }
 
+/// The times of a team's review evidence, for the team as a whole and for each of its
+/// dashboards (in the team's order), ascending: all that [`hours_since_review`] needs from
+/// events, so a cache can keep it instead of the events (issue 15).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReviewTimes {
+    team: Vec<EpochMs>,
+    dashboards: Vec<Vec<EpochMs>>,
+}
+
+impl ReviewTimes {
+    /// The review evidence of `team` among `events` (any order, any team).
+    pub fn new<'e>(team: &Team, events: impl IntoIterator<Item = &'e Event>) -> Self {
+        let mut times = ReviewTimes {
+            team: Vec::new(),
+            dashboards: vec![Vec::new(); team.dashboards.len()],
+        };
+        for e in events {
+            if !counts_as_review_evidence(team, e) {
+                continue;
+            }
+            times.team.push(e.time);
+            for (uid, list) in team.dashboards.iter().zip(&mut times.dashboards) {
+                if counts_for_dashboard(team, e, Some(uid)) {
+                    list.push(e.time);
+                }
+            }
+        }
+        times.team.sort_unstable();
+        for list in &mut times.dashboards {
+            list.sort_unstable();
+        }
+        times
+    }
+
+    /// [`hours_since_review`] at `at`, for the team or for its dashboard number `dashboard`
+    /// (its place in `team.dashboards`), from evidence read from `at − W` on.
+    pub fn hours_since_review(
+        &self,
+        settings: &MaturitySettings,
+        at: EpochMs,
+        dashboard: Option<usize>,
+    ) -> f64 {
+        let times = match dashboard {
+            None => &self.team,
+            Some(i) => self.dashboards.get(i).map_or(&[][..], Vec::as_slice),
+        };
+        let from = at.saturating_sub(settings.window_ms());
+        let before = times.partition_point(|&t| t < at);
+        match before.checked_sub(1).map(|i| times[i]) {
+            Some(t) if t >= from => (i128::from(at) - i128::from(t)) as f64 / HOUR_MS,
+            _ => f64::from(settings.window_weeks) * 168.0,
+        }
+    }
+}
+
 /// [`hours_since_review`] minus the team's cadence in hours (`cadenceDays · 24`): above 0
 /// means a review is overdue, whatever the cadence.
 pub fn hours_overdue(
@@ -192,5 +247,44 @@ mod tests {
             last_review_evidence(&s, &team(), &[stranger, other, q], T, None),
             None
         );
+    }
+
+    proptest::proptest! {
+        /// The kept review times answer as the events do, at every instant from the start
+        /// of their read on, for the team and for each dashboard (issue 15's lapse cache).
+        #[test]
+        fn review_times_answer_as_the_events_do(
+            raw in proptest::collection::vec(
+                (0u8..4, 0i64..200, 0u8..4, 0u8..3, 0u8..4), 0..40),
+            read_at in 0i64..200,
+            later in proptest::collection::vec(0i64..300, 1..8),
+        ) {
+            let s = MaturitySettings { window_weeks: 4, ..MaturitySettings::default() };
+            let t = team();
+            let events: Vec<Event> = raw.iter().enumerate().map(|(i, &(kind, day, dash, user, scope))| {
+                let kind = [EventKind::Review, EventKind::View, EventKind::Question, EventKind::Review][kind as usize];
+                let dash = ["d1", "d2", "elsewhere", ""][dash as usize];
+                let data = match scope {
+                    0 => json!({}),
+                    1 => json!({"dashboards": ["d2"]}),
+                    2 => json!({"dashboards": []}),
+                    _ => json!({"dashboards": ["d1", "x"]}),
+                };
+                let mut e = ev(&format!("e{i}"), kind, T + day * 3 * 3_600_000, (!dash.is_empty()).then_some(dash), data);
+                e.user = ["alice", "mallory", "alice"][user as usize].into();
+                if user == 2 { e.team = Some("search".into()); }
+                e
+            }).collect();
+            let read_at = T + read_at * 3 * 3_600_000;
+            let read_from = read_at - s.window_ms();
+            let kept = ReviewTimes::new(&t, events.iter().filter(|e| e.time >= read_from));
+            for dt in later {
+                let at = read_at + dt * 3_600_000;
+                proptest::prop_assert_eq!(kept.hours_since_review(&s, at, None), hours_since_review(&s, &t, &events, at, None));
+                for (i, d) in t.dashboards.iter().enumerate() {
+                    proptest::prop_assert_eq!(kept.hours_since_review(&s, at, Some(i)), hours_since_review(&s, &t, &events, at, Some(d)));
+                }
+            }
+        }
     }
 }

@@ -26,7 +26,9 @@ pub use ladder::{
     level_history, CriterionResult, Evaluation, LevelChange, LevelPoint, Timed, CRITERIA,
     MAX_HISTORY_STEPS,
 };
-pub use lapse::{counts_for_dashboard, hours_overdue, hours_since_review, last_review_evidence};
+pub use lapse::{
+    counts_for_dashboard, hours_overdue, hours_since_review, last_review_evidence, ReviewTimes,
+};
 pub use settings::MaturitySettings;
 
 // Test-only modules come last: the purity test (tests/engine_purity.rs) ignores

@@ -29,6 +29,7 @@ pub struct Metrics {
     views_written: IntCounter,
     views_dropped: IntCounter,
     evaluations: IntCounterVec,
+    team_inputs: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -93,6 +94,14 @@ impl Metrics {
             .namespace(NAMESPACE),
             &["result"],
         )?;
+        let team_inputs = IntCounterVec::new(
+            Opts::new(
+                "team_inputs_cache_total",
+                "Per-team inputs asked for since start (review times of reviewLapse, decisions of followUps): kept (hit) or read (miss)",
+            )
+            .namespace(NAMESPACE),
+            &["query", "result"],
+        )?;
         #[cfg(target_os = "linux")]
         registry.register(Box::new(
             prometheus::process_collector::ProcessCollector::for_self(),
@@ -104,6 +113,7 @@ impl Metrics {
         registry.register(Box::new(views_written.clone()))?;
         registry.register(Box::new(views_dropped.clone()))?;
         registry.register(Box::new(evaluations.clone()))?;
+        registry.register(Box::new(team_inputs.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -113,6 +123,7 @@ impl Metrics {
             views_written,
             views_dropped,
             evaluations,
+            team_inputs,
         })
     }
 
@@ -151,6 +162,15 @@ impl Metrics {
             ),
         ] {
             counter.inc_by(total.saturating_sub(counter.get()));
+        }
+        for (query, kept) in [
+            ("reviewLapse", crate::app::cache::REVIEW_TIMES.stats()),
+            ("followUps", crate::app::cache::DECISIONS.stats()),
+        ] {
+            for (result, total) in [("hit", kept.hits), ("miss", kept.misses)] {
+                let counter = self.team_inputs.with_label_values(&[query, result]);
+                counter.inc_by(total.saturating_sub(counter.get()));
+            }
         }
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
