@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::engine::{Evaluation, Timed};
-use crate::model::{EpochMs, OrgId, Team};
+use crate::model::{EpochMs, EvidenceVersions, OrgId, Team};
 
 /// Hits and misses of every cache of one kind in this process, for the metrics.
 #[derive(Debug, Default)]
@@ -157,5 +157,33 @@ impl<V: Clone> TeamCache<V> {
                 timed,
             },
         );
+    }
+}
+
+/// Each org's team list with the evidence versions it was read after: the same versions
+/// mean the same teams (every write to a team raises its version), so a warm query reads
+/// the versions alone.
+#[derive(Debug, Default)]
+pub struct TeamLists {
+    lists: Mutex<HashMap<OrgId, (EvidenceVersions, Vec<Team>)>>,
+}
+
+impl TeamLists {
+    /// The teams of `org` when they were read after these very `versions`.
+    pub fn get(&self, org: OrgId, versions: &EvidenceVersions) -> Option<Vec<Team>> {
+        let lists = self.lists.lock().unwrap_or_else(|p| p.into_inner());
+        lists
+            .get(&org)
+            .filter(|(seen, _)| seen == versions)
+            .map(|(_, teams)| teams.clone())
+    }
+
+    /// Keeps the teams of `org`, read after `versions`.
+    pub fn put(&self, org: OrgId, versions: EvidenceVersions, teams: Vec<Team>) {
+        let mut lists = self.lists.lock().unwrap_or_else(|p| p.into_inner());
+        if lists.len() >= MAX_ENTRIES {
+            lists.clear();
+        }
+        lists.insert(org, (versions, teams));
     }
 }

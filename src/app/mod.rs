@@ -200,6 +200,8 @@ pub struct App {
     review_times: Arc<cache::TeamCache<Arc<crate::engine::ReviewTimes>>>,
     /// Each team's decisions and their outcomes for `followUps` (issue 15).
     decisions: Arc<cache::TeamCache<Arc<Vec<Event>>>>,
+    /// Each org's team list, kept while its evidence versions stay the same (issue 15).
+    team_lists: Arc<cache::TeamLists>,
 }
 
 impl std::fmt::Debug for App {
@@ -232,6 +234,7 @@ impl App {
             evaluations: Arc::new(cache::TeamCache::new(&cache::EVALUATIONS)),
             review_times: Arc::new(cache::TeamCache::new(&cache::REVIEW_TIMES)),
             decisions: Arc::new(cache::TeamCache::new(&cache::DECISIONS)),
+            team_lists: Arc::default(),
         }
     }
 

@@ -106,7 +106,8 @@ impl App {
     {
         if let TeamSelector::Only(ids) = teams {
             if ids.len() <= TEAMS_PER_READ {
-                return Ok(each(&self.evidence_for(caller, teams, from, to).await?));
+                let ev = self.evidence_for(caller, teams, from, to).await?;
+                return Ok(off_the_reactor(ev.events.len(), || each(&ev)));
             }
         }
         caller.check_read()?;
@@ -137,7 +138,7 @@ impl App {
                 .await
                 .map_err(|e| AppError::Internal(format!("store task failed: {e}")))??;
             pending.extend(chunks.next().map(read));
-            out.extend(each(&ev));
+            out.extend(off_the_reactor(ev.events.len(), || each(&ev)));
         }
         Ok(out)
     }
@@ -169,11 +170,18 @@ impl App {
         caller.check_read()?;
         let org = caller.org;
         // The versions first: evidence read after them is at least as new, so a cached
-        // answer can be older than its fingerprint says, never newer.
+        // answer can be older than its fingerprint says, never newer. Every write to a team
+        // raises a version, so with the same versions the team list is the one kept.
+        let kept = self.team_lists.clone();
         let (versions, listed) = self
             .with_store(move |s| {
                 let versions = s.evidence_versions(org)?;
-                Ok((versions, s.list_teams(org)?))
+                if let Some(teams) = kept.get(org, &versions) {
+                    return Ok((versions, teams));
+                }
+                let teams = s.list_teams(org)?;
+                kept.put(org, versions.clone(), teams.clone());
+                Ok((versions, teams))
             })
             .await?;
         let selected: Vec<Team> = listed
@@ -395,6 +403,25 @@ impl App {
             }
         }
         Ok(rows)
+    }
+}
+
+/// Events past which computing over them leaves the async workers (issue 15): on two cores
+/// an evaluation of ten teams holding a worker for tens of milliseconds made every other
+/// request wait for it; on a blocking thread the OS shares the cores between them.
+const EVENTS_OFF_THE_REACTOR: usize = 2_000;
+
+/// Runs `f` (computing over `events` events) where it does not hold up other requests:
+/// large ones in place of the worker (`block_in_place`; another worker takes over its
+/// tasks), small ones directly — the hand-over costs more than they do.
+fn off_the_reactor<T>(events: usize, f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    let multi_thread =
+        Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);
+    if events > EVENTS_OFF_THE_REACTOR && multi_thread {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
     }
 }
 
