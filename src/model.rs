@@ -603,6 +603,7 @@ pub struct Evidence {
     /// The teams asked for.
     pub teams: Vec<Team>,
     /// A superset of the events that can count for them (the engine applies the rules),
+    /// each once, in no particular order,
     /// carrying only what a rule reads (issue 15): id, kind, time, team, dashboard, user,
     /// `data` of decisions, outcomes and reviews, `text` of decisions. Tags, panel, end
     /// time, other texts and timestamps are left empty: never show these events as they are.

@@ -396,6 +396,12 @@ fn evidence_holds_old_decisions_with_their_outcomes_and_the_views_of_team_dashbo
     let mut foreign_view = event("v2", EventKind::View, 150, None);
     foreign_view.dashboard_uid = Some("elsewhere".into());
     let late = event("q9", EventKind::Question, 1000, Some("p"));
+    // Rows two reads could both return come once: a view that names the team, and the
+    // team's own outcome of its own decision.
+    let mut team_view = event("v3", EventKind::View, 160, Some("p"));
+    team_view.dashboard_uid = Some("slo-p".into());
+    let mut own_outcome = event("o2", EventKind::Outcome, 170, Some("p"));
+    own_outcome.data.insert("decisionId".into(), json!("d0"));
     s.insert_events(
         1,
         &[
@@ -405,12 +411,15 @@ fn evidence_holds_old_decisions_with_their_outcomes_and_the_views_of_team_dashbo
             view,
             foreign_view,
             late,
+            team_view,
+            own_outcome,
         ],
     )
     .expect("insert");
     let ev = s.evidence(1, &[], 100, 1000).expect("evidence");
-    let ids: Vec<&str> = ev.events.iter().map(|e| e.id.as_str()).collect();
-    assert_eq!(ids, ["d0", "v1", "o1"]);
+    let mut ids: Vec<&str> = ev.events.iter().map(|e| e.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["d0", "o1", "o2", "v1", "v3"]);
     assert_eq!(ev.teams.len(), 1);
 }
 

@@ -132,7 +132,8 @@ pub trait Store: SyncStore + Send + Sync + 'static {
     /// team-linked events and views of the teams' dashboards in the range, every decision
     /// of the teams before `to` with the outcomes naming them, and the teams' targets.
     /// An event's `data` is there only for decisions, outcomes and reviews, the kinds whose
-    /// data a rule of the engine reads; the others' is empty (issue 15).
+    /// data a rule of the engine reads; the others' is empty (issue 15). Each event comes
+    /// once, in no particular order (the engine sorts what it counts).
     fn evidence(
         &self,
         org: OrgId,

@@ -1077,7 +1077,7 @@ fn evidence_in(
         events.extend(events_from_rows(tx.query_typed(
             &format!(
                 "SELECT {EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND team = ANY($4)
-                   AND time >= $3 AND time < $2
+                   AND time >= $3 AND time < $2 AND kind NOT IN ('view', 'outcome')
                  UNION ALL
                  SELECT {EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND team = ANY($4)
                    AND kind = 'decision' AND time < LEAST($2, $3)"
@@ -1124,10 +1124,6 @@ fn evidence_in(
         )?)?;
         events.extend(outcomes);
     }
-    // The reads may overlap (a view with a team, a team's own outcome): copies of one row
-    // sort side by side and are dropped there.
-    events.sort_unstable_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
-    events.dedup_by(|later, first| later.id == first.id);
     Ok(Evidence {
         teams,
         events,

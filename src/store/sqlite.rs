@@ -1321,9 +1321,9 @@ impl Store for SqliteStore {
             targets_of(&conn, org, &ids)?
         };
         let mut events: Vec<Event> = Vec::new();
-        // The reads below may overlap (a view with a team, a team's own outcome); an event
-        // read twice is the same row, so sorting by (time, id) puts its copies side by side
-        // and they are dropped there.
+        // The reads below never overlap (the first takes neither views nor outcomes, which
+        // count by dashboard and by decision, read after it), so each row comes once and
+        // nothing is sorted here: the engine sorts the few lists it counts.
         let push = |batch: Vec<Event>, events: &mut Vec<Event>| events.extend(batch);
         if !ids.is_empty() {
             // Team-linked events of the range, and every decision before it (a decision
@@ -1331,7 +1331,7 @@ impl Store for SqliteStore {
             // on `events_decisions`, so a team's older events are never stepped through.
             let sql = format!(
                 "SELECT {EVIDENCE_COLUMNS} FROM events WHERE org_id = ?1 AND team IN {IN_LIST_4}
-                   AND time >= ?3 AND time < ?2
+                   AND time >= ?3 AND time < ?2 AND kind NOT IN ('view', 'outcome')
                  UNION ALL
                  SELECT {EVIDENCE_COLUMNS} FROM events INDEXED BY events_decisions
                    WHERE org_id = ?1 AND team IN {IN_LIST_4} AND kind = 'decision' AND time < ?3"
@@ -1378,8 +1378,6 @@ impl Store for SqliteStore {
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             push(outcomes, &mut events);
         }
-        events.sort_unstable_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
-        events.dedup_by(|later, first| later.id == first.id);
         Ok(Evidence {
             teams,
             events,
