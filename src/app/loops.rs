@@ -5,9 +5,9 @@ use serde::Serialize;
 
 use super::queries::TeamSelector;
 use super::{App, AppResult, Caller};
-use crate::engine::targets::{self, FollowUpStatus, TargetStatus, TargetView};
+use crate::engine::targets::{self, DecisionLog, FollowUpStatus, TargetStatus, TargetView};
 use crate::engine::Timed;
-use crate::model::{EpochMs, EventKind, Invalid, Target, DAY_MS};
+use crate::model::{EpochMs, Invalid, Target, DAY_MS};
 
 /// A target as `GET /targets` answers it: the stored object plus what is derived at `T`.
 #[derive(Debug, Clone, Serialize)]
@@ -209,29 +209,23 @@ impl App {
                 EpochMs::MIN,
                 (EpochMs::MAX, EpochMs::MAX),
                 |_, events, _| Timed {
-                    value: std::sync::Arc::new(
-                        events
-                            .into_iter()
-                            .filter(|e| matches!(e.kind, EventKind::Decision | EventKind::Outcome))
-                            .cloned()
-                            .collect(),
-                    ),
+                    value: std::sync::Arc::new(DecisionLog::new(settings, events)),
                     stable_until: EpochMs::MAX,
                 },
             )
             .await?;
         let mut rows: Vec<FollowUpRow> = per_team
             .iter()
-            .flat_map(|(_, events)| targets::follow_ups(settings, events.as_slice(), at))
+            .flat_map(|(_, log)| log.follow_ups(at))
             .filter(|f| status.is_none_or(|s| f.status == s))
             .map(|f| FollowUpRow {
                 id: f.decision.id.clone(),
                 team: f.decision.team.clone().unwrap_or_default(),
                 text: f.decision.text.clone(),
-                follow_up_at: f.follow_up_at,
+                follow_up_at: f.decision.follow_up_at,
                 status: f.status,
                 suggested: (f.result.is_none())
-                    .then(|| crate::engine::suggest::suggested(f.decision))
+                    .then(|| f.decision.suggested.clone())
                     .flatten()
                     .filter(|s| s.evaluated_at.is_none_or(|t| t <= at)),
                 result: f.result,

@@ -199,7 +199,7 @@ pub struct App {
     /// Each team's review times for `reviewLapse` (issue 15).
     review_times: Arc<cache::TeamCache<Arc<crate::engine::ReviewTimes>>>,
     /// Each team's decisions and their outcomes for `followUps` (issue 15).
-    decisions: Arc<cache::TeamCache<Arc<Vec<Event>>>>,
+    decisions: Arc<cache::TeamCache<Arc<crate::engine::targets::DecisionLog>>>,
     /// Each org's team list, kept while its evidence versions stay the same (issue 15).
     team_lists: Arc<cache::TeamLists>,
 }

@@ -106,8 +106,7 @@ impl App {
     {
         if let TeamSelector::Only(ids) = teams {
             if ids.len() <= TEAMS_PER_READ {
-                let ev = self.evidence_for(caller, teams, from, to).await?;
-                return Ok(off_the_reactor(ev.events.len(), || each(&ev)));
+                return Ok(each(&self.evidence_for(caller, teams, from, to).await?));
             }
         }
         caller.check_read()?;
@@ -138,7 +137,7 @@ impl App {
                 .await
                 .map_err(|e| AppError::Internal(format!("store task failed: {e}")))??;
             pending.extend(chunks.next().map(read));
-            out.extend(off_the_reactor(ev.events.len(), || each(&ev)));
+            out.extend(each(&ev));
         }
         Ok(out)
     }
@@ -403,25 +402,6 @@ impl App {
             }
         }
         Ok(rows)
-    }
-}
-
-/// Events past which computing over them leaves the async workers (issue 15): on two cores
-/// an evaluation of ten teams holding a worker for tens of milliseconds made every other
-/// request wait for it; on a blocking thread the OS shares the cores between them.
-const EVENTS_OFF_THE_REACTOR: usize = 2_000;
-
-/// Runs `f` (computing over `events` events) where it does not hold up other requests:
-/// large ones in place of the worker (`block_in_place`; another worker takes over its
-/// tasks), small ones directly — the hand-over costs more than they do.
-fn off_the_reactor<T>(events: usize, f: impl FnOnce() -> T) -> T {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    let multi_thread =
-        Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);
-    if events > EVENTS_OFF_THE_REACTOR && multi_thread {
-        tokio::task::block_in_place(f)
-    } else {
-        f()
     }
 }
 
