@@ -259,6 +259,7 @@ async fn main() {
         .expect("first query");
     let start_mem = plugin.mem();
     let start_cache = plugin.client.clone().cache_counts().await;
+    let start_inputs = plugin.client.clone().team_inputs_counts().await;
     println!(
         "plugin after opening the store: VmRSS {:.1} MiB, VmHWM {:.1} MiB",
         start_mem.rss_mib(),
@@ -301,6 +302,7 @@ async fn main() {
     let end_mem = plugin.mem();
     // The evaluation cache over the run (issue 15): team evaluations served and computed.
     let cache = plugin.client.clone().cache_counts().await - start_cache;
+    let inputs = plugin.client.clone().team_inputs_counts().await - start_inputs;
     let stored = match &db {
         StoreAt::Sqlite(path) => {
             let conn = rusqlite::Connection::open(path).expect("open copy");
@@ -355,7 +357,8 @@ async fn main() {
     }
     md.push_str(&format!(
         "\nEvaluation cache over the run (CollectMetrics' `maturity_evaluation_cache_total`): \
-         {cache}.\n"
+         {cache}. Kept review times and decisions (`maturity_team_inputs_cache_total`, \
+         `reviewLapse` and `followUps` together): {inputs}.\n"
     ));
     md.push_str(&format!(
         "\nPlugin memory: VmRSS {:.1} MiB before the load, peak sampled VmRSS {:.1} MiB (every \

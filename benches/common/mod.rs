@@ -278,6 +278,27 @@ impl Client {
         String::from_utf8(m.metrics.expect("metrics payload").prometheus).expect("utf8")
     }
 
+    /// The process's counters of the kept per-team inputs of `reviewLapse` and `followUps`
+    /// (`maturity_team_inputs_cache_total`), both queries together, from CollectMetrics.
+    pub async fn team_inputs_counts(&mut self) -> CacheCounts {
+        let text = self.metrics().await;
+        let sum = |result: &str| -> u64 {
+            let label = format!("result=\"{result}\"");
+            text.lines()
+                .filter(|l| {
+                    l.starts_with("maturity_team_inputs_cache_total{") && l.contains(&label)
+                })
+                .filter_map(|l| l.rsplit(' ').next())
+                .filter_map(|v| v.parse::<f64>().ok())
+                .map(|v| v as u64)
+                .sum()
+        };
+        CacheCounts {
+            hits: sum("hit"),
+            misses: sum("miss"),
+        }
+    }
+
     /// The process's evaluation cache counters, from CollectMetrics.
     pub async fn cache_counts(&mut self) -> CacheCounts {
         let text = self.metrics().await;
