@@ -25,6 +25,10 @@ const MAGIC_COOKIE_VALUE: &str = "datasource";
 /// the resident size under concurrent queries was that retention. Two arenas per core bound
 /// it (`cargo bench --bench load`: peak VmRSS 220 -> 103 MiB) without the lock contention
 /// that two in all cost the parallel evidence reads.
+///
+/// Blocks of 64 KiB and more (a batch of evidence, a frame's columns) are mapped on their
+/// own and go back to the system when freed, instead of staying in an arena between smaller
+/// blocks (issue 15: peak VmRSS under the load test 108 -> 83 MiB, throughput unchanged).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn limit_malloc_arenas() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -32,6 +36,7 @@ fn limit_malloc_arenas() {
     // SAFETY: mallopt only tunes the allocator; it runs before any other thread starts.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, arenas);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 * 1024);
     }
 }
 
