@@ -176,20 +176,7 @@ async fn the_evaluation_cache_counts_hits_and_misses_and_a_write_misses_only_its
         p.ok(p.admin(1), "POST", "teams", Some(json!({"id": id})), 201)
             .await;
     }
-    let counts = |text: &str| -> (u64, u64) {
-        let value = |result: &str| {
-            text.lines()
-                .find(|l| {
-                    l.starts_with(&format!(
-                        "maturity_evaluation_cache_total{{result=\"{result}\"}}"
-                    ))
-                })
-                .and_then(|l| l.rsplit(' ').next())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        (value("hit"), value("miss"))
-    };
+    let counts = |text: &str| hits_and_misses(text, "maturity_evaluation_cache_total{", "");
     let now = ms("2026-06-01T00:00:00Z");
     async fn ask(p: &mut Plugin, at: i64) {
         let ctx = p.viewer(1);
@@ -236,19 +223,12 @@ async fn review_times_and_decisions_are_kept_per_team_and_counted() {
         p.ok(p.admin(1), "POST", "teams", Some(json!({"id": id})), 201)
             .await;
     }
-    let counts = |text: &str, query: &str| -> (u64, u64) {
-        let value = |result: &str| {
-            text.lines()
-                .find(|l| {
-                    l.starts_with(&format!(
-                        "maturity_team_inputs_cache_total{{query=\"{query}\",result=\"{result}\"}}"
-                    ))
-                })
-                .and_then(|l| l.rsplit(' ').next())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        (value("hit"), value("miss"))
+    let counts = |text: &str, query: &str| {
+        hits_and_misses(
+            text,
+            "maturity_team_inputs_cache_total{",
+            &format!("query=\"{query}\","),
+        )
     };
     let now = ms("2026-06-01T00:00:00Z");
     async fn ask(p: &mut Plugin, at: i64) {
@@ -291,4 +271,18 @@ async fn review_times_and_decisions_are_kept_per_team_and_counted() {
         (3, 3),
         "only the team written to"
     );
+}
+
+/// The `hit` and `miss` values of the series of `metric` (its name up to `{`) whose labels
+/// start with `labels` (then `result="…"`).
+fn hits_and_misses(text: &str, metric: &str, labels: &str) -> (u64, u64) {
+    let value = |result: &str| {
+        let series = format!("{metric}{labels}result=\"{result}\"}}");
+        text.lines()
+            .find(|l| l.starts_with(&series))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (value("hit"), value("miss"))
 }
