@@ -707,3 +707,44 @@ fn tls_verifies_the_server_against_the_named_ca() {
     .expect_err("no such file");
     assert!(err.to_string().contains("absent.pem"), "{err}");
 }
+
+#[test]
+fn connections_the_server_closed_are_replaced_for_reads_writes_and_health() {
+    // The pool does not ping a connection before each use (issue 15): a read, a write and
+    // the health check on connections the server has since closed must still answer.
+    let Some(url) = pg::fresh_database("closed_connections") else {
+        return;
+    };
+    let store = open(&url).expect("open");
+    let team = |id: &str| Team {
+        id: id.into(),
+        name: id.into(),
+        dashboards: vec![],
+        members: vec![],
+        cadence_days: 7,
+        created_at: 0,
+    };
+    store.create_team(1, &team("before")).expect("a write");
+    assert_eq!(store.list_teams(1).expect("a read").len(), 1);
+    let terminate = || {
+        let mut a = admin(&url);
+        let ended: i64 = a
+            .query_one(
+                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                  WHERE datname = current_database() AND pid <> pg_backend_pid()) AS t",
+                &[],
+            )
+            .expect("terminate")
+            .get(0);
+        assert!(ended >= 1, "the store's pooled connections were ended");
+    };
+    terminate();
+    assert_eq!(store.list_teams(1).expect("a read after").len(), 1);
+    terminate();
+    store.create_team(1, &team("after")).expect("a write after");
+    assert_eq!(store.list_teams(1).expect("read").len(), 2);
+    terminate();
+    store
+        .check_health(std::time::Duration::from_secs(5))
+        .expect("health after");
+}

@@ -10,8 +10,10 @@
 //!   run in one transaction under `pg_advisory_xact_lock`, so plugin processes starting at
 //!   once migrate exactly once. A database already at this version is not locked nor
 //!   altered (a role with only table grants can run the plugin); a newer one is refused.
-//! - **Pool**: r2d2 with [`POOL_SIZE`] connections, each checked before use; the store
-//!   connects once itself before building it, so the first error is the real one.
+//! - **Pool**: r2d2 with [`POOL_SIZE`] connections, not pinged before each use (that cost a
+//!   round trip per call, issue 15): a read, or a transaction whose BEGIN fails, on a
+//!   connection the server has closed runs once more on another. The store connects once
+//!   itself before building the pool, so the first error is the real one.
 //! - **Writes**: one transaction per verb, acknowledged only after COMMIT returned
 //!   (`synchronous_commit` is raised to `on` if the server has it `off`). Lists reach SQL as
 //!   one array parameter. Races between replicas: passive views and imports are idempotent
@@ -69,6 +71,19 @@ pub const POOL_SIZE: u32 = 10;
 
 /// How long a verb waits for a pooled connection before failing.
 const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// Whether `e` says the server closed the connection (terminated, shut down, gone): the
+/// statement did not run, and another connection may run it.
+fn connection_gone(conn: &Client, e: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    conn.is_closed()
+        || e.is_closed()
+        || e.code().is_some_and(|c| {
+            *c == SqlState::ADMIN_SHUTDOWN
+                || *c == SqlState::CRASH_SHUTDOWN
+                || *c == SqlState::CANNOT_CONNECT_NOW
+        })
+}
 
 /// How many times a transaction that lost a race is run in all.
 const ATTEMPTS: usize = 3;
@@ -194,7 +209,7 @@ impl PostgresStore {
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
             .connection_timeout(CHECKOUT_TIMEOUT)
-            .test_on_check_out(true)
+            .test_on_check_out(false)
             .error_handler(Box::new(LogErrors {
                 server: place.server.clone(),
             }))
@@ -241,10 +256,18 @@ impl PostgresStore {
         }
     }
 
-    /// Runs `f` on a pooled connection.
-    fn read<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, Fail>) -> StoreResult<T> {
-        let mut conn = self.conn()?;
-        f(&mut conn).map_err(|e| self.fail(e))
+    /// Runs `f` on a pooled connection; once more on another when the server had closed
+    /// that one (a restart, an idle timeout, a terminated backend): reads repeat safely.
+    fn read<T>(&self, mut f: impl FnMut(&mut Client) -> Result<T, Fail>) -> StoreResult<T> {
+        // After a server restart every pooled connection is gone: at most that many tries.
+        let mut tries = 0;
+        loop {
+            let mut conn = self.conn()?;
+            match f(&mut conn) {
+                Err(Fail::Pg(e)) if tries < POOL_SIZE && connection_gone(&conn, &e) => tries += 1,
+                other => return other.map_err(|e| self.fail(e)),
+            }
+        }
     }
 
     /// Runs `f` in a transaction and commits; a transaction that lost a race with another
@@ -255,13 +278,28 @@ impl PostgresStore {
         mut f: impl FnMut(&mut Transaction<'_>) -> Result<T, Fail>,
     ) -> StoreResult<T> {
         let mut conn = self.conn()?;
-        let mut attempt = 1;
+        let (mut attempt, mut reconnects) = (1, 0);
         loop {
-            let outcome = conn.transaction().map_err(Fail::Pg).and_then(|mut tx| {
-                let value = f(&mut tx)?;
-                tx.commit()?;
-                Ok(value)
-            });
+            let mut at_begin = false;
+            let outcome = match conn.transaction() {
+                Ok(mut tx) => f(&mut tx).and_then(|value| {
+                    tx.commit()?;
+                    Ok(value)
+                }),
+                Err(e) => {
+                    at_begin = true;
+                    Err(Fail::Pg(e))
+                }
+            };
+            // BEGIN failed on a connection the server had closed since its last use: nothing
+            // was done, so another connection can run the same transaction.
+            let gone_at_begin =
+                at_begin && matches!(&outcome, Err(Fail::Pg(e)) if connection_gone(&conn, e));
+            if gone_at_begin && reconnects < POOL_SIZE {
+                conn = self.conn()?;
+                reconnects += 1;
+                continue;
+            }
             match outcome {
                 Err(Fail::Pg(e)) if attempt < ATTEMPTS && lost_race(&e) => attempt += 1,
                 other => return other.map_err(|e| self.fail(e)),
@@ -282,9 +320,19 @@ impl PostgresStore {
     /// standby, a newer schema and missing grants.
     fn health(&self, budget: Duration) -> StoreResult<String> {
         let started = Instant::now();
-        let mut conn = self
-            .conn_within(budget.max(Duration::from_secs(1)))
-            .map_err(StoreError::Unusable)?;
+        let checkout = || {
+            self.conn_within(budget.max(Duration::from_secs(1)))
+                .map_err(StoreError::Unusable)
+        };
+        // Connections are not pinged when taken from the pool (see the module doc); the
+        // health check pings its own, so connections the server closed are not reported.
+        let mut conn = checkout()?;
+        for _ in 0..POOL_SIZE {
+            if conn.simple_query("").is_ok() {
+                break;
+            }
+            conn = checkout()?;
+        }
         let place = &self.place;
         let unusable = |why: String| StoreError::Unusable(place.unusable(why));
         let mut tx = conn
