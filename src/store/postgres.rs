@@ -40,7 +40,6 @@ use postgres::{Client, GenericClient, IsolationLevel, Transaction};
 use r2d2::{Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
 use serde_json::Map;
-use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{Counts, Store, StoreError, StoreResult};
 use crate::model::{
@@ -50,11 +49,13 @@ use crate::model::{
 use crate::settings::Secret;
 
 mod connect;
+mod pool;
 mod rows;
 mod schema;
 mod sync;
 
 use connect::{chain, connect_failure, Endpoint, Place};
+use pool::{Manager, PgConn};
 use rows::{
     direction_str, ensure_target, event_from_row, events_from_rows, load_actuals, p, targets_of,
     team_from_row, teams_of, teams_with_ids, to_json, upsert_actuals, EventColumns, EVENT_COLUMNS,
@@ -91,7 +92,6 @@ const ATTEMPTS: usize = 3;
 /// How old the size shown in metrics may get before it is read again.
 const SIZE_MAX_AGE: Duration = Duration::from_secs(30);
 
-type Manager = PostgresConnectionManager<MakeRustlsConnect>;
 type Conn = PooledConnection<Manager>;
 
 /// What a step inside a verb can fail with: a verdict of ours, or PostgreSQL's error (kept
@@ -168,8 +168,8 @@ impl Drop for PostgresStore {
 #[derive(Debug)]
 struct Session;
 
-impl r2d2::CustomizeConnection<Client, postgres::Error> for Session {
-    fn on_acquire(&self, conn: &mut Client) -> Result<(), postgres::Error> {
+impl r2d2::CustomizeConnection<PgConn, postgres::Error> for Session {
+    fn on_acquire(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
         conn.batch_execute(
             "SELECT set_config('synchronous_commit', 'on', false)
              WHERE current_setting('synchronous_commit') = 'off'",
@@ -204,7 +204,10 @@ impl PostgresStore {
         let version = prepare_schema(&mut first, &place)?;
         let size = store_size(&mut first);
         drop(first);
-        let manager = PostgresConnectionManager::new(endpoint.config.clone(), endpoint.tls.clone());
+        let manager = Manager(PostgresConnectionManager::new(
+            endpoint.config.clone(),
+            endpoint.tls.clone(),
+        ));
         let pool = Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
@@ -253,6 +256,21 @@ impl PostgresStore {
                 self.place.describe(),
                 waited.as_secs()
             ),
+        }
+    }
+
+    /// [`Self::read`] for reads through the connection's prepared statements.
+    fn read_prepared<T>(
+        &self,
+        mut f: impl FnMut(&mut PgConn) -> Result<T, Fail>,
+    ) -> StoreResult<T> {
+        let mut tries = 0;
+        loop {
+            let mut conn = self.conn()?;
+            match f(&mut conn) {
+                Err(Fail::Pg(e)) if tries < POOL_SIZE && connection_gone(&conn, &e) => tries += 1,
+                other => return other.map_err(|e| self.fail(e)),
+            }
         }
     }
 
@@ -796,7 +814,7 @@ impl Store for PostgresStore {
         let l = next(&mut args, p(&limit, Type::INT8));
         let o = next(&mut args, p(&offset, Type::INT8));
         sql += &format!(" ORDER BY time DESC, id DESC LIMIT ${l} OFFSET ${o}");
-        self.read(|c| events_from_rows(c.query_typed(&sql, &args)?))
+        self.read_prepared(|c| events_from_rows(c.query_prepared(&sql, &args)?))
     }
 
     fn get_event(&self, org: OrgId, id: &str) -> StoreResult<Event> {
@@ -1014,8 +1032,8 @@ impl Store for PostgresStore {
     }
 
     fn evidence_versions(&self, org: OrgId) -> StoreResult<EvidenceVersions> {
-        self.read(|c| {
-            let rows = c.query_typed(
+        self.read_prepared(|c| {
+            let rows = c.query_prepared(
                 "SELECT scope, version FROM maturity.evidence_versions WHERE org_id = $1",
                 &[p(&org, Type::INT8)],
             )?;

@@ -12,8 +12,8 @@ use super::Fail;
 use crate::model::{Actual, Direction, Event, EventKind, OrgId, Source, Target, Team};
 use crate::store::StoreError;
 
-/// A parameter with its type: every statement goes out with `query_typed`, one round trip
-/// with no prepared statement to keep per pooled connection.
+/// A parameter with its type: statements go out with `query_typed`, one round trip with no
+/// prepared statement to keep, except the hot reads (`PgConn::query_prepared`).
 pub(super) fn p<T: ToSql + Sync>(v: &T, t: Type) -> (&(dyn ToSql + Sync), Type) {
     (v, t)
 }
