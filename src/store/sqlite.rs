@@ -543,8 +543,6 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str, col: usize) -> rusqlite::R
     })
 }
 
-/// A JSON text column parsed in place (no copy of the text first); `empty`, the value most
-/// rows hold (`[]` tags, `{}` data), is answered without the parser.
 /// A text column borrowed from the row.
 fn str_column<'r>(r: &'r Row<'_>, col: usize) -> rusqlite::Result<&'r str> {
     r.get_ref(col)?.as_str().map_err(|e| {
@@ -552,14 +550,14 @@ fn str_column<'r>(r: &'r Row<'_>, col: usize) -> rusqlite::Result<&'r str> {
     })
 }
 
+/// A JSON text column parsed in place (no copy of the text first); `empty`, the value most
+/// rows hold (`[]` tags, `{}` data), is answered without the parser.
 fn json_column<T: serde::de::DeserializeOwned + Default>(
     r: &Row<'_>,
     col: usize,
     empty: &str,
 ) -> rusqlite::Result<T> {
-    let text = r.get_ref(col)?.as_str().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
-    })?;
+    let text = str_column(r, col)?;
     if text == empty {
         return Ok(T::default());
     }
