@@ -12,7 +12,7 @@
 //!   altered (a role with only table grants can run the plugin); a newer one is refused.
 //! - **Pool**: r2d2 with [`POOL_SIZE`] connections, not pinged before each use (that cost a
 //!   round trip per call, issue 15): a read, or a transaction whose BEGIN fails, on a
-//!   connection the server has closed runs once more on another. The store connects once
+//!   connection the server has closed runs again on another. The store connects once
 //!   itself before building the pool, so the first error is the real one.
 //! - **Writes**: one transaction per verb, acknowledged only after COMMIT returned
 //!   (`synchronous_commit` is raised to `on` if the server has it `off`). Lists reach SQL as
@@ -259,11 +259,14 @@ impl PostgresStore {
         }
     }
 
-    /// [`Self::read`] for reads through the connection's prepared statements.
+    /// Runs `f` on a pooled connection (with its prepared statements); again on another
+    /// when the server had closed that one (a restart, an idle timeout, a terminated
+    /// backend), at most once per pooled connection: reads repeat safely.
     fn read_prepared<T>(
         &self,
         mut f: impl FnMut(&mut PgConn) -> Result<T, Fail>,
     ) -> StoreResult<T> {
+        // After a server restart every pooled connection is gone: at most that many tries.
         let mut tries = 0;
         loop {
             let mut conn = self.conn()?;
@@ -274,18 +277,9 @@ impl PostgresStore {
         }
     }
 
-    /// Runs `f` on a pooled connection; once more on another when the server had closed
-    /// that one (a restart, an idle timeout, a terminated backend): reads repeat safely.
+    /// [`Self::read_prepared`] for reads that need only the client.
     fn read<T>(&self, mut f: impl FnMut(&mut Client) -> Result<T, Fail>) -> StoreResult<T> {
-        // After a server restart every pooled connection is gone: at most that many tries.
-        let mut tries = 0;
-        loop {
-            let mut conn = self.conn()?;
-            match f(&mut conn) {
-                Err(Fail::Pg(e)) if tries < POOL_SIZE && connection_gone(&conn, &e) => tries += 1,
-                other => return other.map_err(|e| self.fail(e)),
-            }
-        }
+        self.read_prepared(|conn| f(conn))
     }
 
     /// Runs `f` in a transaction and commits; a transaction that lost a race with another
