@@ -612,6 +612,88 @@ pub struct Evidence {
     pub targets: Vec<Target>,
 }
 
+impl Event {
+    /// The event as an evidence read returns it (see [`Evidence::events`]): what no rule
+    /// reads left empty, so that an event a write hands to a kept evidence (issue 15) is the
+    /// one a fresh read would give.
+    pub fn as_evidence(&self) -> Event {
+        let text = if self.kind == EventKind::Decision {
+            self.text.clone()
+        } else {
+            String::new()
+        };
+        let data = match self.kind {
+            EventKind::Decision | EventKind::Outcome | EventKind::Review => self.data.clone(),
+            _ => Map::new(),
+        };
+        Event {
+            id: self.id.clone(),
+            kind: self.kind,
+            time: self.time,
+            time_end: None,
+            team: self.team.clone(),
+            dashboard_uid: self.dashboard_uid.clone(),
+            panel_id: None,
+            user: self.user.clone(),
+            text,
+            tags: Vec::new(),
+            data,
+            source: self.source,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+}
+
+/// How one write moved the evidence versions (issue 15): each scope the write can have
+/// raised, with its version just before and just after the write, both read inside the
+/// write's transaction while no other writer could raise them. A kept evidence at exactly
+/// the `before` versions plus the written events is the evidence at the `after` versions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionStep {
+    /// `(scope, before, after)`, by scope.
+    pub scopes: Vec<(String, i64, i64)>,
+}
+
+impl VersionStep {
+    /// The step of `scope`, when the write could raise it.
+    pub fn of_scope(&self, scope: &str) -> Option<(i64, i64)> {
+        self.scopes
+            .binary_search_by(|(s, _, _)| s.as_str().cmp(scope))
+            .ok()
+            .map(|i| (self.scopes[i].1, self.scopes[i].2))
+    }
+
+    /// The scopes a write of `events` can raise, by scope: each event's team and dashboard,
+    /// and the teams of the stored decisions the events name (`decision_teams`, looked up by
+    /// the store), as the stores' version triggers raise them.
+    pub fn candidate_scopes(events: &[Event], decision_teams: &[String]) -> Vec<String> {
+        let mut scopes: Vec<String> = events
+            .iter()
+            .flat_map(|e| {
+                let team = e.team.as_deref().map(|t| format!("team:{t}"));
+                let dashboard = e.dashboard_uid.as_deref().map(|d| format!("dashboard:{d}"));
+                team.into_iter().chain(dashboard)
+            })
+            .chain(decision_teams.iter().map(|t| format!("team:{t}")))
+            .collect();
+        scopes.sort();
+        scopes.dedup();
+        scopes
+    }
+
+    /// The step from the versions read before and after the write, for `scopes`.
+    pub fn between(scopes: &[String], before: &EvidenceVersions, after: &EvidenceVersions) -> Self {
+        let mut out: Vec<(String, i64, i64)> = scopes
+            .iter()
+            .map(|s| (s.clone(), before.of_scope(s), after.of_scope(s)))
+            .collect();
+        out.sort();
+        out.dedup();
+        Self { scopes: out }
+    }
+}
+
 /// The store's evidence versions of an org (issue 15): a counter per `team:<id>` and per
 /// `dashboard:<uid>`, raised by every write that can change what a team's evaluation reads.
 /// Kept by the store (its triggers), so a write on any replica is seen by every cache.
@@ -621,11 +703,29 @@ pub struct EvidenceVersions {
 }
 
 impl EvidenceVersions {
-    /// From `(scope, version)` pairs as the store keeps them.
+    /// From `(scope, version)` pairs as the store keeps them (a scope at 0 reads as one
+    /// never written, which is what it is).
     pub fn from_pairs(pairs: impl IntoIterator<Item = (String, i64)>) -> Self {
         Self {
-            scopes: pairs.into_iter().collect(),
+            scopes: pairs.into_iter().filter(|(_, v)| *v != 0).collect(),
         }
+    }
+
+    /// These versions taken through `step`, when they are the versions the step started
+    /// from on every scope it names (else `None`: another write came in between).
+    pub fn advanced(&self, step: &VersionStep) -> Option<Self> {
+        let mut next = self.clone();
+        for (scope, before, after) in &step.scopes {
+            if self.of_scope(scope) != *before {
+                return None;
+            }
+            if *after == 0 {
+                next.scopes.remove(scope);
+            } else {
+                next.scopes.insert(scope.clone(), *after);
+            }
+        }
+        Some(next)
     }
 
     /// The version of one scope (0 when nothing was ever written to it).
@@ -636,12 +736,16 @@ impl EvidenceVersions {
     /// What a team's evaluation depends on: its own counter, then each of its dashboards'.
     /// Equal fingerprints mean the team's evidence did not change in between.
     pub fn fingerprint(&self, team: &Team) -> Vec<i64> {
-        std::iter::once(self.of_scope(&format!("team:{}", team.id)))
-            .chain(
-                team.dashboards
-                    .iter()
-                    .map(|d| self.of_scope(&format!("dashboard:{d}"))),
-            )
+        Self::scopes_of(team)
+            .iter()
+            .map(|s| self.of_scope(s))
+            .collect()
+    }
+
+    /// The scopes of a team's [`fingerprint`](Self::fingerprint), in its order.
+    pub fn scopes_of(team: &Team) -> Vec<String> {
+        std::iter::once(format!("team:{}", team.id))
+            .chain(team.dashboards.iter().map(|d| format!("dashboard:{d}")))
             .collect()
     }
 }

@@ -1,7 +1,8 @@
 //! The caches of issue 15 against the uncached engine: random writes (through a second
-//! store handle, as another replica would write), random instants moving forward and
-//! sometimes back, and cached `maturity`, `reviewLapse` and `followUps` reads; every answer
-//! must equal a fresh computation over freshly read evidence. Run on SQLite, and on PostgreSQL when the server of
+//! store handle, as another replica would write, or through the app, whose writes its kept
+//! evidence takes in), random instants moving forward and sometimes back, and cached
+//! `maturity`, `reviewLapse` and `followUps` reads; every answer must equal a fresh
+//! computation over freshly read evidence. Run on SQLite, and on PostgreSQL when the server of
 //! `scripts/with-postgres` is there.
 
 #[path = "common/postgres.rs"]
@@ -25,10 +26,14 @@ const T0: i64 = 1_780_272_000_000; // 2026-06-01T00:00:00Z
 #[derive(Debug, Clone)]
 enum Op {
     /// An event: kind, team index (None: on a dashboard only), dashboard index, time offset
-    /// from the current instant in hours (may be in the future).
-    Event(u8, Option<u8>, u8, i64),
-    /// An outcome of the n-th decision written so far, with a result.
-    Outcome(usize, u8, i64),
+    /// from the current instant in hours (may be in the future), and whether the app writes
+    /// it (else the second handle).
+    Event(u8, Option<u8>, u8, i64, bool),
+    /// An outcome of the n-th decision written so far, with a result; app or second handle.
+    Outcome(usize, u8, i64, bool),
+    /// Events written by the app in one batch (as `Event`), then, when the batch holds a
+    /// decision of a team, an outcome of it.
+    Batch(Vec<(u8, Option<u8>, u8, i64)>),
     /// A target of a team: start and deadline offsets in days, and whether it is verified.
     Target(u8, i64, i64, bool),
     /// A team's cadence and dashboards change.
@@ -41,9 +46,13 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (0u8..6, proptest::option::of(0u8..3), 0u8..4, -24i64 * 60..24 * 3)
-            .prop_map(|(k, t, d, h)| Op::Event(k, t, d, h)),
-        1 => (0usize..40, 0u8..3, -24i64 * 20..24).prop_map(|(n, r, h)| Op::Outcome(n, r, h)),
+        4 => (0u8..6, proptest::option::of(0u8..3), 0u8..4, -24i64 * 100..24 * 3, any::<bool>())
+            .prop_map(|(k, t, d, h, app)| Op::Event(k, t, d, h, app)),
+        1 => (0usize..40, 0u8..3, -24i64 * 20..24, any::<bool>())
+            .prop_map(|(n, r, h, app)| Op::Outcome(n, r, h, app)),
+        1 => proptest::collection::vec(
+                (0u8..6, proptest::option::of(0u8..3), 0u8..4, -24i64 * 100..24 * 3), 1..6)
+            .prop_map(Op::Batch),
         1 => (0u8..3, -60i64..10, -10i64..60, any::<bool>()).prop_map(|(t, s, d, v)| Op::Target(t, s, d, v)),
         1 => (0u8..3, 0u8..3).prop_map(|(t, c)| Op::Redefine(t, c)),
         1 => (0usize..40).prop_map(Op::Delete),
@@ -83,6 +92,19 @@ fn event(id: String, kind: EventKind, time: i64, team: Option<String>, dash: Str
     }
 }
 
+/// The API's JSON for `e` (what `POST /events` takes).
+fn api_json(e: &Event) -> serde_json::Value {
+    json!({
+        "id": e.id,
+        "kind": e.kind.as_str(),
+        "time": e.time,
+        "team": e.team,
+        "dashboardUid": e.dashboard_uid,
+        "text": e.text,
+        "data": e.data,
+    })
+}
+
 const KINDS: [EventKind; 6] = [
     EventKind::Question,
     EventKind::Review,
@@ -91,6 +113,29 @@ const KINDS: [EventKind; 6] = [
     EventKind::View,
     EventKind::Note,
 ];
+
+/// A random event of `KINDS[k]` (a decision falls due 5 days on when `h` is even).
+fn random_event(id: String, k: u8, t: Option<u8>, d: u8, time: i64, h: i64) -> Event {
+    let kind = KINDS[usize::from(k)];
+    let team = t.map(|t| format!("team-{t}"));
+    let mut e = event(id, kind, time, team, format!("dash-{d}"));
+    if kind == EventKind::Decision && h % 2 == 0 {
+        e.data
+            .insert("followUpAt".into(), json!(time + 24 * 5 * 3_600_000));
+    }
+    e
+}
+
+/// An outcome of `decision` (of `team`) with the `r`-th result.
+fn outcome(id: String, decision: &str, team: String, r: u8, time: i64) -> Event {
+    let mut e = event(id, EventKind::Outcome, time, Some(team), "dash-0".into());
+    e.data.insert("decisionId".into(), json!(decision));
+    e.data.insert(
+        "result".into(),
+        json!(["confirmed", "not_confirmed", "inconclusive"][usize::from(r)]),
+    );
+    e
+}
 
 /// Applies `ops`, checking every read against the uncached engine.
 fn check(storage: &Storage, ops: &[Op]) -> Result<(), TestCaseError> {
@@ -107,6 +152,10 @@ fn check(storage: &Storage, ops: &[Op]) -> Result<(), TestCaseError> {
         org: 1,
         user: Some(("viewer".into(), Role::Viewer)),
     };
+    let editor = Caller {
+        org: 1,
+        user: Some(("editor".into(), Role::Editor)),
+    };
     for i in 0..3 {
         writer.create_team(1, &team(i, 0)).expect("team");
     }
@@ -117,49 +166,64 @@ fn check(storage: &Storage, ops: &[Op]) -> Result<(), TestCaseError> {
     for op in ops {
         n += 1;
         match op {
-            Op::Event(k, t, d, h) => {
-                let kind = KINDS[usize::from(*k)];
-                let id = format!("e{n}");
-                let team = t.map(|t| format!("team-{t}"));
-                let mut e = event(
-                    id.clone(),
-                    kind,
-                    at + h * 3_600_000,
-                    team.clone(),
-                    format!("dash-{d}"),
-                );
-                if kind == EventKind::Decision {
-                    if let Some(team) = team {
-                        decisions.push((id.clone(), team));
-                    }
-                    if h % 2 == 0 {
-                        e.data
-                            .insert("followUpAt".into(), json!(at + (h + 24 * 5) * 3_600_000));
+            Op::Event(k, t, d, h, via_app) => {
+                let e = random_event(format!("e{n}"), *k, *t, *d, at + h * 3_600_000, *h);
+                if e.kind == EventKind::Decision {
+                    if let Some(team) = &e.team {
+                        decisions.push((e.id.clone(), team.clone()));
                     }
                 }
-                writer.insert_events(1, &[e]).expect("event");
-                written.push(id);
+                written.push(e.id.clone());
+                if *via_app {
+                    runtime
+                        .block_on(app.record_events(&editor, &api_json(&e), Source::Api))
+                        .expect("event through the app");
+                } else {
+                    writer.insert_events(1, &[e]).expect("event");
+                }
             }
-            Op::Outcome(i, r, h) => {
+            Op::Outcome(i, r, h, via_app) => {
                 if decisions.is_empty() {
                     continue;
                 }
                 let (decision, team) = decisions[i % decisions.len()].clone();
-                let id = format!("o{n}");
-                let mut e = event(
-                    id.clone(),
-                    EventKind::Outcome,
-                    at + h * 3_600_000,
-                    Some(team),
-                    "dash-0".into(),
-                );
-                e.data.insert("decisionId".into(), json!(decision));
-                e.data.insert(
-                    "result".into(),
-                    json!(["confirmed", "not_confirmed", "inconclusive"][usize::from(*r)]),
-                );
-                writer.insert_events(1, &[e]).expect("outcome");
-                written.push(id);
+                let e = outcome(format!("o{n}"), &decision, team, *r, at + h * 3_600_000);
+                written.push(e.id.clone());
+                if *via_app {
+                    runtime
+                        .block_on(app.record_events(&editor, &api_json(&e), Source::Api))
+                        .expect("outcome through the app");
+                } else {
+                    writer.insert_events(1, &[e]).expect("outcome");
+                }
+            }
+            Op::Batch(items) => {
+                let mut batch: Vec<Event> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(j, (k, t, d, h))| {
+                        random_event(format!("b{n}-{j}"), *k, *t, *d, at + h * 3_600_000, *h)
+                    })
+                    .collect();
+                let decided = batch
+                    .iter()
+                    .find(|e| e.kind == EventKind::Decision && e.team.is_some())
+                    .map(|e| (e.id.clone(), e.team.clone().unwrap_or_default()));
+                if let Some((decision, team)) = decided {
+                    batch.push(outcome(format!("b{n}-o"), &decision, team, 0, at));
+                }
+                for e in &batch {
+                    if e.kind == EventKind::Decision {
+                        if let Some(team) = &e.team {
+                            decisions.push((e.id.clone(), team.clone()));
+                        }
+                    }
+                    written.push(e.id.clone());
+                }
+                let body = serde_json::Value::Array(batch.iter().map(api_json).collect());
+                runtime
+                    .block_on(app.record_events(&editor, &body, Source::Api))
+                    .expect("batch through the app");
             }
             Op::Target(t, start, deadline, verified) => {
                 let target = Target {
@@ -437,4 +501,91 @@ fn kept_review_times_and_decisions_answer_for_later_instants_not_earlier_ones() 
     // each, the lapse asked for an earlier instant, the follow-ups after the write.
     let inputs = app.team_inputs_cache_stats();
     assert_eq!((inputs.hits, inputs.misses), (2, 4), "{inputs:?}");
+}
+
+#[test]
+fn the_apps_own_writes_are_taken_into_the_kept_evidence_and_another_handles_are_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = Storage::Sqlite {
+        path: dir.path().join("m.db"),
+        rule: PathRule::CommandLine,
+    };
+    let store = open_store(&storage).expect("open");
+    let other = open_store(&storage).expect("second handle");
+    for i in 0..3 {
+        store.create_team(1, &team(i, 0)).expect("team");
+        let question = random_event(format!("q{i}"), 0, Some(i), i, T0 - DAY_MS, 0);
+        store.insert_events(1, &[question]).expect("question");
+    }
+    let settings = AppSettings::default();
+    let app = App::new(store.clone(), settings.clone(), Arc::new(|| T0));
+    let (viewer, editor) = (
+        Caller {
+            org: 1,
+            user: Some(("viewer".into(), Role::Viewer)),
+        },
+        Caller {
+            org: 1,
+            user: Some(("editor".into(), Role::Editor)),
+        },
+    );
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let check = |at: i64| {
+        let cached = rt
+            .block_on(app.maturity(&viewer, &TeamSelector::All, at))
+            .expect("maturity");
+        let fresh = other
+            .evidence(1, &[], at - settings.maturity.window_ms(), at)
+            .expect("evidence");
+        for (c, t) in cached.iter().zip(&fresh.teams) {
+            let expected =
+                engine::evaluate(&settings.maturity, t, &fresh.events, &fresh.targets, at);
+            assert_eq!(c, &expected, "{} at {at}", t.id);
+        }
+        let follow_ups: Vec<String> = rt
+            .block_on(app.follow_ups(&viewer, &TeamSelector::All, None, at))
+            .expect("follow-ups")
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        follow_ups
+    };
+    check(T0);
+    let kept = app.kept_evidence_stats();
+    assert_eq!(
+        (kept.hits, kept.misses),
+        (3, 3),
+        "all three read once, by `maturity`; `followUps` used what it read"
+    );
+    // One batch through the app: a review of team-0, a view of team-1's dashboard, a
+    // decision of team-2 taken 200 days ago (before every window) and its outcome.
+    let mut decision = random_event("d-old".into(), 2, Some(2), 2, T0 - 200 * DAY_MS, 0);
+    decision.text = "Cache the lookups".into();
+    let batch = [
+        random_event("r1".into(), 1, Some(0), 0, T0 - 3_600_000, 1),
+        random_event("v1".into(), 4, None, 1, T0 - 3_600_000, 1),
+        decision,
+        outcome("o1".into(), "d-old", "team-2".into(), 1, T0 - 3_600_000),
+    ];
+    let body = serde_json::Value::Array(batch.iter().map(api_json).collect());
+    rt.block_on(app.record_events(&editor, &body, Source::Api))
+        .expect("batch");
+    let follow_ups = check(T0 + 60_000);
+    assert_eq!(
+        follow_ups,
+        vec!["d-old".to_string()],
+        "the old decision is there"
+    );
+    let kept = app.kept_evidence_stats();
+    assert_eq!(
+        (kept.hits, kept.misses),
+        (9, 3),
+        "the three written teams computed again from memory for both queries, none read"
+    );
+    // Another replica's write: its team is read again; the others stay kept.
+    let question = random_event("q-other".into(), 0, Some(1), 1, T0, 0);
+    other.insert_events(1, &[question]).expect("other write");
+    check(T0 + 120_000);
+    let kept = app.kept_evidence_stats();
+    assert_eq!((kept.hits, kept.misses), (10, 4), "team-1 read again, once");
 }

@@ -8,7 +8,7 @@ mod pg;
 
 use maturity::model::{
     Actual, Direction, Event, EventFilter, EventKind, PendingView, Source, Target, Team, Verdict,
-    Verification,
+    Verification, VersionStep,
 };
 use maturity::settings::{PathRule, Secret, Storage};
 use maturity::store::{open_store, Counts, Store, StoreError};
@@ -628,6 +628,44 @@ fn a_listing_without_data_is_the_same_events_with_empty_data(s) {
     assert_eq!(lean, full.into_iter().map(strip).collect::<Vec<_>>());
 }
 
+fn an_insert_reports_exactly_how_it_moved_the_versions(s) {
+    s.create_team(1, &team("p")).expect("p");
+    s.create_team(1, &team("q")).expect("q");
+    // Each insert's step, applied to the versions before it, gives the versions after it:
+    // it names every scope the write raised, with the values around the write.
+    let insert = |events: &[Event]| -> VersionStep {
+        let before = s.evidence_versions(1).expect("before");
+        let step = s.insert_events(1, events).expect("insert");
+        let after = s.evidence_versions(1).expect("after");
+        assert_eq!(before.advanced(&step), Some(after), "{step:?}");
+        step
+    };
+    let mut decision = event("d1", EventKind::Decision, 5, Some("p"));
+    decision.dashboard_uid = Some("slo-q".into());
+    let step = insert(&[decision]);
+    let scopes: Vec<&str> = step.scopes.iter().map(|(s, _, _)| s.as_str()).collect();
+    assert_eq!(scopes, ["dashboard:slo-q", "team:p"]);
+    assert!(step.scopes.iter().all(|(_, before, after)| after > before));
+    let mut outcome = event("o1", EventKind::Outcome, 7, Some("q"));
+    outcome.data.insert("decisionId".into(), json!("d1"));
+    let step = insert(&[outcome]);
+    assert!(step.of_scope("team:p").is_some_and(|(b, a)| a > b), "{step:?}");
+    // A decision and its outcome in one batch, and a view: one step for all of them.
+    let mut view = event("v1", EventKind::View, 8, None);
+    view.dashboard_uid = Some("slo-p".into());
+    let mut late = event("o2", EventKind::Outcome, 9, None);
+    late.data.insert("decisionId".into(), json!("d2"));
+    let step = insert(&[view, event("d2", EventKind::Decision, 8, Some("q")), late]);
+    assert!(step.of_scope("dashboard:slo-p").is_some_and(|(b, a)| a > b));
+    assert!(step.of_scope("team:q").is_some_and(|(b, a)| a > b));
+    assert_eq!(step.of_scope("team:p"), None, "{step:?}");
+    // A refused batch moves nothing.
+    let before = s.evidence_versions(1).expect("before");
+    s.insert_events(1, &[event("e9", EventKind::Question, 1, Some("p")), event("d1", EventKind::Note, 1, Some("p"))])
+        .expect_err("taken id");
+    assert_eq!(s.evidence_versions(1).expect("after"), before);
+}
+
 fn evidence_versions_move_for_exactly_the_teams_a_write_can_change(s) {
     s.create_team(1, &team("p")).expect("p");
     s.create_team(1, &team("q")).expect("q");
@@ -970,5 +1008,71 @@ fn eight_open_a_new_store_at_once_sqlite() {
 fn eight_open_a_new_store_at_once_postgres() {
     eight_open_a_new_store_at_once(|round| {
         postgres_storage(&format!("eight_open_{round}")).map(|s| (None, s))
+    });
+}
+
+/// Four handles inserting events of one team at once: each insert's step on the team's
+/// scope starts where another's ended, so the steps chain from the first version to the last
+/// without a gap or an overlap (a step that took in another writer's raise would make a kept
+/// evidence miss that writer's events).
+fn concurrent_inserts_report_steps_that_chain(
+    open: impl Fn() -> Option<Box<dyn Fn() -> std::sync::Arc<dyn Store>>>,
+) {
+    let Some(open) = open() else { return };
+    let first = open();
+    first.create_team(1, &team("p")).expect("p");
+    let start = first
+        .evidence_versions(1)
+        .expect("versions")
+        .of_scope("team:p");
+    let threads: Vec<_> = (0..4)
+        .map(|w| {
+            let store = open();
+            std::thread::spawn(move || {
+                (0..25)
+                    .map(|i| {
+                        let id = format!("w{w}-{i}");
+                        let step = store
+                            .insert_events(1, &[event(&id, EventKind::Question, i, Some("p"))])
+                            .expect("insert");
+                        step.of_scope("team:p").expect("team:p raised")
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut steps: Vec<(i64, i64)> = threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("writer"))
+        .collect();
+    steps.sort_unstable();
+    let end = first
+        .evidence_versions(1)
+        .expect("versions")
+        .of_scope("team:p");
+    let mut at = start;
+    for (before, after) in &steps {
+        assert_eq!(*before, at, "steps {steps:?}");
+        assert!(after > before);
+        at = *after;
+    }
+    assert_eq!(at, end);
+}
+
+#[test]
+fn concurrent_inserts_report_steps_that_chain_sqlite() {
+    let (dir, storage) = sqlite_storage();
+    concurrent_inserts_report_steps_that_chain(|| {
+        let storage = storage.clone();
+        Some(Box::new(move || open_store(&storage).expect("open")))
+    });
+    drop(dir);
+}
+
+#[test]
+fn concurrent_inserts_report_steps_that_chain_postgres() {
+    concurrent_inserts_report_steps_that_chain(|| {
+        let storage = postgres_storage("steps_chain")?;
+        Some(Box::new(move || open_store(&storage).expect("open")))
     });
 }

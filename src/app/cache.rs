@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::engine::{Evaluation, Timed};
-use crate::model::{EpochMs, EvidenceVersions, OrgId, Team};
+use crate::model::{EpochMs, EvidenceVersions, OrgId, Team, VersionStep};
 
 /// Hits and misses of every cache of one kind in this process, for the metrics.
 #[derive(Debug, Default)]
@@ -25,6 +25,12 @@ impl ProcessCounters {
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
+    }
+
+    /// Counts one hit or miss.
+    pub(super) fn count(&self, hit: bool) {
+        let counter = if hit { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Hits and misses so far.
@@ -42,6 +48,10 @@ pub static EVALUATIONS: ProcessCounters = ProcessCounters::new();
 pub static REVIEW_TIMES: ProcessCounters = ProcessCounters::new();
 /// Every decisions cache of the process (`team_inputs_cache_total{query="followUps"}`).
 pub static DECISIONS: ProcessCounters = ProcessCounters::new();
+
+/// Every kept evidence of the process (`kept_evidence_total`): a team computed again from
+/// its kept evidence (hit) or from a read (miss).
+pub static KEPT_EVIDENCE: ProcessCounters = ProcessCounters::new();
 
 /// Hits and misses of every evaluation cache of this process since it started.
 pub fn process_stats() -> CacheStats {
@@ -176,6 +186,17 @@ impl TeamLists {
             .get(&org)
             .filter(|(seen, _)| seen == versions)
             .map(|(_, teams)| teams.clone())
+    }
+
+    /// Takes the kept list of `org` through a write of events (which changes no team): kept
+    /// at the versions the write started from, it is the list at the versions it ended at.
+    pub fn advance(&self, org: OrgId, step: &VersionStep) {
+        let mut lists = self.lists.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((seen, _)) = lists.get_mut(&org) {
+            if let Some(next) = seen.advanced(step) {
+                *seen = next;
+            }
+        }
     }
 
     /// Keeps the teams of `org`, read after `versions`.

@@ -4,6 +4,7 @@
 pub mod agenda;
 pub mod cache;
 pub mod input;
+pub mod kept;
 pub mod limits;
 pub mod loops;
 pub mod queries;
@@ -202,6 +203,8 @@ pub struct App {
     decisions: Arc<cache::TeamCache<Arc<crate::engine::targets::DecisionLog>>>,
     /// Each org's team list, kept while its evidence versions stay the same (issue 15).
     team_lists: Arc<cache::TeamLists>,
+    /// Each team's evidence, taken forward by this instance's writes (issue 15).
+    kept: Arc<kept::KeptEvidence>,
 }
 
 impl std::fmt::Debug for App {
@@ -235,6 +238,7 @@ impl App {
             review_times: Arc::new(cache::TeamCache::new(&cache::REVIEW_TIMES)),
             decisions: Arc::new(cache::TeamCache::new(&cache::DECISIONS)),
             team_lists: Arc::default(),
+            kept: Arc::default(),
         }
     }
 
@@ -250,6 +254,12 @@ impl App {
             hits: a.hits + b.hits,
             misses: a.misses + b.misses,
         }
+    }
+
+    /// How the kept evidence has done so far: teams computed again from it (hits) or from
+    /// a read (misses).
+    pub fn kept_evidence_stats(&self) -> cache::CacheStats {
+        self.kept.stats()
     }
 
     /// The store underneath.
@@ -414,8 +424,11 @@ impl App {
             .collect();
         let org = caller.org;
         let to_store = events.clone();
-        self.with_store(move |s| insert_checked(s, org, &to_store, batch, Decisions::Checked))
+        let step = self
+            .with_store(move |s| insert_checked(s, org, &to_store, batch, Decisions::Checked))
             .await?;
+        self.kept.advance(org, &step, &events);
+        self.team_lists.advance(org, &step);
         Ok(events)
     }
 
@@ -753,7 +766,7 @@ fn insert_checked(
     events: &[Event],
     batch: bool,
     decisions: Decisions,
-) -> AppResult<()> {
+) -> AppResult<crate::model::VersionStep> {
     check_references(s, org, events, batch, decisions)?;
     Ok(s.insert_events(org, events)?)
 }

@@ -3,7 +3,10 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
 use super::cache::TeamCache;
+use super::kept::split_by_team;
 use super::{App, AppError, AppResult, Caller};
 use crate::engine::{
     self, Evaluation, EvidenceIndex, LevelChange, LevelPoint, ReviewTimes, TeamEvidence, Timed,
@@ -102,11 +105,11 @@ impl App {
         mut each: F,
     ) -> AppResult<Vec<T>>
     where
-        F: FnMut(&Evidence) -> Vec<T>,
+        F: FnMut(Evidence) -> Vec<T>,
     {
         if let TeamSelector::Only(ids) = teams {
             if ids.len() <= TEAMS_PER_READ {
-                return Ok(each(&self.evidence_for(caller, teams, from, to).await?));
+                return Ok(each(self.evidence_for(caller, teams, from, to).await?));
             }
         }
         caller.check_read()?;
@@ -137,7 +140,7 @@ impl App {
                 .await
                 .map_err(|e| AppError::Internal(format!("store task failed: {e}")))??;
             pending.extend(chunks.next().map(read));
-            out.extend(each(&ev));
+            out.extend(each(ev));
         }
         Ok(out)
     }
@@ -191,25 +194,62 @@ impl App {
             })
             .collect();
         let mut answers: Vec<Option<V>> = Vec::with_capacity(selected.len());
-        let mut missing: Vec<String> = Vec::new();
+        let mut missing: Vec<&Team> = Vec::new();
         for team in &selected {
             let cached = cache.get(org, team, &versions.fingerprint(team), at);
             if cached.is_none() {
-                missing.push(team.id.clone());
+                missing.push(team);
             }
             answers.push(cached);
         }
         if !missing.is_empty() {
             let (from, to) = read;
-            let fresh = self
-                .per_chunk(caller, &TeamSelector::Only(missing), from, to, |ev| {
-                    let index = EvidenceIndex::new(&ev.events);
-                    ev.teams
-                        .iter()
-                        .map(|t| (t.clone(), compute(t, index.for_team(t), &ev.targets)))
-                        .collect()
-                })
-                .await?;
+            // Inputs are kept for reads to the end of time only: those are the ones a write
+            // can take forward (a later `from` is a subset of an earlier one's).
+            let keep = to == EpochMs::MAX;
+            let mut fresh: Vec<(Team, Timed<V>)> = Vec::with_capacity(missing.len());
+            let mut to_read: Vec<String> = Vec::new();
+            for team in missing {
+                let fingerprint = versions.fingerprint(team);
+                match keep
+                    .then(|| self.kept.get(org, team, &fingerprint, from))
+                    .flatten()
+                {
+                    Some(inputs) => {
+                        let timed = compute(team, inputs.events_from(from), &inputs.targets);
+                        fresh.push((team.clone(), timed));
+                    }
+                    None => to_read.push(team.id.clone()),
+                }
+            }
+            if !to_read.is_empty() {
+                let kept = &self.kept;
+                let read = self
+                    .per_chunk(caller, &TeamSelector::Only(to_read), from, to, |ev| {
+                        split_by_team(ev)
+                            .into_iter()
+                            .map(|(team, inputs)| {
+                                let timed =
+                                    compute(&team, inputs.events.iter().collect(), &inputs.targets);
+                                if keep {
+                                    // Kept at the versions read before the evidence: its
+                                    // content can be newer than they say, never older.
+                                    let fingerprint = versions.fingerprint(&team);
+                                    kept.put(
+                                        org,
+                                        team.clone(),
+                                        fingerprint,
+                                        from,
+                                        Arc::new(inputs),
+                                    );
+                                }
+                                (team, timed)
+                            })
+                            .collect()
+                    })
+                    .await?;
+                fresh.extend(read);
+            }
             let mut by_id: HashMap<String, V> = HashMap::with_capacity(fresh.len());
             for (team, timed) in fresh {
                 by_id.insert(team.id.clone(), timed.value.clone());
@@ -350,7 +390,7 @@ impl App {
             return Ok(Vec::new());
         };
         self.per_chunk(caller, teams, start, to, |ev| {
-            activity(ev, &buckets, start, to)
+            activity(&ev, &buckets, start, to)
         })
         .await
     }

@@ -295,7 +295,7 @@ impl App {
                 for (line, e) in fresh {
                     match super::insert_checked(s, org, std::slice::from_ref(&e), false, unchecked)
                     {
-                        Ok(()) => created += 1,
+                        Ok(_) => created += 1,
                         Err(AppError::Internal(m)) => return Err(AppError::Internal(m)),
                         Err(err) => errors.push(ImportError {
                             line,

@@ -30,6 +30,7 @@ pub struct Metrics {
     views_dropped: IntCounter,
     evaluations: IntCounterVec,
     team_inputs: IntCounterVec,
+    kept_evidence: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -102,6 +103,14 @@ impl Metrics {
             .namespace(NAMESPACE),
             &["query", "result"],
         )?;
+        let kept_evidence = IntCounterVec::new(
+            Opts::new(
+                "kept_evidence_total",
+                "Teams computed again since start (their evidence changed, or a value ran out): from evidence kept in memory and taken forward by this process's writes (hit) or read from the store (miss)",
+            )
+            .namespace(NAMESPACE),
+            &["result"],
+        )?;
         #[cfg(target_os = "linux")]
         registry.register(Box::new(
             prometheus::process_collector::ProcessCollector::for_self(),
@@ -114,6 +123,7 @@ impl Metrics {
         registry.register(Box::new(views_dropped.clone()))?;
         registry.register(Box::new(evaluations.clone()))?;
         registry.register(Box::new(team_inputs.clone()))?;
+        registry.register(Box::new(kept_evidence.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -124,6 +134,7 @@ impl Metrics {
             views_dropped,
             evaluations,
             team_inputs,
+            kept_evidence,
         })
     }
 
@@ -171,6 +182,11 @@ impl Metrics {
                 let counter = self.team_inputs.with_label_values(&[query, result]);
                 counter.inc_by(total.saturating_sub(counter.get()));
             }
+        }
+        let kept = crate::app::cache::KEPT_EVIDENCE.stats();
+        for (result, total) in [("hit", kept.hits), ("miss", kept.misses)] {
+            let counter = self.kept_evidence.with_label_values(&[result]);
+            counter.inc_by(total.saturating_sub(counter.get()));
         }
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {

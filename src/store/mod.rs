@@ -18,7 +18,7 @@ use crate::settings::Storage;
 
 use crate::model::{
     Actual, EpochMs, Event, EventFilter, Evidence, EvidenceVersions, OrgId, PendingView, Source,
-    Target, Team, Verification,
+    Target, Team, Verification, VersionStep,
 };
 
 /// What can go wrong in a store, separated by whose fault it is.
@@ -90,8 +90,11 @@ pub trait Store: SyncStore + Send + Sync + 'static {
     fn existing_decisions(&self, org: OrgId, ids: &[String]) -> StoreResult<Vec<String>>;
     /// Which of `ids` exist as events of any kind in the org.
     fn existing_event_ids(&self, org: OrgId, ids: &[String]) -> StoreResult<Vec<String>>;
-    /// Inserts events all-or-none; `Conflict` naming the first id already taken.
-    fn insert_events(&self, org: OrgId, events: &[Event]) -> StoreResult<()>;
+    /// Inserts events all-or-none; `Conflict` naming the first id already taken. Returns how
+    /// the write moved the evidence versions it can raise (issue 15: a cache that kept a
+    /// team's evidence at the `before` versions takes these events in instead of reading it
+    /// again).
+    fn insert_events(&self, org: OrgId, events: &[Event]) -> StoreResult<VersionStep>;
     /// Writes passive views, at most one per session bucket; returns how many were new.
     fn insert_views(
         &self,

@@ -44,7 +44,7 @@ use serde_json::Map;
 use super::{Counts, Store, StoreError, StoreResult};
 use crate::model::{
     Actual, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, OrgId, PendingView,
-    Source, Target, Team, Verification,
+    Source, Target, Team, Verification, VersionStep,
 };
 use crate::settings::Secret;
 
@@ -674,7 +674,7 @@ impl Store for PostgresStore {
         })
     }
 
-    fn insert_events(&self, org: OrgId, events: &[Event]) -> StoreResult<()> {
+    fn insert_events(&self, org: OrgId, events: &[Event]) -> StoreResult<VersionStep> {
         let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
         let mut rows = EventColumns::default();
         for e in events {
@@ -693,10 +693,13 @@ impl Store for PostgresStore {
                     StoreError::Conflict(format!("event id {id:?} is already taken")).into(),
                 );
             }
+            let scopes = candidate_scopes(tx, org, events)?;
+            let before = lock_versions(tx, org, &scopes)?;
             // Another writer may take an id between the check and the insert: the unique
             // violation makes `write` run this again, and the check above then names it.
             rows.insert(tx, "")?;
-            Ok(())
+            let after = versions_of(tx, org, &scopes, "")?;
+            Ok(VersionStep::between(&scopes, &before, &after))
         })
     }
 
@@ -1102,6 +1105,66 @@ fn ids_present(
     rows.iter()
         .map(|r| Ok(r.try_get::<_, String>(0)?))
         .collect()
+}
+
+/// The scopes a write of `events` can raise (see [`VersionStep::candidate_scopes`]).
+fn candidate_scopes(
+    c: &mut impl GenericClient,
+    org: OrgId,
+    events: &[Event],
+) -> Result<Vec<String>, Fail> {
+    let named: Vec<&str> = events.iter().filter_map(Event::decision_id).collect();
+    let decision_teams: Vec<String> = if named.is_empty() {
+        Vec::new()
+    } else {
+        c.query_typed(
+            "SELECT DISTINCT team FROM maturity.events WHERE org_id = $1 AND id = ANY($2)
+               AND team IS NOT NULL",
+            &[p(&org, Type::INT8), p(&named, Type::TEXT_ARRAY)],
+        )?
+        .iter()
+        .map(|r| r.try_get::<_, String>(0))
+        .collect::<Result<_, _>>()?
+    };
+    Ok(VersionStep::candidate_scopes(events, &decision_teams))
+}
+
+/// The versions of `scopes` (absent ones are 0); `lock` is appended to the statement.
+fn versions_of(
+    c: &mut impl GenericClient,
+    org: OrgId,
+    scopes: &[String],
+    lock: &str,
+) -> Result<EvidenceVersions, Fail> {
+    let rows = c.query_typed(
+        &format!(
+            "SELECT scope, version FROM maturity.evidence_versions WHERE org_id = $1
+               AND scope = ANY($2) ORDER BY scope {lock}"
+        ),
+        &[p(&org, Type::INT8), p(&scopes, Type::TEXT_ARRAY)],
+    )?;
+    let pairs = rows
+        .iter()
+        .map(|r| Ok((r.try_get::<_, String>(0)?, r.try_get::<_, i64>(1)?)))
+        .collect::<Result<Vec<_>, Fail>>()?;
+    Ok(EvidenceVersions::from_pairs(pairs))
+}
+
+/// The versions of `scopes`, each row locked until the transaction ends (a missing one made
+/// at 0 first, which is how an absent scope reads), in the order the version triggers lock
+/// them: no other writer raises them between this read and the commit, so the write's
+/// [`VersionStep`] is exact.
+fn lock_versions(
+    c: &mut impl GenericClient,
+    org: OrgId,
+    scopes: &[String],
+) -> Result<EvidenceVersions, Fail> {
+    c.query_typed(
+        "INSERT INTO maturity.evidence_versions (org_id, scope, version)
+           SELECT $1, s, 0 FROM unnest($2::text[]) AS s ORDER BY s COLLATE \"C\" ON CONFLICT DO NOTHING",
+        &[p(&org, Type::INT8), p(&scopes, Type::TEXT_ARRAY)],
+    )?;
+    versions_of(c, org, scopes, "FOR UPDATE")
 }
 
 /// The reads of [`Store::evidence`], in one transaction.

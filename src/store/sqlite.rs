@@ -18,7 +18,7 @@ use super::{Counts, Store, StoreError, StoreResult};
 mod sync_verbs;
 use crate::model::{
     Actual, Direction, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, OrgId,
-    PendingView, Source, Target, Team, Verification,
+    PendingView, Source, Target, Team, Verification, VersionStep,
 };
 
 /// Marks a file as ours ("MATU"); a file with another id belongs to another application.
@@ -753,6 +753,36 @@ fn json_list<T: AsRef<str>>(items: &[T]) -> String {
     to_json(&items.iter().map(AsRef::as_ref).collect::<Vec<&str>>())
 }
 
+/// The scopes a write of `events` can raise (see [`VersionStep::candidate_scopes`]).
+fn candidate_scopes(conn: &Connection, org: OrgId, events: &[Event]) -> StoreResult<Vec<String>> {
+    let named: Vec<&str> = events.iter().filter_map(Event::decision_id).collect();
+    let decision_teams: Vec<String> = if named.is_empty() {
+        Vec::new()
+    } else {
+        conn.prepare_cached(
+            "SELECT DISTINCT team FROM events WHERE org_id = ?1 AND id IN (SELECT value FROM json_each(?2))
+               AND team IS NOT NULL",
+        )?
+        .query_map(params![org, json_list(&named)], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    Ok(VersionStep::candidate_scopes(events, &decision_teams))
+}
+
+/// The versions of `scopes` (absent ones are 0).
+fn versions_of(conn: &Connection, org: OrgId, scopes: &[String]) -> StoreResult<EvidenceVersions> {
+    let pairs = conn
+        .prepare_cached(
+            "SELECT scope, version FROM evidence_versions WHERE org_id = ?1
+               AND scope IN (SELECT value FROM json_each(?2))",
+        )?
+        .query_map(params![org, json_list(scopes)], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<(String, i64)>>>()?;
+    Ok(EvidenceVersions::from_pairs(pairs))
+}
+
 /// `IN` over the JSON list in variable 2, 3 and 4.
 const IN_LIST_2: &str = "(SELECT value FROM json_each(?2))";
 const IN_LIST_4: &str = "(SELECT value FROM json_each(?4))";
@@ -992,9 +1022,13 @@ impl Store for SqliteStore {
         Ok(found)
     }
 
-    fn insert_events(&self, org: OrgId, events: &[Event]) -> StoreResult<()> {
+    fn insert_events(&self, org: OrgId, events: &[Event]) -> StoreResult<VersionStep> {
         let mut conn = self.lock();
         let tx = write_tx(&mut conn)?;
+        // The write lock is ours from BEGIN IMMEDIATE: no other writer, of this process or
+        // another, raises a version between these two reads and the commit.
+        let scopes = candidate_scopes(&tx, org, events)?;
+        let before = versions_of(&tx, org, &scopes)?;
         for e in events {
             match insert_event(&tx, org, e, None) {
                 Ok(_) => {}
@@ -1007,8 +1041,9 @@ impl Store for SqliteStore {
                 Err(err) => return Err(err.into()),
             }
         }
+        let after = versions_of(&tx, org, &scopes)?;
         tx.commit()?;
-        Ok(())
+        Ok(VersionStep::between(&scopes, &before, &after))
     }
 
     fn insert_views(
