@@ -260,6 +260,7 @@ async fn main() {
     let start_mem = plugin.mem();
     let start_cache = plugin.client.clone().cache_counts().await;
     let start_inputs = plugin.client.clone().team_inputs_counts().await;
+    let start_kept = plugin.client.clone().kept_evidence_counts().await;
     println!(
         "plugin after opening the store: VmRSS {:.1} MiB, VmHWM {:.1} MiB",
         start_mem.rss_mib(),
@@ -303,6 +304,7 @@ async fn main() {
     // The evaluation cache over the run (issue 15): team evaluations served and computed.
     let cache = plugin.client.clone().cache_counts().await - start_cache;
     let inputs = plugin.client.clone().team_inputs_counts().await - start_inputs;
+    let kept = plugin.client.clone().kept_evidence_counts().await - start_kept;
     let stored = match &db {
         StoreAt::Sqlite(path) => {
             let conn = rusqlite::Connection::open(path).expect("open copy");
@@ -358,7 +360,9 @@ async fn main() {
     md.push_str(&format!(
         "\nEvaluation cache over the run (CollectMetrics' `maturity_evaluation_cache_total`): \
          {cache}. Kept review times and decisions (`maturity_team_inputs_cache_total`, \
-         `reviewLapse` and `followUps` together): {inputs}.\n"
+         `reviewLapse` and `followUps` together): {inputs}. Teams computed again from the \
+         evidence kept and taken forward by the plugin's own writes (`maturity_kept_evidence_total`; \
+         hits) or from a read (misses): {kept}.\n"
     ));
     md.push_str(&format!(
         "\nPlugin memory: VmRSS {:.1} MiB before the load, peak sampled VmRSS {:.1} MiB (every \

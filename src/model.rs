@@ -610,6 +610,9 @@ pub struct Evidence {
     pub events: Vec<Event>,
     /// Their targets, with actuals and verification.
     pub targets: Vec<Target>,
+    /// The teams' evidence versions as of the same read: what the events above are exactly
+    /// the evidence of (issue 15).
+    pub versions: EvidenceVersions,
 }
 
 impl Event {

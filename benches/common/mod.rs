@@ -281,13 +281,22 @@ impl Client {
     /// The process's counters of the kept per-team inputs of `reviewLapse` and `followUps`
     /// (`maturity_team_inputs_cache_total`), both queries together, from CollectMetrics.
     pub async fn team_inputs_counts(&mut self) -> CacheCounts {
+        self.counter_sums("maturity_team_inputs_cache_total").await
+    }
+
+    /// Teams computed again from kept evidence (hits) or from a read (misses), from
+    /// CollectMetrics' `maturity_kept_evidence_total`.
+    pub async fn kept_evidence_counts(&mut self) -> CacheCounts {
+        self.counter_sums("maturity_kept_evidence_total").await
+    }
+
+    /// The `hit` and `miss` series of a counter, each summed over its other labels.
+    async fn counter_sums(&mut self, name: &str) -> CacheCounts {
         let text = self.metrics().await;
         let sum = |result: &str| -> u64 {
             let label = format!("result=\"{result}\"");
             text.lines()
-                .filter(|l| {
-                    l.starts_with("maturity_team_inputs_cache_total{") && l.contains(&label)
-                })
+                .filter(|l| l.starts_with(&format!("{name}{{")) && l.contains(&label))
                 .filter_map(|l| l.rsplit(' ').next())
                 .filter_map(|v| v.parse::<f64>().ok())
                 .map(|v| v as u64)

@@ -12,42 +12,204 @@ use crate::model::{
     EpochMs, Event, EventKind, Evidence, EvidenceVersions, OrgId, Target, Team, VersionStep,
 };
 
-/// Events kept at most over every team of the process (~0.4 KiB each): past it, teams read
-/// are not kept (their values are still cached; a write to them then costs a read again).
-pub const MAX_KEPT_EVENTS: usize = 60_000;
+/// Events kept at most over every team of the process: past it, teams read are not kept
+/// (their values are still cached; a write to them then costs a read again, as without
+/// kept evidence). A bound on memory, chosen by the load test (`cargo bench --bench load`,
+/// BENCHMARKS.md): at 25,000 its peak resident size is ~15 MiB over the plugin's without
+/// kept evidence; at 60,000 (every team of its store kept) ~40 MiB, for 40 % more
+/// operations a second.
+pub const MAX_KEPT_EVENTS: usize = 25_000;
 
-/// One team's evidence as a read of `[from, ∞)` gives it: its events (thin, see
-/// [`Evidence::events`]) and targets.
+/// The `data` keys a rule of the engine reads from an outcome.
+const OUTCOME_KEYS: [&str; 2] = ["decisionId", "result"];
+/// The `data` key a rule of the engine reads from a review.
+const REVIEW_KEY: &str = "dashboards";
+
+/// An evidence event as kept: smaller than an [`Event`] (a read's event is ~0.9 KiB, most
+/// of it the B-tree node of its `data`, which only decisions keep here), made an [`Event`]
+/// again for each computation. Names repeat across a team's events and are shared.
+#[derive(Debug, Clone)]
+struct KeptEvent {
+    id: Box<str>,
+    kind: EventKind,
+    source: crate::model::Source,
+    time: EpochMs,
+    team: Option<Arc<str>>,
+    dashboard: Option<Arc<str>>,
+    user: Arc<str>,
+    /// What a rule reads beyond the above, for decisions, outcomes and reviews only.
+    more: Option<Box<More>>,
+}
+
+#[derive(Debug, Clone)]
+enum More {
+    /// A decision's text and whole `data` (follow-up, owner, query, expected effect, ...).
+    Decision(String, serde_json::Map<String, serde_json::Value>),
+    /// The values of [`OUTCOME_KEYS`] or [`REVIEW_KEY`] that were there.
+    Keys(Vec<(&'static str, serde_json::Value)>),
+}
+
+/// Names shared by a team's kept events.
+#[derive(Debug, Clone, Default)]
+struct Names(std::collections::HashSet<Arc<str>>);
+
+impl Names {
+    fn share(&mut self, name: &str) -> Arc<str> {
+        if let Some(known) = self.0.get(name) {
+            return known.clone();
+        }
+        let name: Arc<str> = Arc::from(name);
+        self.0.insert(name.clone());
+        name
+    }
+}
+
+impl KeptEvent {
+    /// Keeps an evidence event (see [`Event::as_evidence`]): what no rule reads is dropped.
+    fn keep(e: Event, names: &mut Names) -> Self {
+        let keys = |wanted: &[&'static str]| {
+            let kept: Vec<(&'static str, serde_json::Value)> = wanted
+                .iter()
+                .filter_map(|k| Some((*k, e.data.get(*k)?.clone())))
+                .collect();
+            (!kept.is_empty()).then(|| Box::new(More::Keys(kept)))
+        };
+        let more = match e.kind {
+            EventKind::Decision => Some(Box::new(More::Decision(e.text, e.data))),
+            EventKind::Outcome => keys(&OUTCOME_KEYS),
+            EventKind::Review => keys(&[REVIEW_KEY]),
+            _ => None,
+        };
+        KeptEvent {
+            id: e.id.into_boxed_str(),
+            kind: e.kind,
+            source: e.source,
+            time: e.time,
+            team: e.team.as_deref().map(|t| names.share(t)),
+            dashboard: e.dashboard_uid.as_deref().map(|d| names.share(d)),
+            user: names.share(&e.user),
+            more,
+        }
+    }
+
+    /// The event as an evidence read gives it, as far as any rule can tell.
+    fn event(&self) -> Event {
+        let (text, data) = match self.more.as_deref() {
+            None => (String::new(), serde_json::Map::new()),
+            Some(More::Decision(text, data)) => (text.clone(), data.clone()),
+            Some(More::Keys(keys)) => (
+                String::new(),
+                keys.iter()
+                    .map(|(k, v)| ((*k).to_string(), v.clone()))
+                    .collect(),
+            ),
+        };
+        Event {
+            id: self.id.to_string(),
+            kind: self.kind,
+            time: self.time,
+            time_end: None,
+            team: self.team.as_deref().map(String::from),
+            dashboard_uid: self.dashboard.as_deref().map(String::from),
+            panel_id: None,
+            user: self.user.to_string(),
+            text,
+            tags: Vec::new(),
+            data,
+            source: self.source,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+}
+
+/// One team's evidence as a read of `[from, ∞)` gives it: its events (kept small, see
+/// [`KeptEvent`]) and targets. Cheap to clone: what the read gave is shared; only the
+/// events writes added since are copied.
 #[derive(Debug, Clone, Default)]
 pub struct TeamInputs {
-    /// Each once, in no particular order.
-    pub events: Vec<Event>,
-    /// The team's targets.
-    pub targets: Vec<Target>,
+    read: Arc<[KeptEvent]>,
+    added: Vec<KeptEvent>,
+    names: Names,
+    targets: Arc<[Target]>,
 }
 
 impl TeamInputs {
-    /// The events a read of `[from, ∞)` gives, for a `from` no earlier than the kept read's:
-    /// every decision and outcome, and the other events from `from` on.
-    pub fn events_from(&self, from: EpochMs) -> Vec<&Event> {
-        self.events
-            .iter()
+    /// Keeps a read's events (each once, as [`Evidence::events`]) and targets of one team.
+    pub fn new(events: Vec<Event>, targets: Vec<Target>) -> Self {
+        let mut names = Names::default();
+        let read: Vec<KeptEvent> = events
+            .into_iter()
+            .map(|e| KeptEvent::keep(e, &mut names))
+            .collect();
+        TeamInputs {
+            read: read.into(),
+            added: Vec::new(),
+            names,
+            targets: targets.into(),
+        }
+    }
+
+    fn all(&self) -> impl Iterator<Item = &KeptEvent> {
+        self.read.iter().chain(&self.added)
+    }
+
+    fn push(&mut self, e: Event) {
+        let e = KeptEvent::keep(e, &mut self.names);
+        self.added.push(e);
+    }
+
+    /// How many events are kept.
+    pub fn len(&self) -> usize {
+        self.read.len() + self.added.len()
+    }
+
+    /// Whether no event is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The team's targets.
+    pub fn targets(&self) -> &[Target] {
+        &self.targets
+    }
+
+    /// The events a read of `[from, ∞)` gives, for a `from` no earlier than the kept read's
+    /// (every decision and outcome, and the other events from `from` on), of `kinds` only.
+    pub fn events_from(&self, from: EpochMs, kinds: &[EventKind]) -> Vec<Event> {
+        self.all()
+            .filter(|e| kinds.contains(&e.kind))
             .filter(|e| {
                 matches!(e.kind, EventKind::Decision | EventKind::Outcome) || e.time >= from
             })
+            .map(KeptEvent::event)
             .collect()
     }
+}
+
+/// One team's part of a read (see [`split_by_team`]).
+#[derive(Debug, Clone)]
+pub struct TeamRead {
+    /// The team as the read found it.
+    pub team: Team,
+    /// Its events (each once, as [`Evidence::events`]).
+    pub events: Vec<Event>,
+    /// Its targets.
+    pub targets: Vec<Target>,
+    /// Its evidence versions in the read's snapshot: the events are exactly theirs.
+    pub fingerprint: Vec<i64>,
 }
 
 /// Splits one read's evidence into each team's: its own events (not views nor outcomes),
 /// the views of its dashboards (a view of a dashboard two teams list goes to both) and the
 /// outcomes naming its decisions; targets by team. Moves the events, copying only shared
 /// views. The same sets as [`crate::engine::EvidenceIndex::for_team`].
-pub fn split_by_team(evidence: Evidence) -> Vec<(Team, TeamInputs)> {
+pub fn split_by_team(evidence: Evidence) -> Vec<TeamRead> {
     let Evidence {
         teams,
         events,
         targets,
+        versions,
     } = evidence;
     let position: HashMap<&str, usize> = teams
         .iter()
@@ -91,21 +253,30 @@ pub fn split_by_team(evidence: Evidence) -> Vec<(Team, TeamInputs)> {
         })
         .collect();
     drop((position, by_dashboard, decided));
-    let mut inputs: Vec<TeamInputs> = vec![TeamInputs::default(); teams.len()];
+    let mut inputs: Vec<(Vec<Event>, Vec<Target>)> = vec![(Vec::new(), Vec::new()); teams.len()];
     for (event, homes) in events.into_iter().zip(homes) {
         if let Some((last, rest)) = homes.split_last() {
             for &i in rest {
-                inputs[i].events.push(event.clone());
+                inputs[i].0.push(event.clone());
             }
-            inputs[*last].events.push(event);
+            inputs[*last].0.push(event);
         }
     }
     for target in targets {
         if let Some(i) = teams.iter().position(|t| t.id == target.team) {
-            inputs[i].targets.push(target);
+            inputs[i].1.push(target);
         }
     }
-    teams.into_iter().zip(inputs).collect()
+    teams
+        .into_iter()
+        .zip(inputs)
+        .map(|(team, (events, targets))| TeamRead {
+            fingerprint: versions.fingerprint(&team),
+            team,
+            events,
+            targets,
+        })
+        .collect()
 }
 
 struct Kept {
@@ -143,10 +314,20 @@ impl Kept {
     }
 }
 
+/// Whether versions `kept` are those of `asked` or later, scope by scope (versions only
+/// grow).
+fn at_least(kept: &[i64], asked: &[i64]) -> bool {
+    kept.len() == asked.len() && kept.iter().zip(asked).all(|(k, a)| k >= a)
+}
+
 #[derive(Default)]
 struct State {
     teams: HashMap<(OrgId, String), Kept>,
+    /// Teams read once and not kept (see [`KeptEvidence::wants`]).
+    read_once: std::collections::HashSet<(OrgId, String)>,
     events: usize,
+    /// The last steps taken, with their evidence events, in write order.
+    log: std::collections::VecDeque<(OrgId, VersionStep, Arc<[Event]>)>,
 }
 
 /// The kept evidence of one datasource instance.
@@ -178,8 +359,11 @@ impl KeptEvidence {
         (state.teams.len(), state.events)
     }
 
-    /// The inputs of `team` (this very definition) at the versions `fingerprint`, when kept
-    /// from a read that started no later than `from`.
+    /// The inputs of `team` (this very definition) at the versions `fingerprint` or later
+    /// ones, when kept from a read that started no later than `from`. Later is as good as a
+    /// read: what a query reads after taking the versions can be newer than they say, and
+    /// never older (a query that took the versions just before a write still finds the
+    /// write's teams kept).
     pub fn get(
         &self,
         org: OrgId,
@@ -189,7 +373,7 @@ impl KeptEvidence {
     ) -> Option<Arc<TeamInputs>> {
         let state = self.lock();
         let found = state.teams.get(&(org, team.id.clone())).and_then(|kept| {
-            (kept.fingerprint == fingerprint && kept.team == *team && kept.from <= from)
+            (at_least(&kept.fingerprint, fingerprint) && kept.team == *team && kept.from <= from)
                 .then(|| kept.inputs.clone())
         });
         drop(state);
@@ -211,6 +395,31 @@ impl KeptEvidence {
         }
     }
 
+    /// Whether `n` events just read for `team` are worth keeping: there is room for them,
+    /// and the team was read before. A team read once (a dashboard opened, a cold start)
+    /// costs no copy; one read again is one whose evidence changes, which a write can then
+    /// take forward.
+    pub fn wants(&self, org: OrgId, team: &str, n: usize) -> bool {
+        let mut state = self.lock();
+        let key = (org, team.to_string());
+        let replaced = state.teams.get(&key).map_or(0, |k| k.inputs.len());
+        if state.events - replaced + n > MAX_KEPT_EVENTS {
+            // What is kept for the team is behind (it was just read): it only takes room.
+            if let Some(stale) = state.teams.remove(&key) {
+                state.events -= stale.inputs.len();
+            }
+            return false;
+        }
+        if state.teams.contains_key(&key) || state.read_once.remove(&key) {
+            return true;
+        }
+        if state.read_once.len() >= MAX_KEPT_EVENTS {
+            state.read_once.clear();
+        }
+        state.read_once.insert(key);
+        false
+    }
+
     /// Keeps the inputs of `team` read from `from` on at the versions `fingerprint`
     /// (replacing what was kept), unless that would pass [`MAX_KEPT_EVENTS`].
     pub fn put(
@@ -223,77 +432,111 @@ impl KeptEvidence {
     ) {
         let mut state = self.lock();
         let key = (org, team.id.clone());
-        if let Some(old) = state.teams.remove(&key) {
-            state.events -= old.inputs.events.len();
-        }
-        if state.events + inputs.events.len() > MAX_KEPT_EVENTS {
+        // A query that took older versions, finishing late, leaves newer inputs in place.
+        let newer_kept = state.teams.get(&key).is_some_and(|k| {
+            k.team == team && k.from <= from && at_least(&k.fingerprint, &fingerprint)
+        });
+        if newer_kept {
             return;
         }
-        state.events += inputs.events.len();
+        if let Some(old) = state.teams.remove(&key) {
+            state.events -= old.inputs.len();
+        }
+        if state.events + inputs.len() > MAX_KEPT_EVENTS {
+            return;
+        }
         let scopes = EvidenceVersions::scopes_of(&team);
-        state.teams.insert(
-            key,
-            Kept {
-                team,
-                scopes,
-                fingerprint,
-                from,
-                inputs,
-            },
-        );
+        let mut kept = Kept {
+            team,
+            scopes,
+            fingerprint,
+            from,
+            inputs,
+        };
+        // Writes logged since the read's snapshot are taken now, in their order: the team
+        // is kept at the versions of the last one instead of one write behind.
+        let state = &mut *state;
+        for (step_org, step, events) in &state.log {
+            if *step_org == org {
+                kept.take(step, events);
+            }
+        }
+        state.events += kept.inputs.len();
+        state.teams.insert(key, kept);
     }
 
     /// Takes a write of `events` in `org` that moved the versions by `step` into every kept
     /// team whose scopes the write touched and that was at the step's `before` versions on
     /// all of them. A team kept at other versions is left as it is: its fingerprint no
-    /// longer matches the store's, so the next query reads it again.
+    /// longer matches the store's, so the next query reads it again. The step is logged for
+    /// a team kept later from a read older than it (see [`KeptEvidence::put`]). Calls come
+    /// in the order of the writes (`App::record_events` holds a lock from write to here).
     pub fn advance(&self, org: OrgId, step: &VersionStep, events: &[Event]) {
+        let events: Arc<[Event]> = events.iter().map(Event::as_evidence).collect();
         let mut guard = self.lock();
         let state = &mut *guard;
         let mut added = 0;
         for ((kept_org, _), kept) in state.teams.iter_mut() {
-            if *kept_org != org {
-                continue;
+            if *kept_org == org {
+                added += kept.take(step, &events);
             }
-            let mut next = kept.fingerprint.clone();
-            let (mut touched, mut at_before) = (false, true);
-            for (i, scope) in kept.scopes.iter().enumerate() {
-                if let Some((before, after)) = step.of_scope(scope) {
-                    touched = true;
-                    at_before &= kept.fingerprint[i] == before;
-                    next[i] = after;
-                }
-            }
-            if !touched || !at_before {
-                continue;
-            }
-            let mut decisions: Vec<&str> = kept
-                .inputs
-                .events
-                .iter()
-                .chain(events)
-                .filter(|e| {
-                    e.kind == EventKind::Decision
-                        && e.team.as_deref() == Some(kept.team.id.as_str())
-                })
-                .map(|e| e.id.as_str())
-                .collect();
-            decisions.sort_unstable();
-            decisions.dedup();
-            let taken: Vec<Event> = events
-                .iter()
-                .filter(|e| kept.takes(e, &decisions))
-                // A read after the write already holds it (kept at older versions than its
-                // content, see `App::cached_per_team`): each event once.
-                .filter(|e| !kept.inputs.events.iter().any(|k| k.id == e.id))
-                .map(Event::as_evidence)
-                .collect();
-            drop(decisions);
-            added += taken.len();
-            Arc::make_mut(&mut kept.inputs).events.extend(taken);
-            kept.fingerprint = next;
         }
         state.events += added;
+        if state.log.len() >= MAX_LOGGED_STEPS {
+            state.log.pop_front();
+        }
+        state.log.push_back((org, step.clone(), events));
+    }
+}
+
+/// Steps kept for teams kept after them (a write commits while a query reads; the query
+/// keeps what it read after the write went by).
+const MAX_LOGGED_STEPS: usize = 32;
+
+impl Kept {
+    /// Takes the write of `events` (evidence events) that moved the versions by `step`, when
+    /// this team's evidence was at its `before` versions; the events it took.
+    fn take(&mut self, step: &VersionStep, events: &[Event]) -> usize {
+        let mut next = self.fingerprint.clone();
+        let (mut touched, mut at_before) = (false, true);
+        for (i, scope) in self.scopes.iter().enumerate() {
+            if let Some((before, after)) = step.of_scope(scope) {
+                touched = true;
+                at_before &= self.fingerprint[i] == before;
+                next[i] = after;
+            }
+        }
+        if !touched || !at_before {
+            return 0;
+        }
+        let team_id = self.team.id.as_str();
+        let mut decisions: Vec<&str> = self
+            .inputs
+            .all()
+            .filter(|e| e.kind == EventKind::Decision && e.team.as_deref() == Some(team_id))
+            .map(|e| &*e.id)
+            .chain(
+                events
+                    .iter()
+                    .filter(|e| e.kind == EventKind::Decision && e.team.as_deref() == Some(team_id))
+                    .map(|e| e.id.as_str()),
+            )
+            .collect();
+        decisions.sort_unstable();
+        decisions.dedup();
+        let taken: Vec<Event> = events
+            .iter()
+            .filter(|e| self.takes(e, &decisions))
+            // Ids are unique in an org: an event already kept is not taken twice.
+            .filter(|e| !self.inputs.all().any(|k| *k.id == *e.id))
+            .cloned()
+            .collect();
+        drop(decisions);
+        let n = taken.len();
+        let inputs = Arc::make_mut(&mut self.inputs);
+        taken.into_iter().for_each(|e| inputs.push(e));
+        self.fingerprint = next;
+        n
     }
 }
 
@@ -303,6 +546,16 @@ mod tests {
     use crate::engine::EvidenceIndex;
     use crate::model::Source;
     use serde_json::{json, Map};
+
+    const ALL: [EventKind; 7] = [
+        EventKind::View,
+        EventKind::Review,
+        EventKind::Question,
+        EventKind::Decision,
+        EventKind::Outcome,
+        EventKind::MetricChange,
+        EventKind::Note,
+    ];
 
     fn team(id: &str, dashboards: &[&str]) -> Team {
         Team {
@@ -354,6 +607,7 @@ mod tests {
             teams: teams.clone(),
             events: events.clone(),
             targets: vec![],
+            versions: Default::default(),
         };
         let index = EvidenceIndex::new(&events);
         let ids = |list: Vec<&Event>| {
@@ -363,45 +617,100 @@ mod tests {
         };
         let split = split_by_team(evidence);
         assert_eq!(split.len(), 2);
-        for ((t, inputs), expected) in split.iter().zip(&teams) {
+        for (read, expected) in split.iter().zip(&teams) {
+            let t = &read.team;
             assert_eq!(t, expected);
             assert_eq!(
-                ids(inputs.events.iter().collect()),
+                ids(read.events.iter().collect()),
                 ids(index.for_team(t)),
                 "{}",
                 t.id
             );
         }
         assert_eq!(
-            ids(split[0].1.events.iter().collect()),
+            ids(split[0].events.iter().collect()),
             ["d1", "o1", "v1", "v2"]
         );
-        assert_eq!(ids(split[1].1.events.iter().collect()), ["q1", "v1"]);
+        assert_eq!(ids(split[1].events.iter().collect()), ["q1", "v1"]);
     }
 
     #[test]
-    fn teams_past_the_bound_are_not_kept_and_a_replaced_team_is_counted_once() {
+    fn a_kept_event_is_the_evidence_event_again_but_for_data_no_rule_reads() {
+        let mut decision = event("d1", EventKind::Decision, Some("a"), Some("x"));
+        decision.text = "Cache the lookups".into();
+        decision.data = json!({"followUpAt": 99, "owner": "bo", "query": {"expr": "up"}})
+            .as_object()
+            .cloned()
+            .expect("object");
+        let mut outcome = event("o1", EventKind::Outcome, Some("b"), None);
+        outcome.data = json!({"decisionId": "d1", "result": "confirmed", "note": "n"})
+            .as_object()
+            .cloned()
+            .expect("object");
+        let mut review = event("r1", EventKind::Review, Some("a"), Some("x"));
+        review.data = json!({"dashboards": ["x"], "attendees": ["u"]})
+            .as_object()
+            .cloned()
+            .expect("object");
+        let mut note = event("n1", EventKind::Note, Some("a"), None);
+        note.text = "free text".into();
+        note.tags = vec!["t".into()];
+        note.time_end = Some(20);
+        let events = vec![
+            decision,
+            outcome,
+            review,
+            note,
+            event("v1", EventKind::View, None, Some("x")),
+        ];
+        let inputs = TeamInputs::new(events.iter().map(Event::as_evidence).collect(), vec![]);
+        let again = inputs.events_from(0, &ALL);
+        assert_eq!(again.len(), events.len());
+        for (kept, original) in again.iter().zip(&events) {
+            let mut expected = original.as_evidence();
+            match expected.kind {
+                EventKind::Outcome => expected.data.remove("note"),
+                EventKind::Review => expected.data.remove("attendees"),
+                _ => None,
+            };
+            assert_eq!(kept, &expected);
+        }
+        // Names are shared, not copied per event.
+        assert_eq!(inputs.names.0.len(), 4, "{:?}", inputs.names);
+        // From a later instant: decisions and outcomes of any age, the rest from then on.
+        assert_eq!(inputs.events_from(11, &ALL).len(), 2);
+        // Of some kinds only.
+        let decided = inputs.events_from(0, &[EventKind::Decision]);
+        assert_eq!(decided.len(), 1);
+        assert_eq!(decided[0].id, "d1");
+    }
+
+    #[test]
+    fn a_team_is_kept_from_its_second_read_within_the_bound() {
         let kept = KeptEvidence::default();
         let inputs = |n: usize| {
-            Arc::new(TeamInputs {
-                events: vec![event("e", EventKind::Question, Some("a"), None); n],
-                targets: vec![],
-            })
+            let events = vec![event("e", EventKind::Question, Some("a"), None); n];
+            Arc::new(TeamInputs::new(events, vec![]))
         };
-        kept.put(1, team("a", &[]), vec![1], 0, inputs(MAX_KEPT_EVENTS - 10));
-        kept.put(1, team("a", &[]), vec![2], 0, inputs(MAX_KEPT_EVENTS - 10));
-        assert_eq!(kept.size(), (1, MAX_KEPT_EVENTS - 10));
-        kept.put(1, team("b", &[]), vec![1], 0, inputs(11));
-        assert_eq!(
-            kept.size(),
-            (1, MAX_KEPT_EVENTS - 10),
-            "b would pass the bound"
-        );
-        assert!(kept.get(1, &team("b", &[]), &[1], 0).is_none());
+        let big = MAX_KEPT_EVENTS - 10;
+        assert!(!kept.wants(1, "a", big), "read once");
+        assert!(kept.wants(1, "a", big), "read again");
+        kept.put(1, team("a", &[]), vec![1], 0, inputs(big));
+        assert!(kept.wants(1, "a", big), "replacing itself fits");
+        kept.put(1, team("a", &[]), vec![2], 0, inputs(big));
+        assert_eq!(kept.size(), (1, big), "a replaced team counts once");
+        assert!(!kept.wants(1, "b", 5));
+        assert!(kept.wants(1, "b", 5));
+        assert!(!kept.wants(1, "c", 11));
+        assert!(!kept.wants(1, "c", 11), "c would pass the bound");
         assert!(kept.get(1, &team("a", &[]), &[2], 0).is_some());
         assert!(
-            kept.get(1, &team("a", &[]), &[1], 0).is_none(),
-            "older versions"
+            kept.get(1, &team("a", &[]), &[1], 0).is_some(),
+            "asked for older versions: the newer ones serve, as a read would"
+        );
+        assert!(
+            kept.get(1, &team("a", &[]), &[3], 0).is_none(),
+            "asked for newer versions"
         );
         assert!(
             kept.get(1, &team("a", &["d"]), &[2], 0).is_none(),

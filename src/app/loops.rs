@@ -199,7 +199,10 @@ impl App {
         at: EpochMs,
     ) -> AppResult<Vec<FollowUpRow>> {
         let settings = &self.settings().maturity;
-        // From the end of time: no event of a range, every decision and outcome.
+        // Every decision and outcome is read whatever the range; the range is the one
+        // `maturity` and `reviewLapse` read, so that the evidence kept for a team (issue 15)
+        // serves all three.
+        let from = at.saturating_sub(settings.window_ms());
         let per_team = self
             .cached_per_team(
                 caller,
@@ -207,7 +210,8 @@ impl App {
                 &self.decisions,
                 at,
                 EpochMs::MIN,
-                (EpochMs::MAX, EpochMs::MAX),
+                (from, EpochMs::MAX),
+                &DecisionLog::KINDS,
                 |_, events, _| Timed {
                     value: std::sync::Arc::new(DecisionLog::new(settings, events)),
                     stable_until: EpochMs::MAX,

@@ -205,6 +205,8 @@ pub struct App {
     team_lists: Arc<cache::TeamLists>,
     /// Each team's evidence, taken forward by this instance's writes (issue 15).
     kept: Arc<kept::KeptEvidence>,
+    /// Held from an event write to its step's taking forward (see `record_events`).
+    write_order: Arc<std::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for App {
@@ -239,6 +241,7 @@ impl App {
             decisions: Arc::new(cache::TeamCache::new(&cache::DECISIONS)),
             team_lists: Arc::default(),
             kept: Arc::default(),
+            write_order: Arc::default(),
         }
     }
 
@@ -424,11 +427,19 @@ impl App {
             .collect();
         let org = caller.org;
         let to_store = events.clone();
-        let step = self
-            .with_store(move |s| insert_checked(s, org, &to_store, batch, Decisions::Checked))
-            .await?;
-        self.kept.advance(org, &step, &events);
-        self.team_lists.advance(org, &step);
+        let (kept, team_lists) = (self.kept.clone(), self.team_lists.clone());
+        // One write at a time from the store's write to the kept evidence (SQLite has one
+        // writer anyway): steps taken in the order they were written each start where the
+        // last ended, where out of order they would miss and leave the teams to be read.
+        let write_order = self.write_order.clone();
+        self.with_store(move |s| {
+            let _in_order = write_order.lock().unwrap_or_else(|p| p.into_inner());
+            let step = insert_checked(s, org, &to_store, batch, Decisions::Checked)?;
+            kept.advance(org, &step, &to_store);
+            team_lists.advance(org, &step);
+            Ok(())
+        })
+        .await?;
         Ok(events)
     }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::cache::TeamCache;
-use super::kept::split_by_team;
+use super::kept::{split_by_team, TeamInputs, TeamRead};
 use super::{App, AppError, AppResult, Caller};
 use crate::engine::{
     self, Evaluation, EvidenceIndex, LevelChange, LevelPoint, ReviewTimes, TeamEvidence, Timed,
@@ -152,8 +152,9 @@ impl App {
 
     /// Per-team values computed from each selected team's evidence, in team order (issue 15).
     /// A team whose evidence did not change (the store's evidence versions) since a value in
-    /// `cache` that still holds at `at` is served from it; the others are read over `read`
-    /// and computed, and kept from `valid_from` until their `stable_until`.
+    /// `cache` that still holds at `at` is served from it; the others are computed from
+    /// their kept evidence (events of `kinds`, the only ones `compute` reads) or read over
+    /// `read`, and kept from `valid_from` until their `stable_until`.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn cached_per_team<V, F>(
         &self,
@@ -163,6 +164,7 @@ impl App {
         at: EpochMs,
         valid_from: EpochMs,
         read: (EpochMs, EpochMs),
+        kinds: &[EventKind],
         compute: F,
     ) -> AppResult<Vec<(Team, V)>>
     where
@@ -216,7 +218,8 @@ impl App {
                     .flatten()
                 {
                     Some(inputs) => {
-                        let timed = compute(team, inputs.events_from(from), &inputs.targets);
+                        let events = inputs.events_from(from, kinds);
+                        let timed = compute(team, events.iter().collect(), inputs.targets());
                         fresh.push((team.clone(), timed));
                     }
                     None => to_read.push(team.id.clone()),
@@ -228,20 +231,19 @@ impl App {
                     .per_chunk(caller, &TeamSelector::Only(to_read), from, to, |ev| {
                         split_by_team(ev)
                             .into_iter()
-                            .map(|(team, inputs)| {
-                                let timed =
-                                    compute(&team, inputs.events.iter().collect(), &inputs.targets);
-                                if keep {
-                                    // Kept at the versions read before the evidence: its
-                                    // content can be newer than they say, never older.
-                                    let fingerprint = versions.fingerprint(&team);
-                                    kept.put(
-                                        org,
-                                        team.clone(),
-                                        fingerprint,
-                                        from,
-                                        Arc::new(inputs),
-                                    );
+                            .map(|read| {
+                                let TeamRead {
+                                    team,
+                                    events,
+                                    targets,
+                                    fingerprint,
+                                } = read;
+                                let timed = compute(&team, events.iter().collect(), &targets);
+                                if keep && kept.wants(org, &team.id, events.len()) {
+                                    // At the versions of the read's own snapshot: exactly
+                                    // the evidence of these versions.
+                                    let inputs = Arc::new(TeamInputs::new(events, targets));
+                                    kept.put(org, team.clone(), fingerprint, from, inputs);
                                 }
                                 (team, timed)
                             })
@@ -291,6 +293,7 @@ impl App {
                 at,
                 at,
                 (from, EpochMs::MAX),
+                &TeamEvidence::KINDS,
                 |t, events, targets| {
                     TeamEvidence::from_events(settings, t, events, targets).evaluate_timed(at)
                 },
@@ -415,6 +418,7 @@ impl App {
                 at,
                 at,
                 (from, EpochMs::MAX),
+                &ReviewTimes::KINDS,
                 |t, events, _| Timed {
                     value: std::sync::Arc::new(ReviewTimes::new(t, events)),
                     stable_until: EpochMs::MAX,

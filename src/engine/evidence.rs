@@ -86,6 +86,16 @@ fn by_time_id(a: &&Event, b: &&Event) -> std::cmp::Ordering {
 }
 
 impl<'a> TeamEvidence<'a> {
+    /// The kinds of event [`TeamEvidence::from_events`] reads (notes count for no rule).
+    pub const KINDS: [EventKind; 6] = [
+        EventKind::View,
+        EventKind::Review,
+        EventKind::Question,
+        EventKind::Decision,
+        EventKind::Outcome,
+        EventKind::MetricChange,
+    ];
+
     /// Picks and sorts the evidence that counts for `team` (any instant); events and
     /// targets may hold other teams' data, any times, and the same id twice (counted once).
     pub fn new(

@@ -78,6 +78,9 @@ pub struct ReviewTimes {
 }
 
 impl ReviewTimes {
+    /// The kinds of event [`ReviewTimes::new`] reads (it skips the others).
+    pub const KINDS: [EventKind; 2] = [EventKind::Review, EventKind::View];
+
     /// The review evidence of `team` among `events` (any order, any team).
     pub fn new<'e>(team: &Team, events: impl IntoIterator<Item = &'e Event>) -> Self {
         let mut times = ReviewTimes {

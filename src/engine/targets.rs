@@ -342,6 +342,9 @@ pub struct LoggedFollowUp<'a> {
 }
 
 impl DecisionLog {
+    /// The kinds of event [`DecisionLog::new`] reads (it skips the others).
+    pub const KINDS: [EventKind; 2] = [EventKind::Decision, EventKind::Outcome];
+
     /// The decisions among `events` (of any instant) with the outcomes among them naming
     /// them.
     pub fn new<'e>(

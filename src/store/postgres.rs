@@ -1247,9 +1247,12 @@ fn evidence_in(
         )?)?;
         events.extend(outcomes);
     }
+    let scopes: Vec<String> = teams.iter().flat_map(EvidenceVersions::scopes_of).collect();
+    let versions = versions_of(tx, org, &scopes, "")?;
     Ok(Evidence {
         teams,
         events,
         targets,
+        versions,
     })
 }

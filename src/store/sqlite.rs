@@ -759,11 +759,13 @@ fn candidate_scopes(conn: &Connection, org: OrgId, events: &[Event]) -> StoreRes
     let decision_teams: Vec<String> = if named.is_empty() {
         Vec::new()
     } else {
+        // By id only: with `team IS NOT NULL` or DISTINCT the planner (without statistics)
+        // walks `events_by_team` over the whole org instead of looking the ids up.
         conn.prepare_cached(
-            "SELECT DISTINCT team FROM events WHERE org_id = ?1 AND id IN (SELECT value FROM json_each(?2))
-               AND team IS NOT NULL",
+            "SELECT team FROM events WHERE org_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
         )?
-        .query_map(params![org, json_list(&named)], |r| r.get(0))?
+        .query_map(params![org, json_list(&named)], |r| r.get::<_, Option<String>>(0))?
+        .filter_map(Result::transpose)
         .collect::<rusqlite::Result<_>>()?
     };
     Ok(VersionStep::candidate_scopes(events, &decision_teams))
@@ -1411,10 +1413,13 @@ impl Store for SqliteStore {
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             push(outcomes, &mut events);
         }
+        let scopes: Vec<String> = teams.iter().flat_map(EvidenceVersions::scopes_of).collect();
+        let versions = versions_of(&conn, org, &scopes)?;
         Ok(Evidence {
             teams,
             events,
             targets,
+            versions,
         })
     }
 
