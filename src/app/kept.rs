@@ -187,6 +187,13 @@ impl TeamInputs {
     }
 }
 
+/// Where an event of a read goes (see [`split_by_team`]).
+enum Home<'a> {
+    Nowhere,
+    Team(usize),
+    Teams(&'a [usize]),
+}
+
 /// One team's part of a read (see [`split_by_team`]).
 #[derive(Debug, Clone)]
 pub struct TeamRead {
@@ -230,36 +237,41 @@ pub fn split_by_team(evidence: Evidence) -> Vec<TeamRead> {
         .filter(|e| e.kind == EventKind::Decision)
         .filter_map(|e| Some((e.id.as_str(), *position.get(e.team.as_deref()?)?)))
         .collect();
-    // Where each event goes, worked out while the events are borrowed, then moved.
-    let homes: Vec<Vec<usize>> = events
+    // Where each event goes, worked out while the events are borrowed (one team, or the
+    // teams listing a view's dashboard), then moved: no allocation per event.
+    let homes: Vec<Home<'_>> = events
         .iter()
         .map(|e| match e.kind {
             EventKind::View => e
                 .dashboard_uid
                 .as_deref()
-                .and_then(|d| by_dashboard.get(d).cloned())
-                .unwrap_or_default(),
+                .and_then(|d| by_dashboard.get(d))
+                .map_or(Home::Nowhere, |teams| Home::Teams(teams)),
             EventKind::Outcome => e
                 .decision_id()
-                .and_then(|d| decided.get(d).copied())
-                .into_iter()
-                .collect(),
+                .and_then(|d| decided.get(d))
+                .map_or(Home::Nowhere, |i| Home::Team(*i)),
             _ => e
                 .team
                 .as_deref()
-                .and_then(|t| position.get(t).copied())
-                .into_iter()
-                .collect(),
+                .and_then(|t| position.get(t))
+                .map_or(Home::Nowhere, |i| Home::Team(*i)),
         })
         .collect();
-    drop((position, by_dashboard, decided));
+    drop((position, decided));
     let mut inputs: Vec<(Vec<Event>, Vec<Target>)> = vec![(Vec::new(), Vec::new()); teams.len()];
-    for (event, homes) in events.into_iter().zip(homes) {
-        if let Some((last, rest)) = homes.split_last() {
-            for &i in rest {
-                inputs[i].0.push(event.clone());
+    for (event, home) in events.into_iter().zip(homes) {
+        match home {
+            Home::Nowhere => {}
+            Home::Team(i) => inputs[i].0.push(event),
+            Home::Teams(list) => {
+                if let Some((last, rest)) = list.split_last() {
+                    for &i in rest {
+                        inputs[i].0.push(event.clone());
+                    }
+                    inputs[*last].0.push(event);
+                }
             }
-            inputs[*last].0.push(event);
         }
     }
     for target in targets {
@@ -543,47 +555,25 @@ impl Kept {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::EvidenceIndex;
-    use crate::model::Source;
-    use serde_json::{json, Map};
+    use crate::engine::{test_support, EvidenceIndex};
+    use serde_json::json;
 
-    const ALL: [EventKind; 7] = [
-        EventKind::View,
-        EventKind::Review,
-        EventKind::Question,
-        EventKind::Decision,
-        EventKind::Outcome,
-        EventKind::MetricChange,
-        EventKind::Note,
-    ];
+    const ALL: [EventKind; 7] = EventKind::ALL;
 
     fn team(id: &str, dashboards: &[&str]) -> Team {
         Team {
-            id: id.into(),
-            name: id.into(),
             dashboards: dashboards.iter().map(|d| d.to_string()).collect(),
             members: vec![],
-            cadence_days: 7,
-            created_at: 0,
+            ..test_support::team(id)
         }
     }
 
     fn event(id: &str, kind: EventKind, team: Option<&str>, dashboard: Option<&str>) -> Event {
         Event {
-            id: id.into(),
-            kind,
-            time: 10,
-            time_end: None,
             team: team.map(String::from),
             dashboard_uid: dashboard.map(String::from),
-            panel_id: None,
             user: "u".into(),
-            text: String::new(),
-            tags: vec![],
-            data: Map::new(),
-            source: Source::Api,
-            created_at: 0,
-            updated_at: 0,
+            ..test_support::ev(id, kind, 10)
         }
     }
 

@@ -756,18 +756,19 @@ fn json_list<T: AsRef<str>>(items: &[T]) -> String {
 /// The scopes a write of `events` can raise (see [`VersionStep::candidate_scopes`]).
 fn candidate_scopes(conn: &Connection, org: OrgId, events: &[Event]) -> StoreResult<Vec<String>> {
     let named: Vec<&str> = events.iter().filter_map(Event::decision_id).collect();
-    let decision_teams: Vec<String> = if named.is_empty() {
-        Vec::new()
-    } else {
-        // By id only: with `team IS NOT NULL` or DISTINCT the planner (without statistics)
-        // walks `events_by_team` over the whole org instead of looking the ids up.
-        conn.prepare_cached(
+    let decision_teams: Vec<String> =
+        if named.is_empty() {
+            Vec::new()
+        } else {
+            // By id only: with `team IS NOT NULL` or DISTINCT the planner (without statistics)
+            // walks `events_by_team` over the whole org instead of looking the ids up.
+            conn.prepare_cached(
             "SELECT team FROM events WHERE org_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
         )?
         .query_map(params![org, json_list(&named)], |r| r.get::<_, Option<String>>(0))?
         .filter_map(Result::transpose)
         .collect::<rusqlite::Result<_>>()?
-    };
+        };
     Ok(VersionStep::candidate_scopes(events, &decision_teams))
 }
 
