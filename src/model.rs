@@ -630,18 +630,31 @@ impl Event {
             _ => Map::new(),
         };
         Event {
-            id: self.id.clone(),
-            kind: self.kind,
-            time: self.time,
-            time_end: None,
             team: self.team.clone(),
             dashboard_uid: self.dashboard_uid.clone(),
-            panel_id: None,
             user: self.user.clone(),
             text,
-            tags: Vec::new(),
             data,
-            source: self.source,
+            ..Event::bare(self.id.clone(), self.kind, self.time, self.source)
+        }
+    }
+
+    /// An event with only its id, kind, time and source: every other field empty, as an
+    /// evidence read leaves what no rule reads.
+    pub fn bare(id: String, kind: EventKind, time: EpochMs, source: Source) -> Event {
+        Event {
+            id,
+            kind,
+            time,
+            time_end: None,
+            team: None,
+            dashboard_uid: None,
+            panel_id: None,
+            user: String::new(),
+            text: String::new(),
+            tags: Vec::new(),
+            data: Map::new(),
+            source,
             created_at: 0,
             updated_at: 0,
         }

@@ -105,20 +105,12 @@ impl KeptEvent {
             ),
         };
         Event {
-            id: self.id.to_string(),
-            kind: self.kind,
-            time: self.time,
-            time_end: None,
             team: self.team.as_deref().map(String::from),
             dashboard_uid: self.dashboard.as_deref().map(String::from),
-            panel_id: None,
             user: self.user.to_string(),
             text,
-            tags: Vec::new(),
             data,
-            source: self.source,
-            created_at: 0,
-            updated_at: 0,
+            ..Event::bare(self.id.to_string(), self.kind, self.time, self.source)
         }
     }
 }
