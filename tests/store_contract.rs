@@ -423,6 +423,46 @@ fn evidence_holds_old_decisions_with_their_outcomes_and_the_views_of_team_dashbo
     assert_eq!(ev.teams.len(), 1);
 }
 
+// Each kind comes from its own index (issue 15): every kind inside the window, on the
+// team's dashboard, with a user, a source, text and data, reads back exactly as a rule sees
+// it (`Event::as_evidence`); before the window only decisions and their outcomes do.
+fn evidence_reads_each_kind_inside_the_window_as_the_rules_see_it(s) {
+    s.create_team(1, &team("p")).expect("team");
+    let mut written = Vec::new();
+    for (n, kind) in EventKind::ALL.into_iter().enumerate() {
+        for (when, time) in [("before", 50), ("inside", 200 + n as i64), ("after", 1000)] {
+            let mut e = event(&format!("{}-{when}", kind.as_str()), kind, time, Some("p"));
+            e.dashboard_uid = Some("slo-p".into());
+            e.user = format!("user-{n}");
+            e.source = if n % 2 == 0 { Source::Api } else { Source::Grafana };
+            e.text = format!("text of {}", kind.as_str());
+            e.panel_id = Some(4);
+            e.time_end = Some(time + 5);
+            e.data.insert("note".into(), json!(n));
+            if kind == EventKind::Outcome {
+                e.data.insert("decisionId".into(), json!("decision-before"));
+            }
+            written.push(e);
+        }
+    }
+    s.insert_events(1, &written).expect("insert");
+    let ev = s.evidence(1, &["p".to_string()], 100, 1000).expect("evidence");
+    let mut read = ev.events.clone();
+    read.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut expected: Vec<Event> = written
+        .iter()
+        .filter(|e| {
+            e.id.ends_with("-inside")
+                || (e.kind == EventKind::Decision && e.id.ends_with("-before"))
+                // Outcomes of a read decision count whatever their time before `to`.
+                || (e.kind == EventKind::Outcome && e.id.ends_with("-before"))
+        })
+        .map(Event::as_evidence)
+        .collect();
+    expected.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(read, expected);
+}
+
 fn imports_insert_update_and_remove_only_imported_events(s) {
     s.create_team(
         1,

@@ -59,8 +59,8 @@ use pool::{Manager, PgConn};
 use rows::{
     direction_str, ensure_target, event_from_row, events_from_rows, load_actuals, p, targets_of,
     team_from_row, teams_of, teams_with_ids, to_json, upsert_actuals, EventColumns, EVENT_COLUMNS,
-    EVENT_COLUMNS_WITHOUT_DATA, EVIDENCE_COLUMNS, TARGET_COLUMNS, TEAM_COLUMNS,
-    VIEW_EVIDENCE_COLUMNS,
+    EVENT_COLUMNS_WITHOUT_DATA, EVIDENCE_COLUMNS, PLAIN_EVIDENCE_COLUMNS, TARGET_COLUMNS,
+    TEAM_COLUMNS,
 };
 use schema::{newer_schema, prepare_schema};
 pub use schema::{MIGRATIONS, SCHEMA_VERSION};
@@ -1194,16 +1194,21 @@ fn evidence_in(
     };
     let mut events: Vec<Event> = Vec::new();
     if !ids.is_empty() {
-        // Team-linked events of the range, and every decision before it (a decision taken
-        // long ago can fall due inside the window): two range reads, the second on
-        // `events_decisions`, so a team's older events are never stepped through.
+        // Team-linked events of the range, and every decision before its end (a decision
+        // taken long ago can fall due inside the window): one range read per kind's index
+        // (SQLite's `team_evidence_sql`), so no row of another kind is stepped through and
+        // the kinds whose data no rule reads come from `events_plain_evidence` alone.
         events.extend(events_from_rows(tx.query_typed(
             &format!(
-                "SELECT {EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND team = ANY($4)
-                   AND time >= $3 AND time < $2 AND kind NOT IN ('view', 'outcome')
+                "SELECT {PLAIN_EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1
+                   AND team = ANY($4) AND time >= $3 AND time < $2
+                   AND kind IN ('question', 'metric_change', 'note')
                  UNION ALL
                  SELECT {EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND team = ANY($4)
-                   AND kind = 'decision' AND time < LEAST($2, $3)"
+                   AND time >= $3 AND time < $2 AND kind = 'review'
+                 UNION ALL
+                 SELECT {EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND team = ANY($4)
+                   AND kind = 'decision' AND time < $2"
             ),
             &[
                 p(&org, Type::INT8),
@@ -1216,7 +1221,7 @@ fn evidence_in(
     if !dashboards.is_empty() {
         events.extend(events_from_rows(tx.query_typed(
             &format!(
-                "SELECT {VIEW_EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND kind = 'view'
+                "SELECT {PLAIN_EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND kind = 'view'
                    AND dashboard_uid = ANY($4) AND time >= $2 AND time < $3"
             ),
             &[

@@ -75,8 +75,10 @@ pub(super) const EVIDENCE_COLUMNS: &str = "id, kind, time, NULL::bigint, team, d
                                         CASE WHEN kind = 'decision' THEN text ELSE ''::text END, \
                                         '[]'::text, CASE WHEN kind IN ('decision', 'outcome', 'review') \
                                         THEN data ELSE '{}'::text END, source, 0::bigint, 0::bigint";
-/// [`EVIDENCE_COLUMNS`] for views (no text, no data).
-pub(super) const VIEW_EVIDENCE_COLUMNS: &str = "id, kind, time, NULL::bigint, team, dashboard_uid, \
+/// [`EVIDENCE_COLUMNS`] for the kinds whose text and data no rule reads (views, questions,
+/// metric changes, notes): only columns `events_view_evidence` and `events_plain_evidence`
+/// hold, so the read can be an index-only scan.
+pub(super) const PLAIN_EVIDENCE_COLUMNS: &str = "id, kind, time, NULL::bigint, team, dashboard_uid, \
                                         NULL::bigint, user_login, ''::text, '[]'::text, '{}'::text, \
                                         source, 0::bigint, 0::bigint";
 /// [`EVENT_COLUMNS`] with an empty `data` (see `EventFilter::without_data`): the column is

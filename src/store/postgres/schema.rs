@@ -241,6 +241,16 @@ pub const MIGRATIONS: &[&str] = &[
     // 4: every decision of a team, whatever its age, without walking the team's older
     // events (issue 15; the same index as SQLite's migration 4).
     r#"CREATE INDEX events_decisions ON maturity.events (org_id, team, time) WHERE kind = 'decision';"#,
+    // 5: the evidence read by kind (issue 15; SQLite's migration 5): views and questions,
+    // metric changes and notes from covering indexes (index-only scans, no heap fetch per
+    // row where the pages are all-visible), reviews from an index of their own so that only
+    // their rows are fetched.
+    r#"CREATE INDEX events_view_evidence ON maturity.events (org_id, dashboard_uid, time)
+        INCLUDE (kind, user_login, id, source, team) WHERE kind = 'view';
+    CREATE INDEX events_plain_evidence ON maturity.events (org_id, team, time)
+        INCLUDE (kind, id, dashboard_uid, user_login, source)
+        WHERE kind IN ('question', 'metric_change', 'note');
+    CREATE INDEX events_reviews ON maturity.events (org_id, team, time) WHERE kind = 'review';"#,
 ];
 
 /// The schema version this binary writes.
