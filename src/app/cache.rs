@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::engine::{Evaluation, Timed};
 use crate::model::{EpochMs, EvidenceVersions, OrgId, Team, VersionStep};
@@ -91,7 +91,7 @@ pub struct TeamCache<V> {
 }
 
 /// The evaluations of `maturity`, `criteria` and `GET /maturity`.
-pub type EvaluationCache = TeamCache<Evaluation>;
+pub type EvaluationCache = TeamCache<Arc<Evaluation>>;
 
 impl<V> std::fmt::Debug for TeamCache<V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -273,14 +273,37 @@ impl App {
             .collect())
     }
 
-    /// `GET /maturity` and the `maturity` / `criteria` queries: the ladder at `at`, in team
-    /// order, each team's evaluation cached until the engine's `stable_until` (issue 15).
+    /// `GET /maturity` and the CLI's report: the ladder at `at`, in team order (see
+    /// [`App::maturity_shared`]).
     pub async fn maturity(
         &self,
         caller: &Caller,
         teams: &TeamSelector,
         at: EpochMs,
     ) -> AppResult<Vec<Evaluation>> {
+        Ok(self
+            .maturity_shared(caller, teams, at)
+            .await?
+            .into_iter()
+            .map(|shared| {
+                let mut evaluation = Evaluation::clone(&shared);
+                evaluation.at = at;
+                evaluation
+            })
+            .collect())
+    }
+
+    /// The `maturity` / `criteria` queries: the ladder at `at`, in team order, each team's
+    /// evaluation cached until the engine's `stable_until` (issue 15) and shared with the
+    /// cache, not copied (a warm query over 500 teams spent most of its time copying and
+    /// dropping their criteria and sentences). An evaluation served from the cache keeps
+    /// the `at` it was computed for: the same answer as at `at`, but not its instant.
+    pub async fn maturity_shared(
+        &self,
+        caller: &Caller,
+        teams: &TeamSelector,
+        at: EpochMs,
+    ) -> AppResult<Vec<Arc<Evaluation>>> {
         let settings = &self.settings().maturity;
         let from = at.saturating_sub(settings.window_ms());
         // Read to the end of time: an event already stored with a later time enters the
@@ -295,17 +318,16 @@ impl App {
                 (from, EpochMs::MAX),
                 &TeamEvidence::KINDS,
                 |t, events, targets| {
-                    TeamEvidence::from_events(settings, t, events, targets).evaluate_timed(at)
+                    let timed =
+                        TeamEvidence::from_events(settings, t, events, targets).evaluate_timed(at);
+                    Timed {
+                        value: Arc::new(timed.value),
+                        stable_until: timed.stable_until,
+                    }
                 },
             )
             .await?;
-        Ok(evaluations
-            .into_iter()
-            .map(|(_, mut evaluation)| {
-                evaluation.at = at;
-                evaluation
-            })
-            .collect())
+        Ok(evaluations.into_iter().map(|(_, e)| e).collect())
     }
 
     /// `GET /maturity?team=X` for one team; 404 when the team does not exist.

@@ -1,6 +1,8 @@
 //! `criteria` (SPEC §4.1): each team's criteria of the ladder at `T`: passed or not, the
 //! measured value against its threshold, and the blocker when failing.
 
+use std::borrow::Borrow;
+
 use grafana_plugin_sdk::data::Frame;
 use grafana_plugin_sdk::prelude::*;
 
@@ -35,16 +37,17 @@ impl Query for CriteriaQuery {
 
     async fn answer(&self, cx: &QueryContext<'_>) -> AppResult<Vec<Frame>> {
         Ok(vec![frame(
-            &cx.app.maturity(cx.caller, &self.teams, cx.at).await?,
+            &cx.app.maturity_shared(cx.caller, &self.teams, cx.at).await?,
         )])
     }
 }
 
 /// The `criteria` frame: one row per team × criterion.
-pub fn frame(evals: &[Evaluation]) -> Frame {
+pub fn frame<E: Borrow<Evaluation>>(evals: &[E]) -> Frame {
     let rows: Vec<_> = evals
         .iter()
-        .flat_map(|e| e.criteria.iter().map(move |c| (e.team.as_str(), c)))
+        .map(Borrow::borrow)
+        .flat_map(|e: &Evaluation| e.criteria.iter().map(move |c| (e.team.as_str(), c)))
         .collect();
     [
         rows.iter().map(|(t, _)| t.to_string()).into_field("team"),

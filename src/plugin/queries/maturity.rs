@@ -1,5 +1,7 @@
 //! `maturity` (SPEC §4.1, alertable): each team's level on the ladder of SPEC §5 at `T`.
 
+use std::borrow::Borrow;
+
 use grafana_plugin_sdk::data::Frame;
 use grafana_plugin_sdk::prelude::*;
 
@@ -34,16 +36,16 @@ impl Query for MaturityQuery {
 
     async fn answer(&self, cx: &QueryContext<'_>) -> AppResult<Vec<Frame>> {
         Ok(vec![frame(
-            &cx.app.maturity(cx.caller, &self.teams, cx.at).await?,
+            &cx.app.maturity_shared(cx.caller, &self.teams, cx.at).await?,
         )])
     }
 }
 
 /// The `maturity` frame: an alertable number table, one row per team.
-pub fn frame(evals: &[Evaluation]) -> Frame {
+pub fn frame<E: Borrow<Evaluation>>(evals: &[E]) -> Frame {
     [
-        evals.iter().map(|e| e.team.clone()).into_field("team"),
-        evals.iter().map(|e| f64::from(e.level)).into_field("level"),
+        evals.iter().map(|e| e.borrow().team.clone()).into_field("team"),
+        evals.iter().map(|e| f64::from(e.borrow().level)).into_field("level"),
     ]
     .into_frame("maturity")
 }
