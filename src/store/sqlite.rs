@@ -326,7 +326,6 @@ impl SqliteStore {
     /// newer than this binary's.
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
         check_file_path(path)?;
-        no_bulk_page_caches();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| {
                 unusable(
@@ -804,38 +803,6 @@ fn versions_of(conn: &Connection, org: OrgId, scopes: &[String]) -> StoreResult<
 /// `IN` over the JSON list in variable 2, 3 and 4.
 const IN_LIST_2: &str = "(SELECT value FROM json_each(?2))";
 const IN_LIST_4: &str = "(SELECT value FROM json_each(?4))";
-
-/// Turns off SQLite's bulk allocation of each page cache (20 pages up front, ~86 KiB), once
-/// per process and before its first connection (SQLite takes configuration only then).
-///
-/// Why: every statement with a temporary b-tree (an `IN (SELECT value FROM json_each(..))`
-/// list, an `ORDER BY` the index does not give) opens a page cache of its own. At 86 KiB its
-/// bulk is above the allocator's mmap threshold (`gpx_maturity`'s `M_MMAP_THRESHOLD`,
-/// 64 KiB), so each such statement mapped, faulted in and unmapped fresh memory: under the
-/// load test's `events` queries a quarter of the plugin's CPU. Pages now come one at a time
-/// from the allocator's arenas, as they are needed.
-fn no_bulk_page_caches() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: SQLITE_CONFIG_PAGECACHE takes (void *, int, int); a null buffer with no
-        // lines sets the bulk to none. It only succeeds before SQLite is initialized, and
-        // otherwise returns SQLITE_MISUSE and changes nothing.
-        let rc = unsafe {
-            rusqlite::ffi::sqlite3_config(
-                rusqlite::ffi::SQLITE_CONFIG_PAGECACHE,
-                std::ptr::null_mut::<std::ffi::c_void>(),
-                0 as std::ffi::c_int,
-                0 as std::ffi::c_int,
-            )
-        };
-        if rc != rusqlite::ffi::SQLITE_OK {
-            tracing::debug!(
-                rc,
-                "SQLite was initialized before the store: page caches keep their bulk"
-            );
-        }
-    });
-}
 
 /// The evidence read's team-linked events of `[?3, ?2)` for the teams listed in `?4`, and
 /// every decision of theirs before `?2` (a decision taken long ago can fall due inside the
