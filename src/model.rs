@@ -605,7 +605,7 @@ pub struct Evidence {
     /// A superset of the events that can count for them (the engine applies the rules),
     /// each once, in no particular order,
     /// carrying only what a rule reads (issue 15): id, kind, time, team, dashboard, user,
-    /// `data` of decisions, outcomes and reviews, `text` of decisions. Tags, panel, end
+    /// `data` of decisions and outcomes, a review's `dashboards`, `text` of decisions. Tags, panel, end
     /// time, other texts and timestamps are left empty: never show these events as they are.
     pub events: Vec<Event>,
     /// Their targets, with actuals and verification.
@@ -616,6 +616,10 @@ pub struct Evidence {
 }
 
 impl Event {
+    /// The only key of a review's `data` a rule reads (the dashboards it covered, issue 10):
+    /// the rest (attendees, notes) is not part of its evidence.
+    pub const REVIEW_EVIDENCE_KEY: &'static str = "dashboards";
+
     /// The event as an evidence read returns it (see [`Evidence::events`]): what no rule
     /// reads left empty, so that an event a write hands to a kept evidence (issue 15) is the
     /// one a fresh read would give.
@@ -626,7 +630,12 @@ impl Event {
             String::new()
         };
         let data = match self.kind {
-            EventKind::Decision | EventKind::Outcome | EventKind::Review => self.data.clone(),
+            EventKind::Decision | EventKind::Outcome => self.data.clone(),
+            EventKind::Review => self
+                .data
+                .get(Event::REVIEW_EVIDENCE_KEY)
+                .map(|v| Map::from_iter([(Event::REVIEW_EVIDENCE_KEY.to_string(), v.clone())]))
+                .unwrap_or_default(),
             _ => Map::new(),
         };
         Event {

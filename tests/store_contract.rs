@@ -442,9 +442,17 @@ fn evidence_reads_each_kind_inside_the_window_as_the_rules_see_it(s) {
             if kind == EventKind::Outcome {
                 e.data.insert("decisionId".into(), json!("decision-before"));
             }
+            if kind == EventKind::Review {
+                // Of a review's data only its dashboards are evidence.
+                e.data.insert("dashboards".into(), json!(["slo-p", "other"]));
+            }
             written.push(e);
         }
     }
+    let mut null_dashboards = event("review-null-inside", EventKind::Review, 300, Some("p"));
+    null_dashboards.data.insert("dashboards".into(), json!(null));
+    null_dashboards.data.insert("attendees".into(), json!(["alice"]));
+    written.push(null_dashboards);
     s.insert_events(1, &written).expect("insert");
     let ev = s.evidence(1, &["p".to_string()], 100, 1000).expect("evidence");
     let mut read = ev.events.clone();

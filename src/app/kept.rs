@@ -22,8 +22,6 @@ pub const MAX_KEPT_EVENTS: usize = 25_000;
 
 /// The `data` keys a rule of the engine reads from an outcome.
 const OUTCOME_KEYS: [&str; 2] = ["decisionId", "result"];
-/// The `data` key a rule of the engine reads from a review.
-const REVIEW_KEY: &str = "dashboards";
 
 /// An evidence event as kept: smaller than an [`Event`] (a read's event is ~0.9 KiB, most
 /// of it the B-tree node of its `data`, which only decisions keep here), made an [`Event`]
@@ -45,7 +43,7 @@ struct KeptEvent {
 enum More {
     /// A decision's text and whole `data` (follow-up, owner, query, expected effect, ...).
     Decision(String, serde_json::Map<String, serde_json::Value>),
-    /// The values of [`OUTCOME_KEYS`] or [`REVIEW_KEY`] that were there.
+    /// The values of [`OUTCOME_KEYS`] or [`Event::REVIEW_EVIDENCE_KEY`] that were there.
     Keys(Vec<(&'static str, serde_json::Value)>),
 }
 
@@ -77,7 +75,7 @@ impl KeptEvent {
         let more = match e.kind {
             EventKind::Decision => Some(Box::new(More::Decision(e.text, e.data))),
             EventKind::Outcome => keys(&OUTCOME_KEYS),
-            EventKind::Review => keys(&[REVIEW_KEY]),
+            EventKind::Review => keys(&[Event::REVIEW_EVIDENCE_KEY]),
             _ => None,
         };
         KeptEvent {

@@ -134,8 +134,8 @@ pub trait Store: SyncStore + Send + Sync + 'static {
     /// The evidence for `teams` (all when empty) that can count in `[from, to)`:
     /// team-linked events and views of the teams' dashboards in the range, every decision
     /// of the teams before `to` with the outcomes naming them, and the teams' targets.
-    /// An event's `data` is there only for decisions, outcomes and reviews, the kinds whose
-    /// data a rule of the engine reads; the others' is empty (issue 15). Each event comes
+    /// An event's `data` is there only for decisions and outcomes, and a review's only its
+    /// `dashboards`: what a rule of the engine reads; the others' is empty (issue 15). Each event comes
     /// once, in no particular order (the engine sorts what it counts).
     fn evidence(
         &self,

@@ -599,15 +599,19 @@ fn team_from_row(r: &Row<'_>) -> rusqlite::Result<Team> {
 
 const EVENT_COLUMNS: &str = "id, kind, time, time_end, team, dashboard_uid, panel_id, user_login, \
                              text, tags, data, source, created_at, updated_at";
-/// [`EVENT_COLUMNS`] for the engine's evidence (issue 15): only what a rule reads. `data`
-/// only for the kinds whose data a rule reads (a decision's follow-up, query and owner, an
-/// outcome's decision and result, a review's dashboards), `text` only for decisions (their
-/// names in the agenda and follow-ups); tags, panel, end time, timestamps are left empty. Most
-/// rows (views, questions, notes) then cost no JSON parse and no allocation beyond their ids.
+/// [`EVENT_COLUMNS`] for the engine's evidence (issue 15): only what a rule reads (see
+/// `Event::as_evidence`). `data` only for the kinds whose data a rule reads (a decision's
+/// follow-up, query and owner, an outcome's decision and result), of a review only its
+/// `dashboards` (built here, so the rest — attendees, notes — is never parsed), `text` only for
+/// decisions (their names in the agenda and follow-ups); tags, panel, end time, timestamps
+/// are left empty. Most rows (views, questions, notes) then cost no JSON parse and no
+/// allocation beyond their ids.
 const EVIDENCE_COLUMNS: &str = "id, kind, time, NULL, team, dashboard_uid, NULL, user_login, \
                                 CASE WHEN kind = 'decision' THEN text ELSE '' END, '[]', \
-                                CASE WHEN kind IN ('decision', 'outcome', 'review') \
-                                THEN data ELSE '{}' END, source, 0, 0";
+                                CASE WHEN kind IN ('decision', 'outcome') THEN data \
+                                WHEN kind = 'review' AND json_type(data, '$.dashboards') IS NOT NULL \
+                                THEN json_object('dashboards', data -> '$.dashboards') \
+                                ELSE '{}' END, source, 0, 0";
 /// [`EVIDENCE_COLUMNS`] for the kinds whose text and data no rule reads (views,
 /// questions, metric changes, notes): only columns `events_view_evidence` and
 /// `events_plain_evidence` hold, so the row is never looked up in the table.

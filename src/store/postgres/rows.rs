@@ -68,13 +68,16 @@ pub(super) fn team_from_row(r: &Row) -> Result<Team, Fail> {
 pub(super) const EVENT_COLUMNS: &str = "id, kind, time, time_end, team, dashboard_uid, panel_id, \
                                         user_login, text, tags, data, source, created_at, updated_at";
 /// [`EVENT_COLUMNS`] for the engine's evidence (issue 15): only what a rule reads, as on
-/// SQLite. `data` only for decisions, outcomes and reviews, `text` only for decisions; tags,
-/// panel, end time and timestamps are left empty (neither sent nor parsed).
+/// SQLite (see `Event::as_evidence`). `data` only for decisions and outcomes, of a review only
+/// its `dashboards`, `text` only for decisions; tags, panel, end time and timestamps are left
+/// empty (neither sent nor parsed).
 pub(super) const EVIDENCE_COLUMNS: &str = "id, kind, time, NULL::bigint, team, dashboard_uid, \
                                         NULL::bigint, user_login, \
                                         CASE WHEN kind = 'decision' THEN text ELSE ''::text END, \
-                                        '[]'::text, CASE WHEN kind IN ('decision', 'outcome', 'review') \
-                                        THEN data ELSE '{}'::text END, source, 0::bigint, 0::bigint";
+                                        '[]'::text, CASE WHEN kind IN ('decision', 'outcome') THEN data \
+                                        WHEN kind = 'review' AND jsonb_exists(data::jsonb, 'dashboards') \
+                                        THEN jsonb_build_object('dashboards', data::jsonb -> 'dashboards')::text \
+                                        ELSE '{}'::text END, source, 0::bigint, 0::bigint";
 /// [`EVIDENCE_COLUMNS`] for the kinds whose text and data no rule reads (views, questions,
 /// metric changes, notes): only columns `events_view_evidence` and `events_plain_evidence`
 /// hold, so the read can be an index-only scan.
