@@ -605,8 +605,9 @@ pub struct Evidence {
     /// A superset of the events that can count for them (the engine applies the rules),
     /// each once, in no particular order,
     /// carrying only what a rule reads (issue 15): id, kind, time, team, dashboard, user,
-    /// `data` of decisions and outcomes, a review's `dashboards`, `text` of decisions. Tags, panel, end
-    /// time, other texts and timestamps are left empty: never show these events as they are.
+    /// `data` of decisions and outcomes, a review's `dashboards`, `text` of decisions. Tags,
+    /// panel, end time, other texts and timestamps are left empty: never show these events
+    /// as they are.
     pub events: Vec<Event>,
     /// Their targets, with actuals and verification.
     pub targets: Vec<Target>,

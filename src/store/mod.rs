@@ -135,8 +135,8 @@ pub trait Store: SyncStore + Send + Sync + 'static {
     /// team-linked events and views of the teams' dashboards in the range, every decision
     /// of the teams before `to` with the outcomes naming them, and the teams' targets.
     /// An event's `data` is there only for decisions and outcomes, and a review's only its
-    /// `dashboards`: what a rule of the engine reads; the others' is empty (issue 15). Each event comes
-    /// once, in no particular order (the engine sorts what it counts).
+    /// `dashboards`: what a rule of the engine reads; the others' is empty (issue 15). Each
+    /// event comes once, in no particular order (the engine sorts what it counts).
     fn evidence(
         &self,
         org: OrgId,
