@@ -597,6 +597,20 @@ pub struct PendingView {
     pub session_bucket: i64,
 }
 
+impl PendingView {
+    /// The view as the event a store writes for it, with `id`, written at `now`.
+    pub fn to_event(&self, id: String, now: EpochMs) -> Event {
+        Event {
+            dashboard_uid: Some(self.dashboard_uid.clone()),
+            panel_id: self.panel_id,
+            user: self.user.clone(),
+            created_at: now,
+            updated_at: now,
+            ..Event::bare(id, EventKind::View, self.time, Source::Passive)
+        }
+    }
+}
+
 /// Everything the engine needs to evaluate teams over `[from, to)`, read at once.
 #[derive(Debug, Clone, Default)]
 pub struct Evidence {
@@ -718,6 +732,18 @@ impl VersionStep {
         out.dedup();
         Self { scopes: out }
     }
+}
+
+/// The passive views one write stored in one org, with how they moved its evidence versions
+/// (issue 15): a view in a session bucket already stored is not among them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ViewsWritten {
+    /// The org.
+    pub org: OrgId,
+    /// How the views moved the versions of their dashboards.
+    pub step: VersionStep,
+    /// The views stored as events, in the order given.
+    pub events: Vec<Event>,
 }
 
 /// The store's evidence versions of an org (issue 15): a counter per `team:<id>` and per

@@ -11,10 +11,11 @@ mod pg;
 use std::sync::Arc;
 
 use maturity::app::queries::TeamSelector;
+use maturity::app::views::ViewRecorder;
 use maturity::app::{App, AppSettings, Caller, Role};
 use maturity::engine;
 use maturity::model::{
-    Direction, Event, EventKind, Source, Target, Team, Verdict, Verification, DAY_MS,
+    Direction, Event, EventKind, PendingView, Source, Target, Team, Verdict, Verification, DAY_MS,
 };
 use maturity::settings::{PathRule, Secret, Storage};
 use maturity::store::{open_store, Store};
@@ -40,6 +41,9 @@ enum Op {
     Redefine(u8, u8),
     /// The n-th event written so far is deleted.
     Delete(usize),
+    /// A passive view of a dashboard by one of a few users, this many hours from the
+    /// current instant, written by the store's view writer (its session may be stored).
+    View(u8, u8, i64),
     /// Move the instant by this many hours (negative: ask about the past) and read.
     Read(i64),
 }
@@ -56,6 +60,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0u8..3, -60i64..10, -10i64..60, any::<bool>()).prop_map(|(t, s, d, v)| Op::Target(t, s, d, v)),
         1 => (0u8..3, 0u8..3).prop_map(|(t, c)| Op::Redefine(t, c)),
         1 => (0usize..40).prop_map(Op::Delete),
+        2 => (0u8..4, 0u8..3, -24i64 * 20..2).prop_map(|(d, u, h)| Op::View(d, u, h)),
         5 => (-24i64 * 3..24 * 10).prop_map(Op::Read),
     ]
 }
@@ -148,6 +153,10 @@ fn check(storage: &Storage, ops: &[Op]) -> Result<(), TestCaseError> {
     let writer: Arc<dyn Store> = open_store(storage).expect("second handle");
     let settings = AppSettings::default();
     let app = App::new(reader.clone(), settings.clone(), Arc::new(|| T0));
+    let views = {
+        let _in_runtime = runtime.enter();
+        ViewRecorder::start(reader.clone(), app.writes(), Arc::new(|| T0))
+    };
     let caller = Caller {
         org: 1,
         user: Some(("viewer".into(), Role::Viewer)),
@@ -260,6 +269,18 @@ fn check(storage: &Storage, ops: &[Op]) -> Result<(), TestCaseError> {
                     writer.delete_event(1, &id).expect("delete");
                     decisions.retain(|(d, _)| *d != id);
                 }
+            }
+            Op::View(d, u, h) => {
+                let time = at + h * 3_600_000;
+                views.record(PendingView {
+                    org: 1,
+                    user: format!("viewer-{u}"),
+                    dashboard_uid: format!("dash-{d}"),
+                    panel_id: None,
+                    time,
+                    session_bucket: time.div_euclid(30 * 60_000),
+                });
+                runtime.block_on(views.flush());
             }
             Op::Read(h) => {
                 at += h * 3_600_000;
@@ -589,4 +610,27 @@ fn the_apps_own_writes_are_taken_into_the_kept_evidence_and_another_handles_are_
     check(T0 + 120_000);
     let kept = app.kept_evidence_stats();
     assert_eq!((kept.hits, kept.misses), (7, 7), "team-1 read again, once");
+    // A passive view of team-2's dashboard from the store's view writer: taken into the
+    // kept evidence too, so team-2 is computed again from memory for both queries.
+    let views = {
+        let _in_runtime = rt.enter();
+        ViewRecorder::start(store.clone(), app.writes(), Arc::new(|| T0))
+    };
+    views.record(PendingView {
+        org: 1,
+        user: "carol".into(),
+        dashboard_uid: "dash-2".into(),
+        panel_id: None,
+        time: T0 + 130_000,
+        session_bucket: 1,
+    });
+    rt.block_on(views.flush());
+    assert_eq!(views.written(), 1);
+    check(T0 + 180_000);
+    let kept = app.kept_evidence_stats();
+    assert_eq!(
+        (kept.hits, kept.misses),
+        (9, 7),
+        "team-2 from memory, twice"
+    );
 }

@@ -206,7 +206,10 @@ fn views_written_by_two_replicas_at_once_are_stored_once_per_session() {
                             },
                             0,
                         )
-                        .expect("views are written without error");
+                        .expect("views are written without error")
+                        .iter()
+                        .map(|v| v.events.len())
+                        .sum::<usize>();
                 }
                 written
             })

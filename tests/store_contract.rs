@@ -303,14 +303,41 @@ fn passive_views_keep_one_per_session_bucket(s) {
         n += 1;
         format!("v{n}")
     };
+    let before = s.evidence_versions(1).expect("before");
     let written = s
         .insert_views(&[view(1, 0), view(2, 0), view(3, 1)], &mut ids, 0)
         .expect("views");
-    assert_eq!(written, 2);
+    let after = s.evidence_versions(1).expect("after");
+    // The second view of bucket 0 is not stored, nor among the views written.
+    assert_eq!(written.len(), 1, "{written:?}");
+    let ids_written: Vec<&str> = written[0].events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!((written[0].org, ids_written), (1, vec!["v1", "v3"]));
+    assert_eq!(written[0].events[1], view(3, 1).to_event("v3".into(), 0));
+    // Their step is exactly how they moved the versions: the dashboard's raised.
+    assert_eq!(before.advanced(&written[0].step), Some(after.clone()));
+    let scopes: Vec<&str> = written[0].step.scopes.iter().map(|(s, _, _)| s.as_str()).collect();
+    assert_eq!(scopes, ["dashboard:d1"]);
+    assert!(written[0].step.of_scope("dashboard:d1").is_some_and(|(b, a)| a > b));
+    // A bucket already stored: nothing written, nothing moved.
     assert_eq!(
         s.insert_views(&[view(4, 1)], &mut ids, 0).expect("again"),
-        0
+        vec![]
     );
+    assert_eq!(s.evidence_versions(1).expect("unmoved"), after);
+    // Views of two orgs in one batch: each org's views with its own step, orgs ascending.
+    let other = |org: i64, dashboard: &str, bucket: i64| PendingView {
+        org,
+        dashboard_uid: dashboard.into(),
+        ..view(5, bucket)
+    };
+    let before = (s.evidence_versions(1).expect("1"), s.evidence_versions(2).expect("2"));
+    let written = s
+        .insert_views(&[other(2, "d2", 7), other(1, "d3", 7), other(2, "d2", 8)], &mut ids, 0)
+        .expect("two orgs");
+    let orgs: Vec<(i64, usize)> = written.iter().map(|w| (w.org, w.events.len())).collect();
+    assert_eq!(orgs, [(1, 1), (2, 2)]);
+    assert_eq!(before.0.advanced(&written[0].step), Some(s.evidence_versions(1).expect("1")));
+    assert_eq!(before.1.advanced(&written[1].step), Some(s.evidence_versions(2).expect("2")));
     let views = s
         .list_events(
             1,
@@ -1059,52 +1086,69 @@ fn eight_open_a_new_store_at_once_postgres() {
     });
 }
 
-/// Four handles inserting events of one team at once: each insert's step on the team's
-/// scope starts where another's ended, so the steps chain from the first version to the last
-/// without a gap or an overlap (a step that took in another writer's raise would make a kept
-/// evidence miss that writer's events).
+/// Four handles inserting events of one team and passive views of its dashboard at once:
+/// each write's step on a scope starts where another's ended, so the steps chain from the
+/// first version to the last without a gap or an overlap (a step that took in another
+/// writer's raise would make a kept evidence miss that writer's events).
 fn concurrent_inserts_report_steps_that_chain(
     open: impl Fn() -> Option<Box<dyn Fn() -> std::sync::Arc<dyn Store>>>,
 ) {
     let Some(open) = open() else { return };
     let first = open();
     first.create_team(1, &team("p")).expect("p");
-    let start = first
-        .evidence_versions(1)
-        .expect("versions")
-        .of_scope("team:p");
+    let start = first.evidence_versions(1).expect("versions");
     let threads: Vec<_> = (0..4)
         .map(|w| {
             let store = open();
             std::thread::spawn(move || {
-                (0..25)
-                    .map(|i| {
-                        let id = format!("w{w}-{i}");
-                        let step = store
-                            .insert_events(1, &[event(&id, EventKind::Question, i, Some("p"))])
-                            .expect("insert");
-                        step.of_scope("team:p").expect("team:p raised")
-                    })
-                    .collect::<Vec<_>>()
+                let (mut team_steps, mut dashboard_steps) = (Vec::new(), Vec::new());
+                for i in 0..25 {
+                    let id = format!("w{w}-{i}");
+                    let mut e = event(&id, EventKind::Question, i, Some("p"));
+                    e.dashboard_uid = Some("slo-p".into());
+                    let step = store.insert_events(1, &[e]).expect("insert");
+                    team_steps.push(step.of_scope("team:p").expect("team:p raised"));
+                    dashboard_steps.push(step.of_scope("dashboard:slo-p").expect("raised"));
+                    // A passive view of the team's dashboard, in a session of its own.
+                    let view = PendingView {
+                        org: 1,
+                        user: format!("viewer-{w}"),
+                        dashboard_uid: "slo-p".into(),
+                        panel_id: None,
+                        time: i,
+                        session_bucket: i,
+                    };
+                    let written = store
+                        .insert_views(&[view], &mut || format!("{id}-view"), 0)
+                        .expect("view");
+                    dashboard_steps.push(
+                        written[0]
+                            .step
+                            .of_scope("dashboard:slo-p")
+                            .expect("view raised"),
+                    );
+                }
+                (team_steps, dashboard_steps)
             })
         })
         .collect();
-    let mut steps: Vec<(i64, i64)> = threads
-        .into_iter()
-        .flat_map(|t| t.join().expect("writer"))
-        .collect();
-    steps.sort_unstable();
-    let end = first
-        .evidence_versions(1)
-        .expect("versions")
-        .of_scope("team:p");
-    let mut at = start;
-    for (before, after) in &steps {
-        assert_eq!(*before, at, "steps {steps:?}");
-        assert!(after > before);
-        at = *after;
+    let (mut team_steps, mut dashboard_steps) = (Vec::new(), Vec::new());
+    for t in threads {
+        let (team, dashboard) = t.join().expect("writer");
+        team_steps.extend(team);
+        dashboard_steps.extend(dashboard);
     }
-    assert_eq!(at, end);
+    let end = first.evidence_versions(1).expect("versions");
+    for (scope, mut steps) in [("team:p", team_steps), ("dashboard:slo-p", dashboard_steps)] {
+        steps.sort_unstable();
+        let mut at = start.of_scope(scope);
+        for (before, after) in &steps {
+            assert_eq!(*before, at, "{scope}: steps {steps:?}");
+            assert!(after > before);
+            at = *after;
+        }
+        assert_eq!(at, end.of_scope(scope), "{scope}");
+    }
 }
 
 #[test]

@@ -11,6 +11,7 @@ pub mod queries;
 pub mod sync;
 pub mod transfer;
 pub mod views;
+pub mod write_order;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -203,10 +204,13 @@ pub struct App {
     decisions: Arc<cache::TeamCache<Arc<crate::engine::targets::DecisionLog>>>,
     /// Each org's team list, kept while its evidence versions stay the same (issue 15).
     team_lists: Arc<cache::TeamLists>,
-    /// Each team's evidence, taken forward by this instance's writes (issue 15).
+    /// Each team's evidence, taken forward by this process's writes to the store (issue 15).
     kept: Arc<kept::KeptEvidence>,
-    /// Held from an event write to its step's taking forward (see `record_events`).
-    write_order: Arc<std::sync::Mutex<()>>,
+    /// The two above, as the store's writes follow them (alive while this app is).
+    _follower: Arc<write_order::Follower>,
+    /// The store's writes in this process, in order (shared with the view writer and every
+    /// other datasource on the store).
+    writes: Arc<write_order::StoreWrites>,
 }
 
 impl std::fmt::Debug for App {
@@ -230,8 +234,21 @@ where
 }
 
 impl App {
-    /// Use cases over `store`.
+    /// Use cases over `store`, the only user of it in this process.
     pub fn new(store: Arc<dyn Store>, settings: AppSettings, clock: Clock) -> Self {
+        Self::sharing(store, Arc::default(), settings, clock)
+    }
+
+    /// Use cases over `store`, whose writes in this process (by other datasources on it and
+    /// its view writer) go through `writes`.
+    pub fn sharing(
+        store: Arc<dyn Store>,
+        writes: Arc<write_order::StoreWrites>,
+        settings: AppSettings,
+        clock: Clock,
+    ) -> Self {
+        let follower = Arc::new(write_order::Follower::default());
+        writes.follow(&follower);
         Self {
             store,
             settings,
@@ -239,10 +256,16 @@ impl App {
             evaluations: Arc::new(cache::TeamCache::new(&cache::EVALUATIONS)),
             review_times: Arc::new(cache::TeamCache::new(&cache::REVIEW_TIMES)),
             decisions: Arc::new(cache::TeamCache::new(&cache::DECISIONS)),
-            team_lists: Arc::default(),
-            kept: Arc::default(),
-            write_order: Arc::default(),
+            team_lists: follower.team_lists.clone(),
+            kept: follower.kept.clone(),
+            _follower: follower,
+            writes,
         }
+    }
+
+    /// The store's writes in this process, for a view writer to take its views forward.
+    pub fn writes(&self) -> Arc<write_order::StoreWrites> {
+        self.writes.clone()
     }
 
     /// How the evaluation cache has done so far.
@@ -427,17 +450,16 @@ impl App {
             .collect();
         let org = caller.org;
         let to_store = events.clone();
-        let (kept, team_lists) = (self.kept.clone(), self.team_lists.clone());
         // One write at a time from the store's write to the kept evidence (SQLite has one
         // writer anyway): steps taken in the order they were written each start where the
         // last ended, where out of order they would miss and leave the teams to be read.
-        let write_order = self.write_order.clone();
+        let writes = self.writes.clone();
         self.with_store(move |s| {
-            let _in_order = write_order.lock().unwrap_or_else(|p| p.into_inner());
-            let step = insert_checked(s, org, &to_store, batch, Decisions::Checked)?;
-            kept.advance(org, &step, &to_store);
-            team_lists.advance(org, &step);
-            Ok(())
+            writes.write(|in_order| {
+                let step = insert_checked(s, org, &to_store, batch, Decisions::Checked)?;
+                in_order.advance(org, &step, &to_store);
+                Ok(())
+            })
         })
         .await?;
         Ok(events)

@@ -1,5 +1,6 @@
 //! Passive review evidence (SPEC §4.4): views are queued off the request path and written
-//! in batches by a background task, at most 500 ms after the query that saw them.
+//! in batches by a background task, at most 500 ms after the query that saw them, and taken
+//! into the evidence the store's datasources keep (issue 15).
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::write_order::StoreWrites;
 use super::{new_id, Clock};
 use crate::model::PendingView;
 use crate::store::Store;
@@ -36,11 +38,12 @@ impl std::fmt::Debug for ViewRecorder {
 }
 
 impl ViewRecorder {
-    /// Starts the writer task for `store` on the current runtime.
-    pub fn start(store: Arc<dyn Store>, clock: Clock) -> Self {
+    /// Starts the writer task for `store` on the current runtime; its writes go through
+    /// `writes`, in order with the store's other writes in this process.
+    pub fn start(store: Arc<dyn Store>, writes: Arc<StoreWrites>, clock: Clock) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let written = Arc::new(AtomicU64::new(0));
-        tokio::spawn(run(store, clock, rx, written.clone()));
+        tokio::spawn(run(store, writes, clock, rx, written.clone()));
         Self {
             tx,
             dropped: AtomicU64::new(0),
@@ -83,6 +86,7 @@ type SessionKey = (i64, String, String, i64);
 
 async fn run(
     store: Arc<dyn Store>,
+    writes: Arc<StoreWrites>,
     clock: Clock,
     mut rx: mpsc::Receiver<Command>,
     written: Arc<AtomicU64>,
@@ -133,12 +137,22 @@ async fn run(
             ))
         });
         if !batch.is_empty() {
-            let store = store.clone();
+            let (store, writes) = (store.clone(), writes.clone());
             let now = clock();
             let to_write = batch.clone();
             let result = tokio::task::spawn_blocking(move || {
                 let mut make_id = || new_id("view");
-                store.insert_views(&to_write, &mut make_id, now)
+                writes.write(|in_order| {
+                    let written = store.insert_views(&to_write, &mut make_id, now)?;
+                    // A view changes only the teams of its dashboard: taken forward, they
+                    // are computed again from memory instead of read again.
+                    for w in &written {
+                        in_order.advance(w.org, &w.step, &w.events);
+                    }
+                    Ok::<usize, crate::store::StoreError>(
+                        written.iter().map(|w| w.events.len()).sum(),
+                    )
+                })
             })
             .await;
             match result {

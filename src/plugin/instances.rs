@@ -14,6 +14,7 @@ use tokio::sync::OnceCell;
 use super::scheduler::{self, Schedule, SyncRunner};
 use crate::app::sync::GrafanaSync;
 use crate::app::views::ViewRecorder;
+use crate::app::write_order::StoreWrites;
 use crate::app::{App, AppError, Caller, Clock, Role};
 use crate::grafana::{GrafanaClient, GrafanaConfig};
 use crate::model::Invalid;
@@ -125,6 +126,8 @@ pub struct Instance {
 struct StoreHandle {
     store: Arc<dyn Store>,
     views: Arc<ViewRecorder>,
+    /// The store's writes in this process, shared by its datasources and view writer.
+    writes: Arc<StoreWrites>,
 }
 
 type InstanceCell = Arc<OnceCell<Arc<Instance>>>;
@@ -192,7 +195,12 @@ impl Instances {
             ))
         })?;
         let handle = self.store(&settings.storage).await?;
-        let app = App::new(handle.store, settings.app.clone(), self.clock.clone());
+        let app = App::sharing(
+            handle.store,
+            handle.writes,
+            settings.app.clone(),
+            self.clock.clone(),
+        );
         let sync = self.grafana_sync(org, ds, &settings, &app)?;
         let interval =
             std::time::Duration::from_secs(60 * settings.actuals_interval_minutes.unsigned_abs());
@@ -258,8 +266,13 @@ impl Instances {
                     .await
                     .map_err(|e| AppError::Internal(format!("opening the store failed: {e}")))?
                     .map_err(AppError::from)?;
-                let views = Arc::new(ViewRecorder::start(store.clone(), clock));
-                Ok::<_, AppError>(StoreHandle { store, views })
+                let writes = Arc::new(StoreWrites::default());
+                let views = Arc::new(ViewRecorder::start(store.clone(), writes.clone(), clock));
+                Ok::<_, AppError>(StoreHandle {
+                    store,
+                    views,
+                    writes,
+                })
             })
             .await?;
         Ok(handle.clone())

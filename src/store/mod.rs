@@ -18,7 +18,7 @@ use crate::settings::Storage;
 
 use crate::model::{
     Actual, EpochMs, Event, EventFilter, Evidence, EvidenceVersions, OrgId, PendingView, Source,
-    Target, Team, Verification, VersionStep,
+    Target, Team, Verification, VersionStep, ViewsWritten,
 };
 
 /// What can go wrong in a store, separated by whose fault it is.
@@ -95,13 +95,15 @@ pub trait Store: SyncStore + Send + Sync + 'static {
     /// team's evidence at the `before` versions takes these events in instead of reading it
     /// again).
     fn insert_events(&self, org: OrgId, events: &[Event]) -> StoreResult<VersionStep>;
-    /// Writes passive views, at most one per session bucket; returns how many were new.
+    /// Writes passive views, at most one per session bucket. Returns the views stored (a
+    /// view of a bucket already stored is skipped), by org in ascending order, each org's
+    /// with how it moved the versions of their dashboards (as [`Store::insert_events`]).
     fn insert_views(
         &self,
         views: &[PendingView],
         make_id: &mut dyn FnMut() -> String,
         now: EpochMs,
-    ) -> StoreResult<usize>;
+    ) -> StoreResult<Vec<ViewsWritten>>;
     /// Events matching the filter, newest first.
     fn list_events(&self, org: OrgId, filter: &EventFilter) -> StoreResult<Vec<Event>>;
     /// One event.

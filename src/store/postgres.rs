@@ -39,12 +39,11 @@ use postgres::types::Type;
 use postgres::{Client, GenericClient, IsolationLevel, Transaction};
 use r2d2::{Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
-use serde_json::Map;
 
 use super::{Counts, Store, StoreError, StoreResult};
 use crate::model::{
     Actual, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, OrgId, PendingView,
-    Source, Target, Team, Verification, VersionStep,
+    Target, Team, Verification, VersionStep, ViewsWritten,
 };
 use crate::settings::Secret;
 
@@ -708,38 +707,21 @@ impl Store for PostgresStore {
         views: &[PendingView],
         make_id: &mut dyn FnMut() -> String,
         now: EpochMs,
-    ) -> StoreResult<usize> {
-        // The first view of each session bucket in the batch, as SQLite keeps it.
+    ) -> StoreResult<Vec<ViewsWritten>> {
+        // The first view of each session bucket in the batch, as SQLite keeps it, with its
+        // place in the batch.
         let mut seen = HashSet::new();
-        let mut firsts: Vec<(&PendingView, Event)> = Vec::new();
-        for v in views {
+        let mut firsts: Vec<(usize, &PendingView, Event)> = Vec::new();
+        for (i, v) in views.iter().enumerate() {
             let id = make_id();
-            if !seen.insert((v.org, &v.user, &v.dashboard_uid, v.session_bucket)) {
-                continue;
+            if seen.insert((v.org, &v.user, &v.dashboard_uid, v.session_bucket)) {
+                firsts.push((i, v, v.to_event(id, now)));
             }
-            firsts.push((
-                v,
-                Event {
-                    id,
-                    kind: EventKind::View,
-                    time: v.time,
-                    time_end: None,
-                    team: None,
-                    dashboard_uid: Some(v.dashboard_uid.clone()),
-                    panel_id: v.panel_id,
-                    user: v.user.clone(),
-                    text: String::new(),
-                    tags: Vec::new(),
-                    data: Map::new(),
-                    source: Source::Passive,
-                    created_at: now,
-                    updated_at: now,
-                },
-            ));
         }
-        // In key order, so that two replicas writing overlapping batches take the unique
-        // index's locks in the same order and never deadlock.
-        firsts.sort_by(|(a, _), (b, _)| {
+        // In key order (org first), so that two replicas writing overlapping batches take
+        // the version rows' and the unique index's locks in the same order and never
+        // deadlock.
+        firsts.sort_by(|(_, a, _), (_, b, _)| {
             (a.org, &a.user, &a.dashboard_uid, a.session_bucket).cmp(&(
                 b.org,
                 &b.user,
@@ -747,13 +729,41 @@ impl Store for PostgresStore {
                 b.session_bucket,
             ))
         });
-        let mut rows = EventColumns::default();
-        for (v, e) in &firsts {
-            rows.push(v.org, e, Some(v.session_bucket));
-        }
-        // A view another replica stored in the same bucket is skipped, not an error.
-        self.write(|tx| rows.insert(tx, "ON CONFLICT DO NOTHING"))
-            .map(|n| n as usize)
+        let orgs = firsts.chunk_by(|(_, a, _), (_, b, _)| a.org == b.org);
+        let orgs: Vec<&[(usize, &PendingView, Event)]> = orgs.collect();
+        self.write(|tx| {
+            let mut written = Vec::with_capacity(orgs.len());
+            for org_views in &orgs {
+                let org = org_views[0].1.org;
+                let events: Vec<Event> = org_views.iter().map(|(_, _, e)| e.clone()).collect();
+                let scopes = VersionStep::candidate_scopes(&events, &[]);
+                let before = lock_versions(tx, org, &scopes)?;
+                let mut rows = EventColumns::default();
+                for (_, v, e) in org_views.iter() {
+                    rows.push(org, e, Some(v.session_bucket));
+                }
+                // A view another replica stored in the same bucket is skipped, not an error.
+                let stored: HashSet<String> = rows
+                    .insert_returning_ids(tx, "ON CONFLICT DO NOTHING")?
+                    .into_iter()
+                    .collect();
+                let after = versions_of(tx, org, &scopes, "")?;
+                let mut stored: Vec<(usize, Event)> = org_views
+                    .iter()
+                    .filter(|(_, _, e)| stored.contains(&e.id))
+                    .map(|(i, _, e)| (*i, e.clone()))
+                    .collect();
+                stored.sort_by_key(|(i, _)| *i);
+                if !stored.is_empty() {
+                    written.push(ViewsWritten {
+                        org,
+                        step: VersionStep::between(&scopes, &before, &after),
+                        events: stored.into_iter().map(|(_, e)| e).collect(),
+                    });
+                }
+            }
+            Ok(written)
+        })
     }
 
     fn list_events(&self, org: OrgId, f: &EventFilter) -> StoreResult<Vec<Event>> {

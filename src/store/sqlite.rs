@@ -18,7 +18,7 @@ use super::{Counts, Store, StoreError, StoreResult};
 mod sync_verbs;
 use crate::model::{
     Actual, Direction, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, OrgId,
-    PendingView, Source, Target, Team, Verification, VersionStep,
+    PendingView, Source, Target, Team, Verification, VersionStep, ViewsWritten,
 };
 
 /// Marks a file as ours ("MATU"); a file with another id belongs to another application.
@@ -1177,28 +1177,37 @@ impl Store for SqliteStore {
         views: &[PendingView],
         make_id: &mut dyn FnMut() -> String,
         now: EpochMs,
-    ) -> StoreResult<usize> {
+    ) -> StoreResult<Vec<ViewsWritten>> {
+        // Each org's views as events, with their session buckets.
+        let mut by_org: std::collections::BTreeMap<OrgId, (Vec<Event>, Vec<i64>)> =
+            Default::default();
+        for v in views {
+            let (events, buckets) = by_org.entry(v.org).or_default();
+            events.push(v.to_event(make_id(), now));
+            buckets.push(v.session_bucket);
+        }
         let mut conn = self.lock();
         let tx = write_tx(&mut conn)?;
-        let mut written = 0;
-        for v in views {
-            let event = Event {
-                id: make_id(),
-                kind: EventKind::View,
-                time: v.time,
-                time_end: None,
-                team: None,
-                dashboard_uid: Some(v.dashboard_uid.clone()),
-                panel_id: v.panel_id,
-                user: v.user.clone(),
-                text: String::new(),
-                tags: Vec::new(),
-                data: Map::new(),
-                source: Source::Passive,
-                created_at: now,
-                updated_at: now,
-            };
-            written += insert_event(&tx, v.org, &event, Some(v.session_bucket))?;
+        let mut written = Vec::with_capacity(by_org.len());
+        for (org, (events, buckets)) in by_org {
+            // The write lock is ours from BEGIN IMMEDIATE, as in `insert_events`: the step
+            // between these two reads is this write's alone.
+            let scopes = VersionStep::candidate_scopes(&events, &[]);
+            let before = versions_of(&tx, org, &scopes)?;
+            let mut stored = Vec::new();
+            for (event, bucket) in events.into_iter().zip(buckets) {
+                if insert_event(&tx, org, &event, Some(bucket))? > 0 {
+                    stored.push(event);
+                }
+            }
+            let after = versions_of(&tx, org, &scopes)?;
+            if !stored.is_empty() {
+                written.push(ViewsWritten {
+                    org,
+                    step: VersionStep::between(&scopes, &before, &after),
+                    events: stored,
+                });
+            }
         }
         tx.commit()?;
         Ok(written)

@@ -287,36 +287,57 @@ impl<'a> EventColumns<'a> {
         if self.ids.is_empty() {
             return Ok(0);
         }
-        use Type as T;
-        let sql = format!(
+        Ok(c.execute_typed(&Self::statement(on_conflict), &self.params())?)
+    }
+
+    /// As [`insert`](Self::insert), answering the ids of the rows written (those a conflict
+    /// skipped are not among them).
+    pub(super) fn insert_returning_ids(
+        &self,
+        c: &mut impl GenericClient,
+        on_conflict: &str,
+    ) -> Result<Vec<String>, Fail> {
+        if self.ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("{} RETURNING id", Self::statement(on_conflict));
+        c.query_typed(&sql, &self.params())?
+            .iter()
+            .map(|r| Ok(r.try_get::<_, String>(0)?))
+            .collect()
+    }
+
+    fn statement(on_conflict: &str) -> String {
+        format!(
             "INSERT INTO maturity.events (org_id, {EVENT_COLUMNS}, decision_id, view_bucket)
              SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[], $5::int8[],
                  $6::text[], $7::text[], $8::int8[], $9::text[], $10::text[], $11::text[],
                  $12::text[], $13::text[], $14::int8[], $15::int8[], $16::text[], $17::int8[])
              {on_conflict}"
-        );
-        Ok(c.execute_typed(
-            &sql,
-            &[
-                p(&self.orgs, T::INT8_ARRAY),
-                p(&self.ids, T::TEXT_ARRAY),
-                p(&self.kinds, T::TEXT_ARRAY),
-                p(&self.times, T::INT8_ARRAY),
-                p(&self.time_ends, T::INT8_ARRAY),
-                p(&self.teams, T::TEXT_ARRAY),
-                p(&self.dashboards, T::TEXT_ARRAY),
-                p(&self.panels, T::INT8_ARRAY),
-                p(&self.users, T::TEXT_ARRAY),
-                p(&self.texts, T::TEXT_ARRAY),
-                p(&self.tags, T::TEXT_ARRAY),
-                p(&self.data, T::TEXT_ARRAY),
-                p(&self.sources, T::TEXT_ARRAY),
-                p(&self.created, T::INT8_ARRAY),
-                p(&self.updated, T::INT8_ARRAY),
-                p(&self.decisions, T::TEXT_ARRAY),
-                p(&self.buckets, T::INT8_ARRAY),
-            ],
-        )?)
+        )
+    }
+
+    fn params(&self) -> [(&(dyn ToSql + Sync), Type); 17] {
+        use Type as T;
+        [
+            p(&self.orgs, T::INT8_ARRAY),
+            p(&self.ids, T::TEXT_ARRAY),
+            p(&self.kinds, T::TEXT_ARRAY),
+            p(&self.times, T::INT8_ARRAY),
+            p(&self.time_ends, T::INT8_ARRAY),
+            p(&self.teams, T::TEXT_ARRAY),
+            p(&self.dashboards, T::TEXT_ARRAY),
+            p(&self.panels, T::INT8_ARRAY),
+            p(&self.users, T::TEXT_ARRAY),
+            p(&self.texts, T::TEXT_ARRAY),
+            p(&self.tags, T::TEXT_ARRAY),
+            p(&self.data, T::TEXT_ARRAY),
+            p(&self.sources, T::TEXT_ARRAY),
+            p(&self.created, T::INT8_ARRAY),
+            p(&self.updated, T::INT8_ARRAY),
+            p(&self.decisions, T::TEXT_ARRAY),
+            p(&self.buckets, T::INT8_ARRAY),
+        ]
     }
 }
 
