@@ -276,12 +276,15 @@ async fn main() {
     let started = Instant::now();
     let pid = plugin.pid;
     let mut rss_max = 0u64;
+    let mut at_peak = common::Mem::default();
     let mut timeline = Vec::new();
     let mut next_mark = Duration::from_secs(10);
     while started.elapsed() < Duration::from_secs(secs) {
         tokio::time::sleep(Duration::from_millis(250)).await;
         let m = common::mem_of(pid);
-        rss_max = rss_max.max(m.rss_kib);
+        if m.rss_kib > rss_max {
+            (rss_max, at_peak) = (m.rss_kib, m);
+        }
         if started.elapsed() >= next_mark {
             timeline.push(format!("{} s: {:.1} MiB", next_mark.as_secs(), m.rss_mib()));
             next_mark += Duration::from_secs(10);
@@ -366,9 +369,10 @@ async fn main() {
     ));
     md.push_str(&format!(
         "\nPlugin memory: VmRSS {:.1} MiB before the load, peak sampled VmRSS {:.1} MiB (every \
-         250 ms), VmHWM {:.1} MiB at the end, VmRSS {:.1} MiB at the end. VmRSS every 10 s: {}.\n",
+         250 ms; {}), VmHWM {:.1} MiB at the end, VmRSS {:.1} MiB at the end. VmRSS every 10 s: {}.\n",
         start_mem.rss_mib(),
         rss_max as f64 / 1024.0,
+        at_peak.split(),
         end_mem.hwm_mib(),
         end_mem.rss_mib(),
         timeline.join(", ")

@@ -451,6 +451,12 @@ pub struct Mem {
     pub rss_kib: u64,
     /// VmHWM (peak resident) in KiB.
     pub hwm_kib: u64,
+    /// RssAnon (the heap and other private memory) in KiB.
+    pub anon_kib: u64,
+    /// RssFile (mapped files: the binary, libraries) in KiB.
+    pub file_kib: u64,
+    /// RssShmem (shared mappings: SQLite's WAL index) in KiB.
+    pub shmem_kib: u64,
 }
 
 impl Mem {
@@ -459,6 +465,16 @@ impl Mem {
     }
     pub fn hwm_mib(&self) -> f64 {
         self.hwm_kib as f64 / 1024.0
+    }
+    /// What the resident size is made of: "anon A, file F, shmem S MiB".
+    pub fn split(&self) -> String {
+        let mib = |k: u64| k as f64 / 1024.0;
+        format!(
+            "anonymous {:.1}, file {:.1}, shared {:.1} MiB",
+            mib(self.anon_kib),
+            mib(self.file_kib),
+            mib(self.shmem_kib)
+        )
     }
 }
 
@@ -475,6 +491,9 @@ pub fn mem_of(pid: u32) -> Mem {
     Mem {
         rss_kib: field("VmRSS:"),
         hwm_kib: field("VmHWM:"),
+        anon_kib: field("RssAnon:"),
+        file_kib: field("RssFile:"),
+        shmem_kib: field("RssShmem:"),
     }
 }
 
