@@ -16,11 +16,11 @@ use tokio::sync::Notify;
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::EnvFilter;
 
-/// The plugin's Rust allocations go to jemalloc on Linux (issue 15). The static musl build
-/// Grafana runs used musl's allocator, which under the load test (`cargo bench --bench load`
-/// with `MATURITY_PLUGIN_BIN` set to it) held 278 MiB at its peak against 112 MiB for the
-/// glibc build the benchmarks measured, at 20 % fewer operations a second; with one allocator
-/// both builds behave as measured. SQLite's own allocations stay with the C library's.
+/// The plugin allocates through jemalloc on Linux, SQLite included (see `sqlite_memory`;
+/// issue 15). The static musl build Grafana runs used musl's allocator, which under the load
+/// test (`cargo bench --bench load` with `MATURITY_PLUGIN_BIN` set to it) held 278 MiB at its
+/// peak against 112 MiB for the glibc build the benchmarks measured, at 20 % fewer operations
+/// a second; with one allocator both builds behave as measured (81 and 88 MiB).
 #[cfg(target_os = "linux")]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -29,9 +29,9 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// (`dirty_decay_ms:0`), so the resident size follows the live memory instead of the highest
 /// it ever was between bursts of queries; two arenas (each thread keeps its own cache in
 /// front of them). Measured under the load test (BENCHMARKS.md, session 7): peak VmRSS
-/// 84 MiB at the glibc allocator's throughput; keeping freed pages for 100 ms instead gave
-/// 28 % more operations a second at 108 MiB, for 1 s 40 % more at 170 MiB. An operator can
-/// trade the other way with `_RJEM_MALLOC_CONF` in the plugin's environment.
+/// 84-88 MiB for 5-13 % fewer operations a second than glibc's allocator (112 MiB); keeping
+/// freed pages 100 ms instead gave 28 % more at 108 MiB, 1 s 40 % more at 170 MiB. An
+/// operator can trade the other way with `_RJEM_MALLOC_CONF` in the plugin's environment.
 #[cfg(target_os = "linux")]
 #[allow(non_upper_case_globals)]
 #[export_name = "_rjem_malloc_conf"]
@@ -109,31 +109,7 @@ mod sqlite_memory {
 const MAGIC_COOKIE_KEY: &str = "grafana_plugin_type";
 const MAGIC_COOKIE_VALUE: &str = "datasource";
 
-/// glibc gives each thread that allocates an arena of its own (up to eight per core) and
-/// keeps what is freed there; with the store's reader threads and the blocking pool, most of
-/// the resident size under concurrent queries was that retention. Two arenas per core bound
-/// it (`cargo bench --bench load`: peak VmRSS 220 -> 103 MiB) without the lock contention
-/// that two in all cost the parallel evidence reads.
-///
-/// Blocks of 64 KiB and more (a batch of evidence, a frame's columns) are mapped on their
-/// own and go back to the system when freed, instead of staying in an arena between smaller
-/// blocks (issue 15: peak VmRSS under the load test 108 -> 83 MiB, throughput unchanged).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn limit_malloc_arenas() {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let arenas = libc::c_int::try_from(2 * cores).unwrap_or(2).clamp(2, 16);
-    // SAFETY: mallopt only tunes the allocator; it runs before any other thread starts.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, arenas);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 * 1024);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn limit_malloc_arenas() {}
-
 fn main() -> ExitCode {
-    limit_malloc_arenas();
     if std::env::var(MAGIC_COOKIE_KEY).as_deref() != Ok(MAGIC_COOKIE_VALUE) {
         eprintln!(
             "gpx_maturity is the Data-Driven Maturity backend that Grafana starts; it is not meant to be run by hand.\n\
