@@ -14,11 +14,13 @@ use crate::model::{
 
 /// Events kept at most over every team of the process: past it, teams read are not kept
 /// (their values are still cached; a write to them then costs a read again, as without
-/// kept evidence). A bound on memory, chosen by the load test (`cargo bench --bench load`,
-/// BENCHMARKS.md): at 25,000 its peak resident size is ~15 MiB over the plugin's without
-/// kept evidence; at 60,000 (every team of its store kept) ~40 MiB, for 40 % more
-/// operations a second.
-pub const MAX_KEPT_EVENTS: usize = 25_000;
+/// kept evidence), and writes taken forward past it let go of the teams used least
+/// recently. A bound on memory, chosen by the load test (`cargo bench --bench load`,
+/// BENCHMARKS.md): with jemalloc giving freed pages back, 80,000 (every team of the load
+/// store kept) peaks below 100 MiB under the load, with ~75 % more operations a second
+/// than 25,000; kept as whole events instead of these compact ones, ~25 % more again, but
+/// past 115 MiB.
+pub const MAX_KEPT_EVENTS: usize = 80_000;
 
 /// The `data` keys a rule of the engine reads from an outcome.
 const OUTCOME_KEYS: [&str; 2] = ["decisionId", "result"];
@@ -102,13 +104,14 @@ impl KeptEvent {
                     .collect(),
             ),
         };
+        // `String::from`, not `to_string`: the latter formats an `Arc<str>` (measured).
         Event {
             team: self.team.as_deref().map(String::from),
             dashboard_uid: self.dashboard.as_deref().map(String::from),
-            user: self.user.to_string(),
+            user: String::from(&*self.user),
             text,
             data,
-            ..Event::bare(self.id.to_string(), self.kind, self.time, self.source)
+            ..Event::bare(String::from(&*self.id), self.kind, self.time, self.source)
         }
     }
 }
@@ -167,13 +170,15 @@ impl TeamInputs {
     /// The events a read of `[from, ∞)` gives, for a `from` no earlier than the kept read's
     /// (every decision and outcome, and the other events from `from` on), of `kinds` only.
     pub fn events_from(&self, from: EpochMs, kinds: &[EventKind]) -> Vec<Event> {
-        self.all()
-            .filter(|e| kinds.contains(&e.kind))
-            .filter(|e| {
-                matches!(e.kind, EventKind::Decision | EventKind::Outcome) || e.time >= from
-            })
-            .map(KeptEvent::event)
-            .collect()
+        // Sized once: growing a vector of a team's events by doubling cost a twentieth of
+        // the load test's CPU (copies, and pages faulted in again).
+        let wanted = |e: &&KeptEvent| {
+            kinds.contains(&e.kind)
+                && (matches!(e.kind, EventKind::Decision | EventKind::Outcome) || e.time >= from)
+        };
+        let mut events = Vec::with_capacity(self.all().filter(wanted).count());
+        events.extend(self.all().filter(wanted).map(KeptEvent::event));
+        events
     }
 }
 
@@ -290,6 +295,8 @@ struct Kept {
     /// The start of the kept read (its end is the end of time).
     from: EpochMs,
     inputs: Arc<TeamInputs>,
+    /// When it was last kept or served ([`State::tick`]).
+    used: u64,
 }
 
 impl Kept {
@@ -330,6 +337,39 @@ struct State {
     events: usize,
     /// The last steps taken, with their evidence events, in write order.
     log: std::collections::VecDeque<(OrgId, VersionStep, Arc<[Event]>)>,
+    /// Counts gets and puts: the order in which kept teams were used.
+    clock: u64,
+}
+
+impl State {
+    fn tick(&mut self) -> u64 {
+        self.clock += 1;
+        self.clock
+    }
+
+    /// Writes taken forward add events past [`MAX_KEPT_EVENTS`] (only reads are refused at
+    /// it): the teams used least recently are let go until a tenth of the bound is free
+    /// again, so that memory stays bounded however long the writes go on, and the next
+    /// writes do not each let a team go.
+    fn let_go_past_bound(&mut self) {
+        if self.events <= MAX_KEPT_EVENTS {
+            return;
+        }
+        let mut by_use: Vec<(u64, (OrgId, String))> = self
+            .teams
+            .iter()
+            .map(|(key, kept)| (kept.used, key.clone()))
+            .collect();
+        by_use.sort_unstable_by_key(|(used, _)| *used);
+        for (_, key) in by_use {
+            if self.events <= MAX_KEPT_EVENTS - MAX_KEPT_EVENTS / 10 {
+                break;
+            }
+            if let Some(gone) = self.teams.remove(&key) {
+                self.events -= gone.inputs.len();
+            }
+        }
+    }
 }
 
 /// The kept evidence of one datasource instance.
@@ -373,11 +413,20 @@ impl KeptEvidence {
         fingerprint: &[i64],
         from: EpochMs,
     ) -> Option<Arc<TeamInputs>> {
-        let state = self.lock();
-        let found = state.teams.get(&(org, team.id.clone())).and_then(|kept| {
-            (at_least(&kept.fingerprint, fingerprint) && kept.team == *team && kept.from <= from)
-                .then(|| kept.inputs.clone())
-        });
+        let mut state = self.lock();
+        let now = state.tick();
+        let found = state
+            .teams
+            .get_mut(&(org, team.id.clone()))
+            .and_then(|kept| {
+                let fits = at_least(&kept.fingerprint, fingerprint)
+                    && kept.team == *team
+                    && kept.from <= from;
+                fits.then(|| {
+                    kept.used = now;
+                    kept.inputs.clone()
+                })
+            });
         drop(state);
         let counter = if found.is_some() {
             &self.hits
@@ -454,6 +503,7 @@ impl KeptEvidence {
             fingerprint,
             from,
             inputs,
+            used: state.tick(),
         };
         // Writes logged since the read's snapshot are taken now, in their order: the team
         // is kept at the versions of the last one instead of one write behind.
@@ -484,6 +534,7 @@ impl KeptEvidence {
             }
         }
         state.events += added;
+        state.let_go_past_bound();
         if state.log.len() >= MAX_LOGGED_STEPS {
             state.log.pop_front();
         }
@@ -699,6 +750,37 @@ mod tests {
         assert!(
             kept.get(1, &team("a", &[]), &[2], -1).is_none(),
             "an earlier read"
+        );
+    }
+
+    #[test]
+    fn writes_past_the_bound_let_go_of_the_teams_used_least_recently() {
+        let kept = KeptEvidence::default();
+        let third = MAX_KEPT_EVENTS / 3;
+        for id in ["a", "b", "c"] {
+            let events = vec![event("e", EventKind::Question, Some(id), None); third];
+            let inputs = Arc::new(TeamInputs::new(events, vec![]));
+            kept.put(1, team(id, &[]), vec![1], 0, inputs);
+        }
+        assert_eq!(kept.size(), (3, 3 * third));
+        // "a" is served after "b" and "c" were kept: "b" is now the least recently used.
+        assert!(kept.get(1, &team("a", &[]), &[1], 0).is_some());
+        // A write to "c" that passes the bound.
+        let written: Vec<Event> = (0..MAX_KEPT_EVENTS / 10)
+            .map(|i| event(&format!("w{i}"), EventKind::Question, Some("c"), None))
+            .collect();
+        let step = VersionStep {
+            scopes: vec![("team:c".into(), 1, 2)],
+        };
+        kept.advance(1, &step, &written);
+        let (teams, events) = kept.size();
+        assert_eq!(teams, 2, "one team let go");
+        assert!(events <= MAX_KEPT_EVENTS - MAX_KEPT_EVENTS / 10, "{events}");
+        assert!(kept.get(1, &team("b", &[]), &[1], 0).is_none(), "b let go");
+        assert!(kept.get(1, &team("a", &[]), &[1], 0).is_some(), "a kept");
+        assert!(
+            kept.get(1, &team("c", &[]), &[2], 0).is_some(),
+            "c took the write"
         );
     }
 }
