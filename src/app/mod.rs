@@ -202,12 +202,9 @@ pub struct App {
     review_times: Arc<cache::TeamCache<Arc<crate::engine::ReviewTimes>>>,
     /// Each team's decisions and their outcomes for `followUps` (issue 15).
     decisions: Arc<cache::TeamCache<Arc<crate::engine::targets::DecisionLog>>>,
-    /// Each org's team list, kept while its evidence versions stay the same (issue 15).
-    team_lists: Arc<cache::TeamLists>,
-    /// Each team's evidence, taken forward by this process's writes to the store (issue 15).
-    kept: Arc<kept::KeptEvidence>,
-    /// The two above, as the store's writes follow them (alive while this app is).
-    _follower: Arc<write_order::Follower>,
+    /// Each team's evidence and each org's team list, kept and taken forward by this
+    /// process's writes to the store (issue 15); the writes follow it while this app lives.
+    follower: Arc<write_order::Follower>,
     /// The store's writes in this process, in order (shared with the view writer and every
     /// other datasource on the store).
     writes: Arc<write_order::StoreWrites>,
@@ -256,9 +253,7 @@ impl App {
             evaluations: Arc::new(cache::TeamCache::new(&cache::EVALUATIONS)),
             review_times: Arc::new(cache::TeamCache::new(&cache::REVIEW_TIMES)),
             decisions: Arc::new(cache::TeamCache::new(&cache::DECISIONS)),
-            team_lists: follower.team_lists.clone(),
-            kept: follower.kept.clone(),
-            _follower: follower,
+            follower,
             writes,
         }
     }
@@ -285,7 +280,7 @@ impl App {
     /// How the kept evidence has done so far: teams computed again from it (hits) or from
     /// a read (misses).
     pub fn kept_evidence_stats(&self) -> cache::CacheStats {
-        self.kept.stats()
+        self.follower.kept.stats()
     }
 
     /// The store underneath.

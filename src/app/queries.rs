@@ -176,15 +176,16 @@ impl App {
         // The versions first: evidence read after them is at least as new, so a cached
         // answer can be older than its fingerprint says, never newer. Every write to a team
         // raises a version, so with the same versions the team list is the one kept.
-        let kept = self.team_lists.clone();
+        let follower = self.follower.clone();
         let (versions, listed) = self
             .with_store(move |s| {
                 let versions = s.evidence_versions(org)?;
-                if let Some(teams) = kept.get(org, &versions) {
+                let lists = &follower.team_lists;
+                if let Some(teams) = lists.get(org, &versions) {
                     return Ok((versions, teams));
                 }
                 let teams = s.list_teams(org)?;
-                kept.put(org, versions.clone(), teams.clone());
+                lists.put(org, versions.clone(), teams.clone());
                 Ok((versions, teams))
             })
             .await?;
@@ -214,7 +215,7 @@ impl App {
             for team in missing {
                 let fingerprint = versions.fingerprint(team);
                 match keep
-                    .then(|| self.kept.get(org, team, &fingerprint, from))
+                    .then(|| self.follower.kept.get(org, team, &fingerprint, from))
                     .flatten()
                 {
                     Some(inputs) => {
@@ -226,7 +227,7 @@ impl App {
                 }
             }
             if !to_read.is_empty() {
-                let kept = &self.kept;
+                let kept = &self.follower.kept;
                 let read = self
                     .per_chunk(caller, &TeamSelector::Only(to_read), from, to, |ev| {
                         split_by_team(ev)

@@ -12,9 +12,9 @@ use crate::model::{Event, OrgId, VersionStep};
 #[derive(Debug, Default)]
 pub struct Follower {
     /// Its kept evidence.
-    pub kept: Arc<KeptEvidence>,
+    pub kept: KeptEvidence,
     /// Its kept team lists.
-    pub team_lists: Arc<TeamLists>,
+    pub team_lists: TeamLists,
 }
 
 impl Follower {
