@@ -707,9 +707,12 @@ impl VersionStep {
     /// The scopes a write of `events` can raise, by scope: each event's team and dashboard,
     /// and the teams of the stored decisions the events name (`decision_teams`, looked up by
     /// the store), as the stores' version triggers raise them.
-    pub fn candidate_scopes(events: &[Event], decision_teams: &[String]) -> Vec<String> {
+    pub fn candidate_scopes<'a>(
+        events: impl IntoIterator<Item = &'a Event>,
+        decision_teams: &[String],
+    ) -> Vec<String> {
         let mut scopes: Vec<String> = events
-            .iter()
+            .into_iter()
             .flat_map(|e| {
                 let team = e.team.as_deref().map(|t| format!("team:{t}"));
                 let dashboard = e.dashboard_uid.as_deref().map(|d| format!("dashboard:{d}"));

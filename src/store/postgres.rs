@@ -735,8 +735,8 @@ impl Store for PostgresStore {
             let mut written = Vec::with_capacity(orgs.len());
             for org_views in &orgs {
                 let org = org_views[0].1.org;
-                let events: Vec<Event> = org_views.iter().map(|(_, _, e)| e.clone()).collect();
-                let scopes = VersionStep::candidate_scopes(&events, &[]);
+                let events = org_views.iter().map(|(_, _, e)| e);
+                let scopes = VersionStep::candidate_scopes(events, &[]);
                 let before = lock_versions(tx, org, &scopes)?;
                 let mut rows = EventColumns::default();
                 for (_, v, e) in org_views.iter() {
