@@ -329,10 +329,13 @@ async fn main() {
     let mut md = String::new();
     md.push_str(&format!(
         "Store: {}. Machine: {}. Load average (1/5/15 min) before: {load_before}; after: {load_after}.\n\n\
+         Plugin binary: `{}` (`MATURITY_PLUGIN_BIN` chooses another; the shipped one is the \
+         static build of `scripts/build-backend`).\n\n\
          Store: a copy of {} (events at the end: {stored}). {CLIENTS} clients, each on its own \
          connection, for {:.1} s: {total_ops} operations ({:.0}/s), **{total_errors} errors**.\n\n",
         backend.name(),
         common::machine(),
+        common::plugin_bin().display(),
         store.describe(),
         elapsed.as_secs_f64(),
         total_ops as f64 / elapsed.as_secs_f64(),
