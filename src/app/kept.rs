@@ -17,9 +17,9 @@ use crate::model::{
 /// kept evidence), and writes taken forward past it let go of the teams used least
 /// recently. A bound on memory, chosen by the load test (`cargo bench --bench load`,
 /// BENCHMARKS.md): with jemalloc giving freed pages back, 80,000 (every team of the load
-/// store kept) peaks below 100 MiB under the load, with ~75 % more operations a second
-/// than 25,000; kept as whole events instead of these compact ones, ~25 % more again, but
-/// past 115 MiB.
+/// store kept) peaks below 100 MiB under the load, with twice the operations a second of
+/// 25,000; kept as whole events instead of these compact ones, ~25 % more again, but past
+/// the 100 MiB budget at every bound that keeps the load's teams.
 pub const MAX_KEPT_EVENTS: usize = 80_000;
 
 /// The `data` keys a rule of the engine reads from an outcome.
