@@ -634,3 +634,83 @@ fn the_apps_own_writes_are_taken_into_the_kept_evidence_and_another_handles_are_
         "team-2 from memory, twice"
     );
 }
+
+/// Queries that arrive together, as dashboards and alert rules refreshing after a write
+/// do: each all-team query that misses computes its teams once between them (the later
+/// ones wait their turn and find them cached), and, with more teams than the process lets
+/// reads hold at once and history queries reading beside them, every query finishes.
+#[test]
+fn queries_that_arrive_together_compute_each_team_once_and_all_finish() {
+    const TEAMS: u8 = 45;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = Storage::Sqlite {
+        path: dir.path().join("m.db"),
+        rule: PathRule::CommandLine,
+    };
+    let store = open_store(&storage).expect("open");
+    for i in 0..TEAMS {
+        let t = team(i, 0);
+        store.create_team(1, &t).expect("team");
+        let events: Vec<Event> = (0..4)
+            .map(|k| {
+                let kind = [EventKind::Question, EventKind::Review, EventKind::Decision][k % 3];
+                let time = T0 - (k as i64 + 1) * DAY_MS;
+                event(
+                    format!("e{i}-{k}"),
+                    kind,
+                    time,
+                    Some(t.id.clone()),
+                    "dash-0".into(),
+                )
+            })
+            .collect();
+        store.insert_events(1, &events).expect("events");
+    }
+    let app = Arc::new(App::new(
+        store.clone(),
+        AppSettings::default(),
+        Arc::new(|| T0),
+    ));
+    let caller = Caller {
+        org: 1,
+        user: Some(("viewer".into(), Role::Viewer)),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let steps: Vec<i64> = (0..30).map(|d| T0 - d * DAY_MS).rev().collect();
+    let answers = runtime.block_on(async {
+        let mut queries = tokio::task::JoinSet::new();
+        for q in 0..24 {
+            let (app, caller, steps) = (app.clone(), caller.clone(), steps.clone());
+            queries.spawn(async move {
+                let all = &TeamSelector::All;
+                match q % 4 {
+                    0 | 1 => app.maturity(&caller, all, T0).await.map(|e| e.len()),
+                    2 => app
+                        .follow_ups(&caller, all, None, T0)
+                        .await
+                        .map(|f| f.len()),
+                    _ => app
+                        .maturity_history(&caller, all, &steps)
+                        .await
+                        .map(|h| h.len()),
+                }
+            });
+        }
+        tokio::time::timeout(std::time::Duration::from_secs(120), queries.join_all())
+            .await
+            .expect("every query finishes")
+    });
+    assert_eq!(answers.len(), 24);
+    assert!(answers.iter().all(|a| a.is_ok()), "{answers:?}");
+    let stats = app.evaluation_cache_stats();
+    assert_eq!(
+        stats.misses,
+        u64::from(TEAMS),
+        "each team evaluated once by twelve queries arriving together"
+    );
+    assert_eq!(stats.hits, 11 * u64::from(TEAMS));
+}

@@ -2,6 +2,7 @@
 //! (issue 15): after a write, the next query computes the written teams again from memory
 //! instead of reading them again.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -94,26 +95,63 @@ impl KeptEvent {
 
     /// The event as an evidence read gives it, as far as any rule can tell.
     fn event(&self) -> Event {
-        let (text, data) = match self.more.as_deref() {
-            None => (String::new(), serde_json::Map::new()),
-            Some(More::Decision(text, data)) => (text.clone(), data.clone()),
-            Some(More::Keys(keys)) => (
-                String::new(),
-                keys.iter()
-                    .map(|(k, v)| ((*k).to_string(), v.clone()))
-                    .collect(),
-            ),
-        };
-        // `String::from`, not `to_string`: the latter formats an `Arc<str>` (measured).
-        Event {
-            team: self.team.as_deref().map(String::from),
-            dashboard_uid: self.dashboard.as_deref().map(String::from),
-            user: String::from(&*self.user),
-            text,
-            data,
-            ..Event::bare(String::from(&*self.id), self.kind, self.time, self.source)
-        }
+        let mut event = Event::bare(String::new(), self.kind, self.time, self.source);
+        self.write_into(&mut event);
+        event
     }
+
+    /// Makes `into` the event as an evidence read gives it (see [`KeptEvent::event`]),
+    /// reusing the buffers of its strings: a computation from kept evidence writes a
+    /// team's events over the previous team's (see [`TeamInputs::with_events_from`]).
+    fn write_into(&self, into: &mut Event) {
+        fn set(slot: &mut String, value: &str) {
+            slot.clear();
+            slot.push_str(value);
+        }
+        fn set_some(slot: &mut Option<String>, value: Option<&str>) {
+            match (slot.as_mut(), value) {
+                (Some(kept), Some(value)) => set(kept, value),
+                (_, value) => *slot = value.map(String::from),
+            }
+        }
+        set(&mut into.id, &self.id);
+        into.kind = self.kind;
+        into.time = self.time;
+        into.source = self.source;
+        set_some(&mut into.team, self.team.as_deref());
+        set_some(&mut into.dashboard_uid, self.dashboard.as_deref());
+        set(&mut into.user, &self.user);
+        into.text.clear();
+        into.data.clear();
+        match self.more.as_deref() {
+            None => {}
+            Some(More::Decision(text, data)) => {
+                into.text.push_str(text);
+                into.data.clone_from(data);
+            }
+            Some(More::Keys(keys)) => {
+                into.data
+                    .extend(keys.iter().map(|(k, v)| ((*k).to_string(), v.clone())));
+            }
+        }
+        // What an evidence read leaves empty (see `Event::bare`).
+        into.time_end = None;
+        into.panel_id = None;
+        into.tags.clear();
+        into.created_at = 0;
+        into.updated_at = 0;
+    }
+}
+
+/// The most events a thread's [`SCRATCH`] holds on to between computations: ~1.3 MiB.
+const SCRATCH_KEPT: usize = 4_096;
+
+thread_local! {
+    /// The events of the last computation from kept evidence on this thread, overwritten by
+    /// the next (issue 15): made afresh for every team, a team's events cost a third of
+    /// the load test's CPU in allocations, copies of whole events, their drops and the
+    /// pages of their vector given back and faulted in again (`perf`, session 9).
+    static SCRATCH: RefCell<Vec<Event>> = const { RefCell::new(Vec::new()) };
 }
 
 /// One team's evidence as a read of `[from, ∞)` gives it: its events (kept small, see
@@ -167,18 +205,52 @@ impl TeamInputs {
         &self.targets
     }
 
-    /// The events a read of `[from, ∞)` gives, for a `from` no earlier than the kept read's
-    /// (every decision and outcome, and the other events from `from` on), of `kinds` only.
+    /// Whether a read of `[from, ∞)` of `kinds` gives `e` (for a `from` no earlier than the
+    /// kept read's): every decision and outcome, the other events from `from` on.
+    fn gives(e: &KeptEvent, from: EpochMs, kinds: &[EventKind]) -> bool {
+        kinds.contains(&e.kind)
+            && (matches!(e.kind, EventKind::Decision | EventKind::Outcome) || e.time >= from)
+    }
+
+    /// The events a read of `[from, ∞)` of `kinds` gives (see [`TeamInputs::gives`]).
+    #[cfg(test)]
     pub fn events_from(&self, from: EpochMs, kinds: &[EventKind]) -> Vec<Event> {
-        // Sized once: growing a vector of a team's events by doubling cost a twentieth of
-        // the load test's CPU (copies, and pages faulted in again).
-        let wanted = |e: &&KeptEvent| {
-            kinds.contains(&e.kind)
-                && (matches!(e.kind, EventKind::Decision | EventKind::Outcome) || e.time >= from)
-        };
-        let mut events = Vec::with_capacity(self.all().filter(wanted).count());
-        events.extend(self.all().filter(wanted).map(KeptEvent::event));
-        events
+        self.all()
+            .filter(|e| Self::gives(e, from, kinds))
+            .map(KeptEvent::event)
+            .collect()
+    }
+
+    /// `compute` over the events a read of `[from, ∞)` of `kinds` gives (see
+    /// [`TeamInputs::gives`]), made in this thread's [`SCRATCH`] over the last ones.
+    pub fn with_events_from<R>(
+        &self,
+        from: EpochMs,
+        kinds: &[EventKind],
+        compute: impl FnOnce(Vec<&Event>) -> R,
+    ) -> R {
+        let wanted = self.all().filter(|e| Self::gives(e, from, kinds));
+        SCRATCH.with(|scratch| {
+            let Ok(mut scratch) = scratch.try_borrow_mut() else {
+                // Only a computation that itself computes from kept evidence lands here.
+                let events: Vec<Event> = wanted.map(KeptEvent::event).collect();
+                return compute(events.iter().collect());
+            };
+            let mut n = 0;
+            for kept in wanted {
+                match scratch.get_mut(n) {
+                    Some(slot) => kept.write_into(slot),
+                    None => scratch.push(kept.event()),
+                }
+                n += 1;
+            }
+            let answer = compute(scratch[..n].iter().collect());
+            if scratch.len() > SCRATCH_KEPT {
+                scratch.truncate(SCRATCH_KEPT);
+                scratch.shrink_to_fit();
+            }
+            answer
+        })
     }
 }
 
@@ -665,8 +737,8 @@ mod tests {
         assert_eq!(ids(split[1].events.iter().collect()), ["q1", "v1"]);
     }
 
-    #[test]
-    fn a_kept_event_is_the_evidence_event_again_but_for_data_no_rule_reads() {
+    /// One event of each kind a rule reads something of, with what no rule reads beside it.
+    fn mixed_events() -> Vec<Event> {
         let mut decision = event("d1", EventKind::Decision, Some("a"), Some("x"));
         decision.text = "Cache the lookups".into();
         decision.data = json!({"followUpAt": 99, "owner": "bo", "query": {"expr": "up"}})
@@ -687,13 +759,18 @@ mod tests {
         note.text = "free text".into();
         note.tags = vec!["t".into()];
         note.time_end = Some(20);
-        let events = vec![
+        vec![
             decision,
             outcome,
             review,
             note,
             event("v1", EventKind::View, None, Some("x")),
-        ];
+        ]
+    }
+
+    #[test]
+    fn a_kept_event_is_the_evidence_event_again_but_for_data_no_rule_reads() {
+        let events = mixed_events();
         let inputs = TeamInputs::new(events.iter().map(Event::as_evidence).collect(), vec![]);
         let again = inputs.events_from(0, &ALL);
         assert_eq!(again.len(), events.len());
@@ -714,6 +791,36 @@ mod tests {
         let decided = inputs.events_from(0, &[EventKind::Decision]);
         assert_eq!(decided.len(), 1);
         assert_eq!(decided[0].id, "d1");
+    }
+
+    #[test]
+    fn a_computation_from_kept_evidence_sees_its_own_events_whatever_the_last_one_left() {
+        let owned = |events: Vec<&Event>| events.into_iter().cloned().collect::<Vec<Event>>();
+        let forward = TeamInputs::new(
+            mixed_events().iter().map(Event::as_evidence).collect(),
+            vec![],
+        );
+        let mut reversed: Vec<Event> = mixed_events().iter().map(Event::as_evidence).collect();
+        reversed.reverse();
+        let backward = TeamInputs::new(reversed, vec![]);
+        // Every slot the first computation filled is written with another kind of event
+        // (a view over a decision, a decision over a view), then a shorter list follows.
+        for (inputs, from, kinds) in [
+            (&forward, 0, &ALL[..]),
+            (&backward, 0, &ALL[..]),
+            (&forward, 11, &ALL[..]),
+            (&backward, 0, &[EventKind::View, EventKind::Outcome][..]),
+        ] {
+            let made = inputs.with_events_from(from, kinds, owned);
+            assert_eq!(made, inputs.events_from(from, kinds));
+        }
+        // A computation inside another gets its own events, not the outer one's slots.
+        let (outer, inner) = forward.with_events_from(0, &ALL, |outer| {
+            let inner = backward.with_events_from(0, &ALL, owned);
+            (owned(outer), inner)
+        });
+        assert_eq!(outer, forward.events_from(0, &ALL));
+        assert_eq!(inner, backward.events_from(0, &ALL));
     }
 
     #[test]

@@ -383,6 +383,8 @@ impl DecisionLog {
                 decisions[i].outcomes.push((o.time, o.id.clone(), result));
             }
         }
+        // Kept in the decisions cache for every team (issue 15): no room grown and unused.
+        decisions.shrink_to_fit();
         DecisionLog { decisions }
     }
 
