@@ -9,9 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use super::cache::CacheStats;
 
-use crate::model::{
-    EpochMs, Event, EventKind, Evidence, EvidenceVersions, OrgId, Target, Team, VersionStep,
-};
+use crate::model::{EpochMs, Event, EventKind, EvidenceVersions, OrgId, Target, Team, VersionStep};
 
 /// Events kept at most over every team of the process: past it, teams read are not kept
 /// (their values are still cached; a write to them then costs a read again, as without
@@ -67,7 +65,7 @@ impl Names {
 
 impl KeptEvent {
     /// Keeps an evidence event (see [`Event::as_evidence`]): what no rule reads is dropped.
-    fn keep(e: Event, names: &mut Names) -> Self {
+    fn keep(e: &Event, names: &mut Names) -> Self {
         let keys = |wanted: &[&'static str]| {
             let kept: Vec<(&'static str, serde_json::Value)> = wanted
                 .iter()
@@ -76,13 +74,13 @@ impl KeptEvent {
             (!kept.is_empty()).then(|| Box::new(More::Keys(kept)))
         };
         let more = match e.kind {
-            EventKind::Decision => Some(Box::new(More::Decision(e.text, e.data))),
+            EventKind::Decision => Some(Box::new(More::Decision(e.text.clone(), e.data.clone()))),
             EventKind::Outcome => keys(&OUTCOME_KEYS),
             EventKind::Review => keys(&[Event::REVIEW_EVIDENCE_KEY]),
             _ => None,
         };
         KeptEvent {
-            id: e.id.into_boxed_str(),
+            id: e.id.as_str().into(),
             kind: e.kind,
             source: e.source,
             time: e.time,
@@ -166,8 +164,8 @@ pub struct TeamInputs {
 }
 
 impl TeamInputs {
-    /// Keeps a read's events (each once, as [`Evidence::events`]) and targets of one team.
-    pub fn new(events: Vec<Event>, targets: Vec<Target>) -> Self {
+    /// Keeps a read's events (each once, as [`crate::model::Evidence::events`]) and targets of one team.
+    pub fn new<'a>(events: impl IntoIterator<Item = &'a Event>, targets: Vec<Target>) -> Self {
         let mut names = Names::default();
         let read: Vec<KeptEvent> = events
             .into_iter()
@@ -185,7 +183,7 @@ impl TeamInputs {
         self.read.iter().chain(&self.added)
     }
 
-    fn push(&mut self, e: Event) {
+    fn push(&mut self, e: &Event) {
         let e = KeptEvent::keep(e, &mut self.names);
         self.added.push(e);
     }
@@ -254,20 +252,13 @@ impl TeamInputs {
     }
 }
 
-/// Where an event of a read goes (see [`split_by_team`]).
-enum Home<'a> {
-    Nowhere,
-    Team(usize),
-    Teams(&'a [usize]),
-}
-
 /// One team's part of a read (see [`split_by_team`]).
 #[derive(Debug, Clone)]
-pub struct TeamRead {
+pub struct TeamRead<'a> {
     /// The team as the read found it.
     pub team: Team,
-    /// Its events (each once, as [`Evidence::events`]).
-    pub events: Vec<Event>,
+    /// Its events (each once, as [`crate::model::Evidence::events`]), borrowed from the read.
+    pub events: Vec<&'a Event>,
     /// Its targets.
     pub targets: Vec<Target>,
     /// Its evidence versions in the read's snapshot: the events are exactly theirs.
@@ -276,15 +267,16 @@ pub struct TeamRead {
 
 /// Splits one read's evidence into each team's: its own events (not views nor outcomes),
 /// the views of its dashboards (a view of a dashboard two teams list goes to both) and the
-/// outcomes naming its decisions; targets by team. Moves the events, copying only shared
-/// views. The same sets as [`crate::engine::EvidenceIndex::for_team`].
-pub fn split_by_team(evidence: Evidence) -> Vec<TeamRead> {
-    let Evidence {
-        teams,
-        events,
-        targets,
-        versions,
-    } = evidence;
+/// outcomes naming its decisions; targets by team. The events stay where the read put them
+/// and each team borrows its own: moved into a vector per team, the ~200-byte events and
+/// the fresh pages they needed were a sixth of a cold `maturity` (issue 15). The same sets
+/// as [`crate::engine::EvidenceIndex::for_team`].
+pub fn split_by_team<'a>(
+    teams: Vec<Team>,
+    events: &'a [Event],
+    targets: Vec<Target>,
+    versions: &EvidenceVersions,
+) -> Vec<TeamRead<'a>> {
     let position: HashMap<&str, usize> = teams
         .iter()
         .enumerate()
@@ -304,43 +296,28 @@ pub fn split_by_team(evidence: Evidence) -> Vec<TeamRead> {
         .filter(|e| e.kind == EventKind::Decision)
         .filter_map(|e| Some((e.id.as_str(), *position.get(e.team.as_deref()?)?)))
         .collect();
-    // Where each event goes, worked out while the events are borrowed (one team, or the
-    // teams listing a view's dashboard), then moved: no allocation per event.
-    let homes: Vec<Home<'_>> = events
-        .iter()
-        .map(|e| match e.kind {
-            EventKind::View => e
-                .dashboard_uid
-                .as_deref()
-                .and_then(|d| by_dashboard.get(d))
-                .map_or(Home::Nowhere, |teams| Home::Teams(teams)),
-            EventKind::Outcome => e
-                .decision_id()
-                .and_then(|d| decided.get(d))
-                .map_or(Home::Nowhere, |i| Home::Team(*i)),
-            _ => e
-                .team
-                .as_deref()
-                .and_then(|t| position.get(t))
-                .map_or(Home::Nowhere, |i| Home::Team(*i)),
-        })
-        .collect();
-    drop((position, decided));
-    let mut inputs: Vec<(Vec<Event>, Vec<Target>)> = vec![(Vec::new(), Vec::new()); teams.len()];
-    for (event, home) in events.into_iter().zip(homes) {
-        match home {
-            Home::Nowhere => {}
-            Home::Team(i) => inputs[i].0.push(event),
-            Home::Teams(list) => {
-                if let Some((last, rest)) = list.split_last() {
-                    for &i in rest {
-                        inputs[i].0.push(event.clone());
-                    }
-                    inputs[*last].0.push(event);
+    let mut inputs: Vec<(Vec<&Event>, Vec<Target>)> = vec![(Vec::new(), Vec::new()); teams.len()];
+    for e in events {
+        match e.kind {
+            EventKind::View => {
+                let listing = e.dashboard_uid.as_deref().and_then(|d| by_dashboard.get(d));
+                for &i in listing.into_iter().flatten() {
+                    inputs[i].0.push(e);
+                }
+            }
+            EventKind::Outcome => {
+                if let Some(&i) = e.decision_id().and_then(|d| decided.get(d)) {
+                    inputs[i].0.push(e);
+                }
+            }
+            _ => {
+                if let Some(&i) = e.team.as_deref().and_then(|t| position.get(t)) {
+                    inputs[i].0.push(e);
                 }
             }
         }
     }
+    drop((position, decided, by_dashboard));
     for target in targets {
         if let Some(i) = teams.iter().position(|t| t.id == target.team) {
             inputs[i].1.push(target);
@@ -659,7 +636,7 @@ impl Kept {
         drop(decisions);
         let n = taken.len();
         let inputs = Arc::make_mut(&mut self.inputs);
-        taken.into_iter().for_each(|e| inputs.push(e));
+        taken.iter().for_each(|e| inputs.push(e));
         self.fingerprint = next;
         n
     }
@@ -706,35 +683,22 @@ mod tests {
             outcome,
             stray,
         ];
-        let evidence = Evidence {
-            teams: teams.clone(),
-            events: events.clone(),
-            targets: vec![],
-            versions: Default::default(),
-        };
+        let versions = EvidenceVersions::default();
         let index = EvidenceIndex::new(&events);
         let ids = |list: Vec<&Event>| {
             let mut ids: Vec<String> = list.into_iter().map(|e| e.id.clone()).collect();
             ids.sort();
             ids
         };
-        let split = split_by_team(evidence);
+        let split = split_by_team(teams.clone(), &events, vec![], &versions);
         assert_eq!(split.len(), 2);
         for (read, expected) in split.iter().zip(&teams) {
             let t = &read.team;
             assert_eq!(t, expected);
-            assert_eq!(
-                ids(read.events.iter().collect()),
-                ids(index.for_team(t)),
-                "{}",
-                t.id
-            );
+            assert_eq!(ids(read.events.clone()), ids(index.for_team(t)), "{}", t.id);
         }
-        assert_eq!(
-            ids(split[0].events.iter().collect()),
-            ["d1", "o1", "v1", "v2"]
-        );
-        assert_eq!(ids(split[1].events.iter().collect()), ["q1", "v1"]);
+        assert_eq!(ids(split[0].events.clone()), ["d1", "o1", "v1", "v2"]);
+        assert_eq!(ids(split[1].events.clone()), ["q1", "v1"]);
     }
 
     /// One event of each kind a rule reads something of, with what no rule reads beside it.
@@ -771,7 +735,8 @@ mod tests {
     #[test]
     fn a_kept_event_is_the_evidence_event_again_but_for_data_no_rule_reads() {
         let events = mixed_events();
-        let inputs = TeamInputs::new(events.iter().map(Event::as_evidence).collect(), vec![]);
+        let evidence: Vec<Event> = events.iter().map(Event::as_evidence).collect();
+        let inputs = TeamInputs::new(&evidence, vec![]);
         let again = inputs.events_from(0, &ALL);
         assert_eq!(again.len(), events.len());
         for (kept, original) in again.iter().zip(&events) {
@@ -796,13 +761,11 @@ mod tests {
     #[test]
     fn a_computation_from_kept_evidence_sees_its_own_events_whatever_the_last_one_left() {
         let owned = |events: Vec<&Event>| events.into_iter().cloned().collect::<Vec<Event>>();
-        let forward = TeamInputs::new(
-            mixed_events().iter().map(Event::as_evidence).collect(),
-            vec![],
-        );
+        let in_order: Vec<Event> = mixed_events().iter().map(Event::as_evidence).collect();
+        let forward = TeamInputs::new(&in_order, vec![]);
         let mut reversed: Vec<Event> = mixed_events().iter().map(Event::as_evidence).collect();
         reversed.reverse();
-        let backward = TeamInputs::new(reversed, vec![]);
+        let backward = TeamInputs::new(&reversed, vec![]);
         // Every slot the first computation filled is written with another kind of event
         // (a view over a decision, a decision over a view), then a shorter list follows.
         for (inputs, from, kinds) in [
@@ -828,7 +791,7 @@ mod tests {
         let kept = KeptEvidence::default();
         let inputs = |n: usize| {
             let events = vec![event("e", EventKind::Question, Some("a"), None); n];
-            Arc::new(TeamInputs::new(events, vec![]))
+            Arc::new(TeamInputs::new(&events, vec![]))
         };
         let big = MAX_KEPT_EVENTS - 10;
         assert!(!kept.wants(1, "a", big), "read once");
@@ -866,7 +829,7 @@ mod tests {
         let third = MAX_KEPT_EVENTS / 3;
         for id in ["a", "b", "c"] {
             let events = vec![event("e", EventKind::Question, Some(id), None); third];
-            let inputs = Arc::new(TeamInputs::new(events, vec![]));
+            let inputs = Arc::new(TeamInputs::new(&events, vec![]));
             kept.put(1, team(id, &[]), vec![1], 0, inputs);
         }
         assert_eq!(kept.size(), (3, 3 * third));

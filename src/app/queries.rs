@@ -264,18 +264,21 @@ impl App {
         // computed, counted as hits. A query missing a few teams computes them at once: the
         // turn of an all-team query is ~40 ms of computing, a team ~1 ms (waiting for it
         // tripled the p99 of one-team `criteria` under the load test).
+        let fingerprints: Vec<_> = selected.iter().map(|t| versions.fingerprint(t)).collect();
         let misses = selected
             .iter()
-            .filter(|t| !cache.holds(org, t, &versions.fingerprint(t), at))
+            .zip(&fingerprints)
+            .filter(|(t, fingerprint)| !cache.holds(org, t, fingerprint, at))
             .count();
-        let _turn = match misses > TEAMS_PER_READ {
-            true => Some(cache.computing().await),
-            false => None,
+        let _turn = if misses > TEAMS_PER_READ {
+            Some(cache.computing().await)
+        } else {
+            None
         };
         let mut answers: Vec<Option<V>> = Vec::with_capacity(selected.len());
         let mut missing: Vec<&Team> = Vec::new();
-        for team in &selected {
-            let cached = cache.get(org, team, &versions.fingerprint(team), at);
+        for (team, fingerprint) in selected.iter().zip(&fingerprints) {
+            let cached = cache.get(org, team, fingerprint, at);
             if cached.is_none() {
                 missing.push(team);
             }
@@ -307,7 +310,13 @@ impl App {
                 let kept = &self.follower.kept;
                 let read = self
                     .per_chunk(caller, &TeamSelector::Only(to_read), from, to, |ev| {
-                        split_by_team(ev)
+                        let Evidence {
+                            teams,
+                            events,
+                            targets,
+                            versions,
+                        } = ev;
+                        split_by_team(teams, &events, targets, &versions)
                             .into_iter()
                             .map(|read| {
                                 let TeamRead {
@@ -316,8 +325,9 @@ impl App {
                                     targets,
                                     fingerprint,
                                 } = read;
-                                let timed = compute(&team, events.iter().collect(), &targets);
-                                if keep && kept.wants(org, &team.id, events.len()) {
+                                let size = events.len();
+                                let timed = compute(&team, events.clone(), &targets);
+                                if keep && kept.wants(org, &team.id, size) {
                                     // At the versions of the read's own snapshot: exactly
                                     // the evidence of these versions.
                                     let inputs = Arc::new(TeamInputs::new(events, targets));

@@ -56,10 +56,10 @@ mod sync;
 use connect::{chain, connect_failure, Endpoint, Place};
 use pool::{Manager, PgConn};
 use rows::{
-    direction_str, ensure_target, event_from_row, events_from_rows, load_actuals, p, targets_of,
-    team_from_row, teams_of, teams_with_ids, to_json, upsert_actuals, EventColumns, EVENT_COLUMNS,
-    EVENT_COLUMNS_WITHOUT_DATA, EVIDENCE_COLUMNS, PLAIN_EVIDENCE_COLUMNS, TARGET_COLUMNS,
-    TEAM_COLUMNS,
+    direction_str, ensure_target, event_from_row, events_from_rows, load_actuals, p,
+    push_events_from_rows, targets_of, team_from_row, teams_of, teams_with_ids, to_json,
+    upsert_actuals, EventColumns, EVENT_COLUMNS, EVENT_COLUMNS_WITHOUT_DATA, EVIDENCE_COLUMNS,
+    PLAIN_EVIDENCE_COLUMNS, TARGET_COLUMNS, TEAM_COLUMNS,
 };
 use schema::{newer_schema, prepare_schema};
 pub use schema::{MIGRATIONS, SCHEMA_VERSION};
@@ -1208,9 +1208,10 @@ fn evidence_in(
         // taken long ago can fall due inside the window): one range read per kind's index
         // (SQLite's `team_evidence_sql`), so no row of another kind is stepped through and
         // the kinds whose data no rule reads come from `events_plain_evidence` alone.
-        events.extend(events_from_rows(tx.query_typed(
-            &format!(
-                "SELECT {PLAIN_EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1
+        push_events_from_rows(
+            tx.query_typed(
+                &format!(
+                    "SELECT {PLAIN_EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1
                    AND team = ANY($4) AND time >= $3 AND time < $2
                    AND kind IN ('question', 'metric_change', 'note')
                  UNION ALL
@@ -1219,17 +1220,20 @@ fn evidence_in(
                  UNION ALL
                  SELECT {EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND team = ANY($4)
                    AND kind = 'decision' AND time < $2"
-            ),
-            &[
-                p(&org, Type::INT8),
-                p(&to, Type::INT8),
-                p(&from, Type::INT8),
-                p(&ids, Type::TEXT_ARRAY),
-            ],
-        )?)?);
+                ),
+                &[
+                    p(&org, Type::INT8),
+                    p(&to, Type::INT8),
+                    p(&from, Type::INT8),
+                    p(&ids, Type::TEXT_ARRAY),
+                ],
+            )?,
+            &mut events,
+        )?;
     }
     if !dashboards.is_empty() {
-        events.extend(events_from_rows(tx.query_typed(
+        push_events_from_rows(
+            tx.query_typed(
             &format!(
                 "SELECT {PLAIN_EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND kind = 'view'
                    AND dashboard_uid = ANY($4) AND time >= $2 AND time < $3"
@@ -1240,7 +1244,9 @@ fn evidence_in(
                 p(&to, Type::INT8),
                 p(&dashboards, Type::TEXT_ARRAY),
             ],
-        )?)?);
+        )?,
+            &mut events,
+        )?;
     }
     // Outcomes of any team that name one of these decisions.
     let decision_ids: Vec<String> = events
@@ -1249,7 +1255,8 @@ fn evidence_in(
         .map(|e| e.id.clone())
         .collect();
     if !decision_ids.is_empty() {
-        let outcomes = events_from_rows(tx.query_typed(
+        push_events_from_rows(
+            tx.query_typed(
             &format!(
                 "SELECT {EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND kind = 'outcome'
                    AND decision_id = ANY($2) AND time < $3"
@@ -1259,8 +1266,9 @@ fn evidence_in(
                 p(&decision_ids, Type::TEXT_ARRAY),
                 p(&to, Type::INT8),
             ],
-        )?)?;
-        events.extend(outcomes);
+        )?,
+            &mut events,
+        )?;
     }
     let scopes: Vec<String> = teams.iter().flat_map(EvidenceVersions::scopes_of).collect();
     let versions = versions_of(tx, org, &scopes, "")?;

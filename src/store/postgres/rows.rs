@@ -115,6 +115,17 @@ pub(super) fn events_from_rows(rows: Vec<Row>) -> Result<Vec<Event>, Fail> {
     rows.iter().map(event_from_row).collect()
 }
 
+/// Appends the events of `rows` to `events`, which grows once for all of them (the evidence
+/// read gathers three statements' rows in one vector; a vector each, moved into it, was a
+/// third of the copying of a cold `maturity` on SQLite: issue 15).
+pub(super) fn push_events_from_rows(rows: Vec<Row>, events: &mut Vec<Event>) -> Result<(), Fail> {
+    events.reserve(rows.len());
+    for row in &rows {
+        events.push(event_from_row(row)?);
+    }
+    Ok(())
+}
+
 pub(super) const TARGET_COLUMNS: &str = "id, team, name, unit, direction, baseline, target, \
                                          start_at, deadline, query, verification, created_at";
 
