@@ -5,9 +5,11 @@ use serde::Serialize;
 
 use super::queries::TeamSelector;
 use super::{App, AppResult, Caller};
-use crate::engine::targets::{self, DecisionLog, FollowUpStatus, TargetStatus, TargetView};
+use crate::engine::targets::{
+    self, DecisionLog, FollowUpStatus, LoggedDecision, TargetStatus, TargetView,
+};
 use crate::engine::Timed;
-use crate::model::{EpochMs, Invalid, Target, DAY_MS};
+use crate::model::{EpochMs, Invalid, Target, Team, DAY_MS};
 
 /// A target as `GET /targets` answers it: the stored object plus what is derived at `T`.
 #[derive(Debug, Clone, Serialize)]
@@ -198,26 +200,7 @@ impl App {
         status: Option<FollowUpStatus>,
         at: EpochMs,
     ) -> AppResult<Vec<FollowUpRow>> {
-        let settings = &self.settings().maturity;
-        // Every decision and outcome is read whatever the range; the range is the one
-        // `maturity` and `reviewLapse` read, so that the evidence kept for a team (issue 15)
-        // serves all three.
-        let from = at.saturating_sub(settings.window_ms());
-        let per_team = self
-            .cached_per_team(
-                caller,
-                teams,
-                &self.decisions,
-                at,
-                EpochMs::MIN,
-                (from, EpochMs::MAX),
-                &DecisionLog::KINDS,
-                |_, events, _| Timed {
-                    value: std::sync::Arc::new(DecisionLog::new(settings, events)),
-                    stable_until: EpochMs::MAX,
-                },
-            )
-            .await?;
+        let per_team = self.decision_logs(caller, teams, at).await?;
         let mut rows: Vec<FollowUpRow> = per_team
             .iter()
             .flat_map(|(_, log)| log.follow_ups(at))
@@ -244,6 +227,34 @@ impl App {
         Ok(rows)
     }
 
+    /// Each selected team's decisions with their outcomes (the decisions cache, issue 15).
+    async fn decision_logs(
+        &self,
+        caller: &Caller,
+        teams: &TeamSelector,
+        at: EpochMs,
+    ) -> AppResult<Vec<(Team, std::sync::Arc<DecisionLog>)>> {
+        let settings = &self.settings().maturity;
+        // Every decision and outcome is read whatever the range; the range is the one
+        // `maturity` and `reviewLapse` read, so that the evidence kept for a team (issue 15)
+        // serves all three.
+        let from = at.saturating_sub(settings.window_ms());
+        self.cached_per_team(
+            caller,
+            teams,
+            &self.decisions,
+            at,
+            EpochMs::MIN,
+            (from, EpochMs::MAX),
+            &DecisionLog::KINDS,
+            |_, events, _| Timed {
+                value: std::sync::Arc::new(DecisionLog::new(settings, events)),
+                stable_until: EpochMs::MAX,
+            },
+        )
+        .await
+    }
+
     /// `followUpsOverdue`: (team, decision, days overdue) for every overdue follow-up.
     pub async fn follow_ups_overdue(
         &self,
@@ -251,11 +262,26 @@ impl App {
         teams: &TeamSelector,
         at: EpochMs,
     ) -> AppResult<Vec<(String, String, f64)>> {
-        Ok(self
-            .follow_ups(caller, teams, Some(FollowUpStatus::Overdue), at)
-            .await?
+        let per_team = self.decision_logs(caller, teams, at).await?;
+        // Borrowed from the logs until the order is known, then copied once: an all-team
+        // query answers thousands of rows, and `follow_ups` would copy each decision's text
+        // and suggestion for the row this frame then drops (issue 15).
+        let mut overdue: Vec<&LoggedDecision> = per_team
+            .iter()
+            .flat_map(|(_, log)| log.overdue(at))
+            .collect();
+        // In due order, then by id, as `followUps` lists them.
+        overdue.sort_by(|a, b| {
+            a.follow_up_at
+                .cmp(&b.follow_up_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(overdue
             .into_iter()
-            .map(|f| (f.team, f.id, (at - f.follow_up_at) as f64 / DAY_MS as f64))
+            .map(|d| {
+                let days = (at - d.follow_up_at) as f64 / DAY_MS as f64;
+                (d.team.clone().unwrap_or_default(), d.id.clone(), days)
+            })
             .collect())
     }
 

@@ -330,6 +330,26 @@ pub struct LoggedDecision {
     outcomes: Vec<(EpochMs, String, Option<String>)>,
 }
 
+impl LoggedDecision {
+    /// Its follow-up's status at `at`, with the latest outcome naming it before `at`.
+    fn status_at(
+        &self,
+        at: EpochMs,
+    ) -> (FollowUpStatus, Option<&(EpochMs, String, Option<String>)>) {
+        let latest = self
+            .outcomes
+            .iter()
+            .filter(|(time, _, _)| *time < at)
+            .max_by(|a, b| (a.0, a.1.as_str()).cmp(&(b.0, b.1.as_str())));
+        let status = match latest {
+            Some(_) => FollowUpStatus::Done,
+            None if self.follow_up_at < at => FollowUpStatus::Overdue,
+            None => FollowUpStatus::Open,
+        };
+        (status, latest)
+    }
+}
+
 /// A logged decision's follow-up at an instant (what [`FollowUp`] says of an event).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoggedFollowUp<'a> {
@@ -388,6 +408,15 @@ impl DecisionLog {
         DecisionLog { decisions }
     }
 
+    /// The decisions taken before `at` whose follow-up is overdue at `at`, in the log's
+    /// order: what `followUpsOverdue` answers, without the results, copies and sorting
+    /// [`DecisionLog::follow_ups`] makes for every follow-up.
+    pub fn overdue(&self, at: EpochMs) -> impl Iterator<Item = &LoggedDecision> {
+        self.decisions
+            .iter()
+            .filter(move |d| d.time < at && d.status_at(at).0 == FollowUpStatus::Overdue)
+    }
+
     /// [`follow_ups`] at `at` over the events this log was made of: the decisions taken
     /// before `at`, by due date then id.
     pub fn follow_ups(&self, at: EpochMs) -> Vec<LoggedFollowUp<'_>> {
@@ -396,16 +425,7 @@ impl DecisionLog {
             .iter()
             .filter(|d| d.time < at)
             .map(|d| {
-                let latest = d
-                    .outcomes
-                    .iter()
-                    .filter(|(time, _, _)| *time < at)
-                    .max_by(|a, b| (a.0, a.1.as_str()).cmp(&(b.0, b.1.as_str())));
-                let status = match latest {
-                    Some(_) => FollowUpStatus::Done,
-                    None if d.follow_up_at < at => FollowUpStatus::Overdue,
-                    None => FollowUpStatus::Open,
-                };
+                let (status, latest) = d.status_at(at);
                 LoggedFollowUp {
                     decision: d,
                     status,
@@ -660,7 +680,8 @@ mod tests {
 
     proptest::proptest! {
         /// The log answers as the events do at every instant: statuses, due dates, results
-        /// and order (issue 15's decisions cache).
+        /// and order (issue 15's decisions cache), and its overdue decisions are the
+        /// follow-ups found overdue.
         #[test]
         fn a_decision_log_answers_as_its_events_do(
             raw in proptest::collection::vec((0u8..3, 0i64..60, 0usize..8, 0u8..4, proptest::bool::ANY), 0..30),
@@ -711,6 +732,14 @@ mod tests {
                 let fresh: Vec<_> = follow_ups(&s, &events, at).into_iter()
                     .map(|f| (f.decision.id.clone(), f.follow_up_at, f.status, f.result))
                     .collect();
+                // `overdue` (followUpsOverdue) gives the overdue ones, in the log's order.
+                let mut overdue: Vec<_> = log.overdue(at).map(|d| (d.id.clone(), d.follow_up_at)).collect();
+                overdue.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+                let fresh_overdue: Vec<_> = fresh.iter()
+                    .filter(|f| f.2 == FollowUpStatus::Overdue)
+                    .map(|f| (f.0.clone(), f.1))
+                    .collect();
+                proptest::prop_assert_eq!(overdue, fresh_overdue);
                 proptest::prop_assert_eq!(kept, fresh);
             }
         }
