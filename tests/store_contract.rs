@@ -11,7 +11,7 @@ use maturity::model::{
     Verification, VersionStep,
 };
 use maturity::settings::{PathRule, Secret, Storage};
-use maturity::store::{open_store, Counts, Store, StoreError};
+use maturity::store::{open_store, Counts, ListedEvent, ListedEvents, Store, StoreError};
 use serde_json::{json, Map};
 
 /// One test per store for each contract check: `mod <check> { fn sqlite(); fn postgres(); }`.
@@ -678,6 +678,65 @@ fn an_event_reads_back_exactly_as_written_and_can_be_edited_and_deleted(s) {
     s.delete_event(1, "e1").expect("delete");
     assert!(matches!(s.get_event(1, "e1"), Err(StoreError::NotFound(_))));
     assert!(matches!(s.delete_event(1, "e1"), Err(StoreError::NotFound(_))));
+}
+
+fn a_visit_hands_over_the_listed_events_field_for_field_in_their_order(s) {
+    let mut a = event("a", EventKind::Review, 10, Some("p"));
+    a.tags = vec!["weekly".into(), "with \"quotes\", a comma".into(), "ünï".into()];
+    a.dashboard_uid = Some("d1".into());
+    a.time_end = Some(15);
+    a.text = "First line\nsecond line".into();
+    let mut b = event("b", EventKind::View, 20, None);
+    b.dashboard_uid = Some("d1".into());
+    let mut c = event("c", EventKind::Decision, 30, Some("q"));
+    c.data = json!({"followUpAt": 99}).as_object().cloned().expect("object");
+    s.insert_events(1, &[a, b, c]).expect("insert");
+    /// Every field a visit hands over, owned.
+    #[derive(Debug, PartialEq)]
+    struct Seen(String, EventKind, i64, Option<i64>, Option<String>, Option<String>, String, String, Vec<String>);
+    struct Collect(Vec<Seen>);
+    impl ListedEvents for Collect {
+        fn take(&mut self, e: ListedEvent<'_>) -> Result<(), StoreError> {
+            let tags: Vec<String> = serde_json::from_str(e.tags_json).expect("tags are JSON");
+            self.0.push(Seen(
+                e.id.into(), e.kind, e.time, e.time_end, e.team.map(String::from),
+                e.dashboard_uid.map(String::from), e.user.into(), e.text.into(), tags,
+            ));
+            Ok(())
+        }
+    }
+    let filters = [
+        EventFilter { limit: 10, ..Default::default() },
+        EventFilter { limit: 10, dashboard_uid: Some("d1".into()), ..Default::default() },
+        EventFilter { limit: 1, offset: 1, ..Default::default() },
+        EventFilter { limit: 10, tags: vec!["weekly".into()], ..Default::default() },
+        EventFilter { limit: 10, teams: vec!["q".into()], from: Some(25), ..Default::default() },
+    ];
+    for f in filters {
+        let listed: Vec<Seen> = s
+            .list_events(1, &f)
+            .expect("list")
+            .into_iter()
+            .map(|e| Seen(e.id, e.kind, e.time, e.time_end, e.team, e.dashboard_uid, e.user, e.text, e.tags))
+            .collect();
+        let mut visited = Collect(Vec::new());
+        s.visit_events(1, &f, &mut visited).expect("visit");
+        assert!(!listed.is_empty(), "{f:?}");
+        assert_eq!(visited.0, listed, "{f:?}");
+    }
+    // A listener's error stops the listing and is its answer.
+    struct Refuse(usize);
+    impl ListedEvents for Refuse {
+        fn take(&mut self, _: ListedEvent<'_>) -> Result<(), StoreError> {
+            self.0 += 1;
+            Err(StoreError::Database("refused".into()))
+        }
+    }
+    let mut refuse = Refuse(0);
+    let err = s
+        .visit_events(1, &EventFilter { limit: 10, ..Default::default() }, &mut refuse)
+        .expect_err("refused");
+    assert_eq!((err.to_string(), refuse.0), ("database error: refused".to_string(), 1));
 }
 
 fn a_listing_without_data_is_the_same_events_with_empty_data(s) {

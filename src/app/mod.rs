@@ -23,7 +23,7 @@ use crate::model::{
     derive_verdict, EpochMs, Event, EventKind, Invalid, Source, Target, Team, Verification,
 };
 use crate::model::{EventFilter, OrgId};
-use crate::store::{Store, StoreError};
+use crate::store::{ListedEvents, Store, StoreError};
 
 /// The most events `GET /events` answers in one page.
 pub const MAX_EVENT_PAGE: usize = 5000;
@@ -487,6 +487,26 @@ impl App {
         let org = caller.org;
         self.with_store(move |s| Ok(s.list_events(org, &filter)?))
             .await
+    }
+
+    /// The `events` query: the events of `filter`, each handed to `into` as the store reads
+    /// it (see [`Store::visit_events`]); `into` back when all are in.
+    pub async fn visit_events<S>(
+        &self,
+        caller: &Caller,
+        filter: EventFilter,
+        mut into: S,
+    ) -> AppResult<S>
+    where
+        S: ListedEvents + Send + 'static,
+    {
+        caller.check_read()?;
+        let org = caller.org;
+        self.with_store(move |s| {
+            s.visit_events(org, &filter, &mut into)?;
+            Ok(into)
+        })
+        .await
     }
 
     /// `GET /events/{id}`.

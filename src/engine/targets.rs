@@ -327,15 +327,12 @@ pub struct LoggedDecision {
     /// The suggestion stored on it, if any.
     pub suggested: Option<super::suggest::SuggestedOutcome>,
     /// `(time, id, result)` of each outcome naming it, from any team.
-    outcomes: Vec<(EpochMs, String, Option<String>)>,
+    outcomes: Vec<LoggedOutcome>,
 }
 
 impl LoggedDecision {
     /// Its follow-up's status at `at`, with the latest outcome naming it before `at`.
-    fn status_at(
-        &self,
-        at: EpochMs,
-    ) -> (FollowUpStatus, Option<&(EpochMs, String, Option<String>)>) {
+    fn status_at(&self, at: EpochMs) -> (FollowUpStatus, Option<&LoggedOutcome>) {
         let latest = self
             .outcomes
             .iter()
@@ -349,6 +346,9 @@ impl LoggedDecision {
         (status, latest)
     }
 }
+
+/// An outcome naming a logged decision: its time, id and result.
+type LoggedOutcome = (EpochMs, String, Option<String>);
 
 /// A logged decision's follow-up at an instant (what [`FollowUp`] says of an event).
 #[derive(Debug, Clone, PartialEq)]

@@ -17,8 +17,8 @@ use std::sync::Arc;
 use crate::settings::Storage;
 
 use crate::model::{
-    Actual, EpochMs, Event, EventFilter, Evidence, EvidenceVersions, OrgId, PendingView, Source,
-    Target, Team, Verification, VersionStep, ViewsWritten,
+    Actual, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, OrgId, PendingView,
+    Source, Target, Team, Verification, VersionStep, ViewsWritten,
 };
 
 /// What can go wrong in a store, separated by whose fault it is.
@@ -40,6 +40,53 @@ pub enum StoreError {
 
 /// Result of a store verb.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One event of [`Store::visit_events`], its fields borrowed from the store's row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ListedEvent<'r> {
+    /// As [`Event::id`].
+    pub id: &'r str,
+    /// As [`Event::kind`].
+    pub kind: EventKind,
+    /// As [`Event::time`].
+    pub time: EpochMs,
+    /// As [`Event::time_end`].
+    pub time_end: Option<EpochMs>,
+    /// As [`Event::team`].
+    pub team: Option<&'r str>,
+    /// As [`Event::dashboard_uid`].
+    pub dashboard_uid: Option<&'r str>,
+    /// As [`Event::user`].
+    pub user: &'r str,
+    /// As [`Event::text`].
+    pub text: &'r str,
+    /// The tags as stored: a JSON list of strings.
+    pub tags_json: &'r str,
+}
+
+impl<'r> ListedEvent<'r> {
+    /// The fields of `event` an answer lists (its tags written as the store keeps them
+    /// into `tags_json`, which must outlive the borrow).
+    pub fn of(event: &'r Event, tags_json: &'r str) -> Self {
+        ListedEvent {
+            id: &event.id,
+            kind: event.kind,
+            time: event.time,
+            time_end: event.time_end,
+            team: event.team.as_deref(),
+            dashboard_uid: event.dashboard_uid.as_deref(),
+            user: &event.user,
+            text: &event.text,
+            tags_json,
+        }
+    }
+}
+
+/// Where [`Store::visit_events`] hands each event.
+pub trait ListedEvents {
+    /// Takes one event; an error stops the listing and is its answer.
+    fn take(&mut self, event: ListedEvent<'_>) -> StoreResult<()>;
+}
 
 /// Opens (creating or migrating when needed) the store the settings name: the one place that
 /// knows which implementation serves which [`Storage`].
@@ -106,6 +153,15 @@ pub trait Store: SyncStore + Send + Sync + 'static {
     ) -> StoreResult<Vec<ViewsWritten>>;
     /// Events matching the filter, newest first.
     fn list_events(&self, org: OrgId, filter: &EventFilter) -> StoreResult<Vec<Event>>;
+    /// The events of [`Store::list_events`], in its order, each handed to `into` borrowed
+    /// from the store's row: for answers that copy a few fields of each (the `events`
+    /// frame), no `Event` is made (issue 15). Never reads `data`.
+    fn visit_events(
+        &self,
+        org: OrgId,
+        filter: &EventFilter,
+        into: &mut dyn ListedEvents,
+    ) -> StoreResult<()>;
     /// One event.
     fn get_event(&self, org: OrgId, id: &str) -> StoreResult<Event>;
     /// Overwrites an event (same id).

@@ -36,11 +36,11 @@ use std::time::{Duration, Instant};
 
 use postgres::error::SqlState;
 use postgres::types::Type;
-use postgres::{Client, GenericClient, IsolationLevel, Transaction};
+use postgres::{Client, GenericClient, IsolationLevel, Row, Transaction};
 use r2d2::{Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
 
-use super::{Counts, Store, StoreError, StoreResult};
+use super::{Counts, ListedEvents, Store, StoreError, StoreResult};
 use crate::model::{
     Actual, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, OrgId, PendingView,
     Target, Team, Verification, VersionStep, ViewsWritten,
@@ -56,8 +56,8 @@ mod sync;
 use connect::{chain, connect_failure, Endpoint, Place};
 use pool::{Manager, PgConn};
 use rows::{
-    direction_str, ensure_target, event_from_row, events_from_rows, load_actuals, p,
-    push_events_from_rows, targets_of, team_from_row, teams_of, teams_with_ids, to_json,
+    direction_str, ensure_target, event_from_row, events_from_rows, listed_from_row, load_actuals,
+    p, push_events_from_rows, targets_of, team_from_row, teams_of, teams_with_ids, to_json,
     upsert_actuals, EventColumns, EVENT_COLUMNS, EVENT_COLUMNS_WITHOUT_DATA, EVIDENCE_COLUMNS,
     PLAIN_EVIDENCE_COLUMNS, TARGET_COLUMNS, TEAM_COLUMNS,
 };
@@ -256,6 +256,71 @@ impl PostgresStore {
                 waited.as_secs()
             ),
         }
+    }
+
+    /// The rows of [`Store::list_events`], made into `T` by `rows`.
+    fn listed_rows<T>(
+        &self,
+        org: OrgId,
+        f: &EventFilter,
+        without_data: bool,
+        mut rows: impl FnMut(Vec<Row>) -> Result<T, Fail>,
+    ) -> StoreResult<T> {
+        // The statement's shape depends only on which filters are set; every value, and
+        // every list whatever its length, is one parameter.
+        let columns = if without_data {
+            EVENT_COLUMNS_WITHOUT_DATA
+        } else {
+            EVENT_COLUMNS
+        };
+        let mut sql = format!("SELECT {columns} FROM maturity.events WHERE org_id = $1");
+        let mut kinds: Vec<&str> = f.kinds.iter().map(|k| k.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let mut tags: Vec<&str> = f.tags.iter().map(String::as_str).collect();
+        tags.sort_unstable();
+        tags.dedup();
+        let wanted_tags = tags.len() as i64;
+        let limit = i64::try_from(f.limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(f.offset).unwrap_or(i64::MAX);
+        let mut args = vec![p(&org, Type::INT8)];
+        let next = |args: &mut Vec<_>, arg| {
+            args.push(arg);
+            args.len()
+        };
+        if !kinds.is_empty() {
+            let n = next(&mut args, p(&kinds, Type::TEXT_ARRAY));
+            sql += &format!(" AND kind = ANY(${n})");
+        }
+        if !f.teams.is_empty() {
+            let n = next(&mut args, p(&f.teams, Type::TEXT_ARRAY));
+            sql += &format!(" AND team = ANY(${n})");
+        }
+        if let Some(d) = &f.dashboard_uid {
+            let n = next(&mut args, p(d, Type::TEXT));
+            sql += &format!(" AND dashboard_uid = ${n}");
+        }
+        if let Some(from) = &f.from {
+            let n = next(&mut args, p(from, Type::INT8));
+            sql += &format!(" AND time >= ${n}");
+        }
+        if let Some(to) = &f.to {
+            let n = next(&mut args, p(to, Type::INT8));
+            sql += &format!(" AND time <= ${n}");
+        }
+        if !tags.is_empty() {
+            // Every wanted tag present: as many distinct matches as distinct wanted tags.
+            let list = next(&mut args, p(&tags, Type::TEXT_ARRAY));
+            let count = next(&mut args, p(&wanted_tags, Type::INT8));
+            sql += &format!(
+                " AND (SELECT count(DISTINCT t.value) FROM json_array_elements_text(tags::json) AS t(value)
+                       WHERE t.value = ANY(${list})) = ${count}"
+            );
+        }
+        let l = next(&mut args, p(&limit, Type::INT8));
+        let o = next(&mut args, p(&offset, Type::INT8));
+        sql += &format!(" ORDER BY time DESC, id DESC LIMIT ${l} OFFSET ${o}");
+        self.read_prepared(|c| rows(c.query_prepared(&sql, &args)?))
     }
 
     /// Runs `f` on a pooled connection (with its prepared statements); again on another
@@ -767,61 +832,24 @@ impl Store for PostgresStore {
     }
 
     fn list_events(&self, org: OrgId, f: &EventFilter) -> StoreResult<Vec<Event>> {
-        // The statement's shape depends only on which filters are set; every value, and
-        // every list whatever its length, is one parameter.
-        let columns = if f.without_data {
-            EVENT_COLUMNS_WITHOUT_DATA
-        } else {
-            EVENT_COLUMNS
-        };
-        let mut sql = format!("SELECT {columns} FROM maturity.events WHERE org_id = $1");
-        let mut kinds: Vec<&str> = f.kinds.iter().map(|k| k.as_str()).collect();
-        kinds.sort_unstable();
-        kinds.dedup();
-        let mut tags: Vec<&str> = f.tags.iter().map(String::as_str).collect();
-        tags.sort_unstable();
-        tags.dedup();
-        let wanted_tags = tags.len() as i64;
-        let limit = i64::try_from(f.limit).unwrap_or(i64::MAX);
-        let offset = i64::try_from(f.offset).unwrap_or(i64::MAX);
-        let mut args = vec![p(&org, Type::INT8)];
-        let next = |args: &mut Vec<_>, arg| {
-            args.push(arg);
-            args.len()
-        };
-        if !kinds.is_empty() {
-            let n = next(&mut args, p(&kinds, Type::TEXT_ARRAY));
-            sql += &format!(" AND kind = ANY(${n})");
+        self.listed_rows(org, f, f.without_data, events_from_rows)
+    }
+
+    fn visit_events(
+        &self,
+        org: OrgId,
+        f: &EventFilter,
+        into: &mut dyn ListedEvents,
+    ) -> StoreResult<()> {
+        // Rows first, visited after: a read tried again on a new connection (see
+        // `read_prepared`) hands no event twice.
+        let rows = self.listed_rows(org, f, true, Ok)?;
+        for r in &rows {
+            let kind: &str = r.try_get(1).map_err(|e| self.fail(e.into()))?;
+            let listed = listed_from_row(r, kind).map_err(|e| self.fail(e))?;
+            into.take(listed)?;
         }
-        if !f.teams.is_empty() {
-            let n = next(&mut args, p(&f.teams, Type::TEXT_ARRAY));
-            sql += &format!(" AND team = ANY(${n})");
-        }
-        if let Some(d) = &f.dashboard_uid {
-            let n = next(&mut args, p(d, Type::TEXT));
-            sql += &format!(" AND dashboard_uid = ${n}");
-        }
-        if let Some(from) = &f.from {
-            let n = next(&mut args, p(from, Type::INT8));
-            sql += &format!(" AND time >= ${n}");
-        }
-        if let Some(to) = &f.to {
-            let n = next(&mut args, p(to, Type::INT8));
-            sql += &format!(" AND time <= ${n}");
-        }
-        if !tags.is_empty() {
-            // Every wanted tag present: as many distinct matches as distinct wanted tags.
-            let list = next(&mut args, p(&tags, Type::TEXT_ARRAY));
-            let count = next(&mut args, p(&wanted_tags, Type::INT8));
-            sql += &format!(
-                " AND (SELECT count(DISTINCT t.value) FROM json_array_elements_text(tags::json) AS t(value)
-                       WHERE t.value = ANY(${list})) = ${count}"
-            );
-        }
-        let l = next(&mut args, p(&limit, Type::INT8));
-        let o = next(&mut args, p(&offset, Type::INT8));
-        sql += &format!(" ORDER BY time DESC, id DESC LIMIT ${l} OFFSET ${o}");
-        self.read_prepared(|c| events_from_rows(c.query_prepared(&sql, &args)?))
+        Ok(())
     }
 
     fn get_event(&self, org: OrgId, id: &str) -> StoreResult<Event> {

@@ -11,7 +11,7 @@ use rusqlite::{
 use serde_json::{Map, Value};
 
 use super::diagnose;
-use super::{Counts, Store, StoreError, StoreResult};
+use super::{Counts, ListedEvent, ListedEvents, Store, StoreError, StoreResult};
 
 // The verbs of the Grafana sync (issue 12), beside the row readers they share.
 #[path = "sqlite_sync.rs"]
@@ -562,6 +562,13 @@ fn str_column<'r>(r: &'r Row<'_>, col: usize) -> rusqlite::Result<&'r str> {
     })
 }
 
+/// A nullable text column read in place.
+fn opt_str_column<'r>(r: &'r Row<'_>, col: usize) -> rusqlite::Result<Option<&'r str>> {
+    r.get_ref(col)?.as_str_or_null().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
 /// A JSON text column parsed in place (no copy of the text first); `empty`, the value most
 /// rows hold (`[]` tags, `{}` data), is answered without the parser.
 fn json_column<T: serde::de::DeserializeOwned + Default>(
@@ -841,10 +848,14 @@ fn view_evidence_sql() -> String {
 
 /// The statement and arguments of [`SqliteStore::list_events`]: every filter that is set,
 /// newest first, paged.
-fn list_events_statement(org: OrgId, f: &EventFilter) -> (String, Vec<Box<dyn ToSql>>) {
+fn list_events_statement(
+    org: OrgId,
+    f: &EventFilter,
+    without_data: bool,
+) -> (String, Vec<Box<dyn ToSql>>) {
     // Every list is one JSON variable (see `json_list`), so the statement's size does
     // not grow with the lists and no list can exceed SQLite's limits.
-    let columns = if f.without_data {
+    let columns = if without_data {
         EVENT_COLUMNS_WITHOUT_DATA
     } else {
         EVENT_COLUMNS
@@ -1214,13 +1225,41 @@ impl Store for SqliteStore {
     }
 
     fn list_events(&self, org: OrgId, f: &EventFilter) -> StoreResult<Vec<Event>> {
-        let (sql, args) = list_events_statement(org, f);
+        let (sql, args) = list_events_statement(org, f, f.without_data);
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(&sql)?;
         let events = stmt
             .query_map(params_from_iter(args.iter()), event_from_row)?
             .collect::<rusqlite::Result<_>>()?;
         Ok(events)
+    }
+
+    fn visit_events(
+        &self,
+        org: OrgId,
+        f: &EventFilter,
+        into: &mut dyn ListedEvents,
+    ) -> StoreResult<()> {
+        let (sql, args) = list_events_statement(org, f, true);
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params_from_iter(args.iter()))?;
+        while let Some(r) = rows.next()? {
+            let kind = str_column(r, 1)?;
+            into.take(ListedEvent {
+                id: str_column(r, 0)?,
+                kind: EventKind::parse(kind)
+                    .ok_or_else(|| bad_value(1, format!("unknown kind {kind}")))?,
+                time: r.get(2)?,
+                time_end: r.get(3)?,
+                team: opt_str_column(r, 4)?,
+                dashboard_uid: opt_str_column(r, 5)?,
+                user: str_column(r, 7)?,
+                text: str_column(r, 8)?,
+                tags_json: str_column(r, 9)?,
+            })?;
+        }
+        Ok(())
     }
 
     fn get_event(&self, org: OrgId, id: &str) -> StoreResult<Event> {
@@ -1650,7 +1689,7 @@ mod tests {
         let (_dir, s) = store();
         let conn = s.reader();
         let plan = |f: &EventFilter| -> String {
-            let (sql, args) = list_events_statement(1, f);
+            let (sql, args) = list_events_statement(1, f, f.without_data);
             let mut stmt = conn
                 .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
                 .expect("plan");

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::Fail;
 use crate::model::{Actual, Direction, Event, EventKind, OrgId, Source, Target, Team};
-use crate::store::StoreError;
+use crate::store::{ListedEvent, StoreError};
 
 /// A parameter with its type: statements go out with `query_typed`, one round trip with no
 /// prepared statement to keep, except the hot reads (`PgConn::query_prepared`).
@@ -108,6 +108,22 @@ pub(super) fn event_from_row(r: &Row) -> Result<Event, Fail> {
             .ok_or_else(|| bad_value(format!("unknown source {source}")))?,
         created_at: r.try_get(12)?,
         updated_at: r.try_get(13)?,
+    })
+}
+
+/// A row of [`EVENT_COLUMNS_WITHOUT_DATA`] as [`ListedEvent`], borrowed; `kind` is its
+/// column 1, read by the caller.
+pub(super) fn listed_from_row<'r>(r: &'r Row, kind: &str) -> Result<ListedEvent<'r>, Fail> {
+    Ok(ListedEvent {
+        id: r.try_get(0)?,
+        kind: EventKind::parse(kind).ok_or_else(|| bad_value(format!("unknown kind {kind}")))?,
+        time: r.try_get(2)?,
+        time_end: r.try_get(3)?,
+        team: r.try_get(4)?,
+        dashboard_uid: r.try_get(5)?,
+        user: r.try_get(7)?,
+        text: r.try_get(8)?,
+        tags_json: r.try_get(9)?,
     })
 }
 
