@@ -164,7 +164,8 @@ pub struct TeamInputs {
 }
 
 impl TeamInputs {
-    /// Keeps a read's events (each once, as [`crate::model::Evidence::events`]) and targets of one team.
+    /// Keeps a read's events (each once, as [`crate::model::Evidence::events`]) and targets
+    /// of one team.
     pub fn new<'a>(events: impl IntoIterator<Item = &'a Event>, targets: Vec<Target>) -> Self {
         let mut names = Names::default();
         let read: Vec<KeptEvent> = events
