@@ -845,9 +845,7 @@ impl Store for PostgresStore {
         // `read_prepared`) hands no event twice.
         let rows = self.listed_rows(org, f, true, Ok)?;
         for r in &rows {
-            let kind: &str = r.try_get(1).map_err(|e| self.fail(e.into()))?;
-            let listed = listed_from_row(r, kind).map_err(|e| self.fail(e))?;
-            into.take(listed)?;
+            into.take(listed_from_row(r).map_err(|e| self.fail(e))?)?;
         }
         Ok(())
     }

@@ -629,21 +629,42 @@ const EVENT_COLUMNS_WITHOUT_DATA: &str =
     "id, kind, time, time_end, team, dashboard_uid, panel_id, \
                              user_login, text, tags, '{}', source, created_at, updated_at";
 
-fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
-    // Kind and source are read in place: two fewer allocations per row.
+/// A row of [`EVENT_COLUMNS`] (or a statement with the same columns) as [`ListedEvent`],
+/// borrowed from it.
+fn listed_from_row<'r>(r: &'r Row<'_>) -> rusqlite::Result<ListedEvent<'r>> {
     let kind = str_column(r, 1)?;
-    let source = str_column(r, 11)?;
-    Ok(Event {
-        id: r.get(0)?,
+    Ok(ListedEvent {
+        id: str_column(r, 0)?,
         kind: EventKind::parse(kind).ok_or_else(|| bad_value(1, format!("unknown kind {kind}")))?,
         time: r.get(2)?,
         time_end: r.get(3)?,
-        team: r.get(4)?,
-        dashboard_uid: r.get(5)?,
+        team: opt_str_column(r, 4)?,
+        dashboard_uid: opt_str_column(r, 5)?,
+        user: str_column(r, 7)?,
+        text: str_column(r, 8)?,
+        tags_json: str_column(r, 9)?,
+    })
+}
+
+fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
+    // Kind and source are read in place: two fewer allocations per row.
+    let listed = listed_from_row(r)?;
+    let source = str_column(r, 11)?;
+    Ok(Event {
+        id: listed.id.into(),
+        kind: listed.kind,
+        time: listed.time,
+        time_end: listed.time_end,
+        team: listed.team.map(String::from),
+        dashboard_uid: listed.dashboard_uid.map(String::from),
         panel_id: r.get(6)?,
-        user: r.get(7)?,
-        text: r.get(8)?,
-        tags: json_column(r, 9, "[]")?,
+        user: listed.user.into(),
+        text: listed.text.into(),
+        tags: if listed.tags_json == "[]" {
+            Vec::new()
+        } else {
+            from_json(listed.tags_json, 9)?
+        },
         data: json_column::<Map<String, Value>>(r, 10, "{}")?,
         source: Source::parse(source)
             .ok_or_else(|| bad_value(11, format!("unknown source {source}")))?,
@@ -1245,19 +1266,7 @@ impl Store for SqliteStore {
         let mut stmt = conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params_from_iter(args.iter()))?;
         while let Some(r) = rows.next()? {
-            let kind = str_column(r, 1)?;
-            into.take(ListedEvent {
-                id: str_column(r, 0)?,
-                kind: EventKind::parse(kind)
-                    .ok_or_else(|| bad_value(1, format!("unknown kind {kind}")))?,
-                time: r.get(2)?,
-                time_end: r.get(3)?,
-                team: opt_str_column(r, 4)?,
-                dashboard_uid: opt_str_column(r, 5)?,
-                user: str_column(r, 7)?,
-                text: str_column(r, 8)?,
-                tags_json: str_column(r, 9)?,
-            })?;
+            into.take(listed_from_row(r)?)?;
         }
         Ok(())
     }

@@ -90,19 +90,19 @@ pub(super) const EVENT_COLUMNS_WITHOUT_DATA: &str = "id, kind, time, time_end, t
                                         panel_id, user_login, text, tags, '{}'::text, source, created_at, updated_at";
 
 pub(super) fn event_from_row(r: &Row) -> Result<Event, Fail> {
-    let kind: &str = r.try_get(1)?;
+    let listed = listed_from_row(r)?;
     let source: &str = r.try_get(11)?;
     Ok(Event {
-        id: r.try_get(0)?,
-        kind: EventKind::parse(kind).ok_or_else(|| bad_value(format!("unknown kind {kind}")))?,
-        time: r.try_get(2)?,
-        time_end: r.try_get(3)?,
-        team: r.try_get(4)?,
-        dashboard_uid: r.try_get(5)?,
+        id: listed.id.into(),
+        kind: listed.kind,
+        time: listed.time,
+        time_end: listed.time_end,
+        team: listed.team.map(String::from),
+        dashboard_uid: listed.dashboard_uid.map(String::from),
         panel_id: r.try_get(6)?,
-        user: r.try_get(7)?,
-        text: r.try_get(8)?,
-        tags: json_or_default(r.try_get(9)?, "[]", "event's tags")?,
+        user: listed.user.into(),
+        text: listed.text.into(),
+        tags: json_or_default(listed.tags_json, "[]", "event's tags")?,
         data: json_or_default::<Map<String, Value>>(r.try_get(10)?, "{}", "event's data")?,
         source: Source::parse(source)
             .ok_or_else(|| bad_value(format!("unknown source {source}")))?,
@@ -111,9 +111,10 @@ pub(super) fn event_from_row(r: &Row) -> Result<Event, Fail> {
     })
 }
 
-/// A row of [`EVENT_COLUMNS_WITHOUT_DATA`] as [`ListedEvent`], borrowed; `kind` is its
-/// column 1, read by the caller.
-pub(super) fn listed_from_row<'r>(r: &'r Row, kind: &str) -> Result<ListedEvent<'r>, Fail> {
+/// A row of [`EVENT_COLUMNS`] (or a statement with the same columns) as [`ListedEvent`],
+/// borrowed from it.
+pub(super) fn listed_from_row(r: &Row) -> Result<ListedEvent<'_>, Fail> {
+    let kind: &str = r.try_get(1)?;
     Ok(ListedEvent {
         id: r.try_get(0)?,
         kind: EventKind::parse(kind).ok_or_else(|| bad_value(format!("unknown kind {kind}")))?,
