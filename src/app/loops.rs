@@ -271,11 +271,7 @@ impl App {
             .flat_map(|(_, log)| log.overdue(at))
             .collect();
         // In due order, then by id, as `followUps` lists them.
-        overdue.sort_by(|a, b| {
-            a.follow_up_at
-                .cmp(&b.follow_up_at)
-                .then_with(|| a.id.cmp(&b.id))
-        });
+        overdue.sort_by(|a, b| a.due_order().cmp(&b.due_order()));
         Ok(overdue
             .into_iter()
             .map(|d| {

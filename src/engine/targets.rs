@@ -331,6 +331,11 @@ pub struct LoggedDecision {
 }
 
 impl LoggedDecision {
+    /// Where it comes among follow-ups: by due date, then by id.
+    pub fn due_order(&self) -> (EpochMs, &str) {
+        (self.follow_up_at, &self.id)
+    }
+
     /// Its follow-up's status at `at`, with the latest outcome naming it before `at`.
     fn status_at(&self, at: EpochMs) -> (FollowUpStatus, Option<&LoggedOutcome>) {
         let latest = self
@@ -433,12 +438,7 @@ impl DecisionLog {
                 }
             })
             .collect();
-        out.sort_by(|a, b| {
-            a.decision
-                .follow_up_at
-                .cmp(&b.decision.follow_up_at)
-                .then_with(|| a.decision.id.cmp(&b.decision.id))
-        });
+        out.sort_by(|a, b| a.decision.due_order().cmp(&b.decision.due_order()));
         out
     }
 }

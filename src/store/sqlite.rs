@@ -576,7 +576,15 @@ fn json_column<T: serde::de::DeserializeOwned + Default>(
     col: usize,
     empty: &str,
 ) -> rusqlite::Result<T> {
-    let text = str_column(r, col)?;
+    json_or_default(str_column(r, col)?, col, empty)
+}
+
+/// [`json_column`] of a text already read from column `col`.
+fn json_or_default<T: serde::de::DeserializeOwned + Default>(
+    text: &str,
+    col: usize,
+    empty: &str,
+) -> rusqlite::Result<T> {
     if text == empty {
         return Ok(T::default());
     }
@@ -660,11 +668,7 @@ fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
         panel_id: r.get(6)?,
         user: listed.user.into(),
         text: listed.text.into(),
-        tags: if listed.tags_json == "[]" {
-            Vec::new()
-        } else {
-            from_json(listed.tags_json, 9)?
-        },
+        tags: json_or_default(listed.tags_json, 9, "[]")?,
         data: json_column::<Map<String, Value>>(r, 10, "{}")?,
         source: Source::parse(source)
             .ok_or_else(|| bad_value(11, format!("unknown source {source}")))?,
