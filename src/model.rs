@@ -336,6 +336,165 @@ impl Event {
     }
 }
 
+/// An evidence event as a team's kept evidence holds it (issue 15, `app::kept`): smaller
+/// than an [`Event`] (a read's event is ~0.9 KiB, most of it the B-tree node of its `data`,
+/// which only decisions keep here), read by the engine as it is through [`EventRef`].
+/// Names repeat across a team's events and are shared.
+#[derive(Debug, Clone)]
+pub struct KeptEvent {
+    pub(crate) id: Box<str>,
+    pub(crate) kind: EventKind,
+    pub(crate) time: EpochMs,
+    pub(crate) team: Option<std::sync::Arc<str>>,
+    pub(crate) dashboard: Option<std::sync::Arc<str>>,
+    pub(crate) user: std::sync::Arc<str>,
+    /// What a rule reads beyond the above, for decisions, outcomes and reviews only.
+    pub(crate) more: Option<Box<KeptMore>>,
+}
+
+/// What a [`KeptEvent`] keeps of its text and `data`.
+#[derive(Debug, Clone)]
+pub(crate) enum KeptMore {
+    /// A decision's text and whole `data` (follow-up, owner, query, expected effect, ...).
+    Decision(String, Map<String, Value>),
+    /// The values of the keys a rule reads of an outcome or a review that were there.
+    Keys(Vec<(&'static str, Value)>),
+}
+
+/// An event as the engine reads it (issue 15): a whole [`Event`] or a [`KeptEvent`],
+/// borrowed, two words wide. Computing a team again from its kept evidence spent more than
+/// half of its time making `Event`s of the kept events (copies of ids, names and decisions'
+/// `data`); a borrowed copy of every field instead (~120 bytes an event) spent as much on
+/// the page faults of its larger lists.
+#[derive(Debug, Clone, Copy)]
+pub enum EventRef<'a> {
+    /// An event as stored.
+    Whole(&'a Event),
+    /// An event as kept.
+    Kept(&'a KeptEvent),
+}
+
+/// An event's `data` as the engine reads it: a whole map, or the few pairs a kept event
+/// holds on to.
+#[derive(Debug, Clone, Copy)]
+pub enum DataRef<'a> {
+    /// A whole `data` map.
+    Map(&'a Map<String, Value>),
+    /// Some keys of it, with their values.
+    Pairs(&'a [(&'static str, Value)]),
+}
+
+impl<'a> DataRef<'a> {
+    /// The value of `key`, if the data has it.
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        match *self {
+            DataRef::Map(map) => map.get(key),
+            DataRef::Pairs(pairs) => pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| v),
+        }
+    }
+}
+
+impl<'a> From<&'a Event> for EventRef<'a> {
+    fn from(e: &'a Event) -> Self {
+        EventRef::Whole(e)
+    }
+}
+
+impl<'a> From<&'a KeptEvent> for EventRef<'a> {
+    fn from(e: &'a KeptEvent) -> Self {
+        EventRef::Kept(e)
+    }
+}
+
+impl<'a> From<&EventRef<'a>> for EventRef<'a> {
+    fn from(e: &EventRef<'a>) -> Self {
+        *e
+    }
+}
+
+impl<'a> EventRef<'a> {
+    /// Unique in the org.
+    pub fn id(self) -> &'a str {
+        match self {
+            EventRef::Whole(e) => &e.id,
+            EventRef::Kept(e) => &e.id,
+        }
+    }
+
+    /// What the event records.
+    pub fn kind(self) -> EventKind {
+        match self {
+            EventRef::Whole(e) => e.kind,
+            EventRef::Kept(e) => e.kind,
+        }
+    }
+
+    /// When it happened.
+    pub fn time(self) -> EpochMs {
+        match self {
+            EventRef::Whole(e) => e.time,
+            EventRef::Kept(e) => e.time,
+        }
+    }
+
+    /// The team it belongs to.
+    pub fn team(self) -> Option<&'a str> {
+        match self {
+            EventRef::Whole(e) => e.team.as_deref(),
+            EventRef::Kept(e) => e.team.as_deref(),
+        }
+    }
+
+    /// The dashboard it was recorded on.
+    pub fn dashboard_uid(self) -> Option<&'a str> {
+        match self {
+            EventRef::Whole(e) => e.dashboard_uid.as_deref(),
+            EventRef::Kept(e) => e.dashboard.as_deref(),
+        }
+    }
+
+    /// The login that recorded it.
+    pub fn user(self) -> &'a str {
+        match self {
+            EventRef::Whole(e) => &e.user,
+            EventRef::Kept(e) => &e.user,
+        }
+    }
+
+    /// Free text (kept for decisions only).
+    pub fn text(self) -> &'a str {
+        match self {
+            EventRef::Whole(e) => &e.text,
+            EventRef::Kept(e) => match e.more.as_deref() {
+                Some(KeptMore::Decision(text, _)) => text,
+                _ => "",
+            },
+        }
+    }
+
+    /// The kind's fields a rule reads.
+    pub fn data(self) -> DataRef<'a> {
+        match self {
+            EventRef::Whole(e) => DataRef::Map(&e.data),
+            EventRef::Kept(e) => match e.more.as_deref() {
+                None => DataRef::Pairs(&[]),
+                Some(KeptMore::Decision(_, data)) => DataRef::Map(data),
+                Some(KeptMore::Keys(keys)) => DataRef::Pairs(keys),
+            },
+        }
+    }
+
+    /// For an outcome: the decision it follows up (see [`Event::decision_id`]).
+    pub fn decision_id(self) -> Option<&'a str> {
+        self.data().get("decisionId").and_then(Value::as_str)
+    }
+
+    /// For a decision: its explicit follow-up time (see [`Event::follow_up_at`]).
+    pub fn follow_up_at(self) -> Option<EpochMs> {
+        self.data().get("followUpAt").and_then(Value::as_i64)
+    }
+}
+
 /// Which way a target's metric should move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

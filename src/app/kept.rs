@@ -2,14 +2,16 @@
 //! (issue 15): after a write, the next query computes the written teams again from memory
 //! instead of reading them again.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::cache::CacheStats;
 
-use crate::model::{EpochMs, Event, EventKind, EvidenceVersions, OrgId, Target, Team, VersionStep};
+use crate::model::{
+    EpochMs, Event, EventKind, EventRef, EvidenceVersions, KeptEvent, KeptMore, OrgId, Target,
+    Team, VersionStep,
+};
 
 /// Events kept at most over every team of the process: past it, teams read are not kept
 /// (their values are still cached; a write to them then costs a read again, as without
@@ -23,30 +25,6 @@ pub const MAX_KEPT_EVENTS: usize = 80_000;
 
 /// The `data` keys a rule of the engine reads from an outcome.
 const OUTCOME_KEYS: [&str; 2] = ["decisionId", "result"];
-
-/// An evidence event as kept: smaller than an [`Event`] (a read's event is ~0.9 KiB, most
-/// of it the B-tree node of its `data`, which only decisions keep here), made an [`Event`]
-/// again for each computation. Names repeat across a team's events and are shared.
-#[derive(Debug, Clone)]
-struct KeptEvent {
-    id: Box<str>,
-    kind: EventKind,
-    source: crate::model::Source,
-    time: EpochMs,
-    team: Option<Arc<str>>,
-    dashboard: Option<Arc<str>>,
-    user: Arc<str>,
-    /// What a rule reads beyond the above, for decisions, outcomes and reviews only.
-    more: Option<Box<More>>,
-}
-
-#[derive(Debug, Clone)]
-enum More {
-    /// A decision's text and whole `data` (follow-up, owner, query, expected effect, ...).
-    Decision(String, serde_json::Map<String, serde_json::Value>),
-    /// The values of [`OUTCOME_KEYS`] or [`Event::REVIEW_EVIDENCE_KEY`] that were there.
-    Keys(Vec<(&'static str, serde_json::Value)>),
-}
 
 /// Names shared by a team's kept events.
 #[derive(Debug, Clone, Default)]
@@ -71,10 +49,12 @@ impl KeptEvent {
                 .iter()
                 .filter_map(|k| Some((*k, e.data.get(*k)?.clone())))
                 .collect();
-            (!kept.is_empty()).then(|| Box::new(More::Keys(kept)))
+            (!kept.is_empty()).then(|| Box::new(KeptMore::Keys(kept)))
         };
         let more = match e.kind {
-            EventKind::Decision => Some(Box::new(More::Decision(e.text.clone(), e.data.clone()))),
+            EventKind::Decision => {
+                Some(Box::new(KeptMore::Decision(e.text.clone(), e.data.clone())))
+            }
             EventKind::Outcome => keys(&OUTCOME_KEYS),
             EventKind::Review => keys(&[Event::REVIEW_EVIDENCE_KEY]),
             _ => None,
@@ -82,7 +62,6 @@ impl KeptEvent {
         KeptEvent {
             id: e.id.as_str().into(),
             kind: e.kind,
-            source: e.source,
             time: e.time,
             team: e.team.as_deref().map(|t| names.share(t)),
             dashboard: e.dashboard_uid.as_deref().map(|d| names.share(d)),
@@ -90,66 +69,6 @@ impl KeptEvent {
             more,
         }
     }
-
-    /// The event as an evidence read gives it, as far as any rule can tell.
-    fn event(&self) -> Event {
-        let mut event = Event::bare(String::new(), self.kind, self.time, self.source);
-        self.write_into(&mut event);
-        event
-    }
-
-    /// Makes `into` the event as an evidence read gives it (see [`KeptEvent::event`]),
-    /// reusing the buffers of its strings: a computation from kept evidence writes a
-    /// team's events over the previous team's (see [`TeamInputs::with_events_from`]).
-    fn write_into(&self, into: &mut Event) {
-        fn set(slot: &mut String, value: &str) {
-            slot.clear();
-            slot.push_str(value);
-        }
-        fn set_some(slot: &mut Option<String>, value: Option<&str>) {
-            match (slot.as_mut(), value) {
-                (Some(kept), Some(value)) => set(kept, value),
-                (_, value) => *slot = value.map(String::from),
-            }
-        }
-        set(&mut into.id, &self.id);
-        into.kind = self.kind;
-        into.time = self.time;
-        into.source = self.source;
-        set_some(&mut into.team, self.team.as_deref());
-        set_some(&mut into.dashboard_uid, self.dashboard.as_deref());
-        set(&mut into.user, &self.user);
-        into.text.clear();
-        into.data.clear();
-        match self.more.as_deref() {
-            None => {}
-            Some(More::Decision(text, data)) => {
-                into.text.push_str(text);
-                into.data.clone_from(data);
-            }
-            Some(More::Keys(keys)) => {
-                into.data
-                    .extend(keys.iter().map(|(k, v)| ((*k).to_string(), v.clone())));
-            }
-        }
-        // What an evidence read leaves empty (see `Event::bare`).
-        into.time_end = None;
-        into.panel_id = None;
-        into.tags.clear();
-        into.created_at = 0;
-        into.updated_at = 0;
-    }
-}
-
-/// The most events a thread's [`SCRATCH`] holds on to between computations: ~1.3 MiB.
-const SCRATCH_KEPT: usize = 4_096;
-
-thread_local! {
-    /// The events of the last computation from kept evidence on this thread, overwritten by
-    /// the next (issue 15): made afresh for every team, a team's events cost a third of
-    /// the load test's CPU in allocations, copies of whole events, their drops and the
-    /// pages of their vector given back and faulted in again (`perf`, session 9).
-    static SCRATCH: RefCell<Vec<Event>> = const { RefCell::new(Vec::new()) };
 }
 
 /// One team's evidence as a read of `[from, ∞)` gives it: its events (kept small, see
@@ -211,45 +130,13 @@ impl TeamInputs {
             && (matches!(e.kind, EventKind::Decision | EventKind::Outcome) || e.time >= from)
     }
 
-    /// The events a read of `[from, ∞)` of `kinds` gives (see [`TeamInputs::gives`]).
-    #[cfg(test)]
-    pub fn events_from(&self, from: EpochMs, kinds: &[EventKind]) -> Vec<Event> {
+    /// The events a read of `[from, ∞)` of `kinds` gives (see [`TeamInputs::gives`]), as
+    /// the engine reads them.
+    pub fn events_from(&self, from: EpochMs, kinds: &[EventKind]) -> Vec<EventRef<'_>> {
         self.all()
             .filter(|e| Self::gives(e, from, kinds))
-            .map(KeptEvent::event)
+            .map(EventRef::Kept)
             .collect()
-    }
-
-    /// `compute` over the events a read of `[from, ∞)` of `kinds` gives (see
-    /// [`TeamInputs::gives`]), made in this thread's [`SCRATCH`] over the last ones.
-    pub fn with_events_from<R>(
-        &self,
-        from: EpochMs,
-        kinds: &[EventKind],
-        compute: impl FnOnce(Vec<&Event>) -> R,
-    ) -> R {
-        let wanted = self.all().filter(|e| Self::gives(e, from, kinds));
-        SCRATCH.with(|scratch| {
-            let Ok(mut scratch) = scratch.try_borrow_mut() else {
-                // Only a computation that itself computes from kept evidence lands here.
-                let events: Vec<Event> = wanted.map(KeptEvent::event).collect();
-                return compute(events.iter().collect());
-            };
-            let mut n = 0;
-            for kept in wanted {
-                match scratch.get_mut(n) {
-                    Some(slot) => kept.write_into(slot),
-                    None => scratch.push(kept.event()),
-                }
-                n += 1;
-            }
-            let answer = compute(scratch[..n].iter().collect());
-            if scratch.len() > SCRATCH_KEPT {
-                scratch.truncate(SCRATCH_KEPT);
-                scratch.shrink_to_fit();
-            }
-            answer
-        })
     }
 }
 
@@ -686,8 +573,8 @@ mod tests {
         ];
         let versions = EvidenceVersions::default();
         let index = EvidenceIndex::new(&events);
-        let ids = |list: Vec<&Event>| {
-            let mut ids: Vec<String> = list.into_iter().map(|e| e.id.clone()).collect();
+        let ids = |list: Vec<EventRef>| {
+            let mut ids: Vec<String> = list.into_iter().map(|e| e.id().to_string()).collect();
             ids.sort();
             ids
         };
@@ -696,10 +583,12 @@ mod tests {
         for (read, expected) in split.iter().zip(&teams) {
             let t = &read.team;
             assert_eq!(t, expected);
-            assert_eq!(ids(read.events.clone()), ids(index.for_team(t)), "{}", t.id);
+            let read_events = read.events.iter().map(|e| EventRef::from(*e)).collect();
+            assert_eq!(ids(read_events), ids(index.for_team(t)), "{}", t.id);
         }
-        assert_eq!(ids(split[0].events.clone()), ["d1", "o1", "v1", "v2"]);
-        assert_eq!(ids(split[1].events.clone()), ["q1", "v1"]);
+        let of = |i: usize| ids(split[i].events.iter().map(|e| EventRef::from(*e)).collect());
+        assert_eq!(of(0), ["d1", "o1", "v1", "v2"]);
+        assert_eq!(of(1), ["q1", "v1"]);
     }
 
     /// One event of each kind a rule reads something of, with what no rule reads beside it.
@@ -733,6 +622,39 @@ mod tests {
         ]
     }
 
+    /// Everything the engine can read of an event, `data` as a map.
+    type Seen = (
+        String,
+        EventKind,
+        EpochMs,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        serde_json::Map<String, serde_json::Value>,
+    );
+
+    fn seen<'e>(e: impl Into<EventRef<'e>>) -> Seen {
+        let e = e.into();
+        let data = match e.data() {
+            crate::model::DataRef::Map(map) => map.clone(),
+            crate::model::DataRef::Pairs(pairs) => pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), v.clone()))
+                .collect(),
+        };
+        (
+            e.id().into(),
+            e.kind(),
+            e.time(),
+            e.team().map(String::from),
+            e.dashboard_uid().map(String::from),
+            e.user().into(),
+            e.text().into(),
+            data,
+        )
+    }
+
     #[test]
     fn a_kept_event_is_the_evidence_event_again_but_for_data_no_rule_reads() {
         let events = mixed_events();
@@ -747,7 +669,7 @@ mod tests {
                 EventKind::Review => expected.data.remove("attendees"),
                 _ => None,
             };
-            assert_eq!(kept, &expected);
+            assert_eq!(seen(kept), seen(&expected), "{}", expected.id);
         }
         // Names are shared, not copied per event.
         assert_eq!(inputs.names.0.len(), 4, "{:?}", inputs.names);
@@ -756,35 +678,7 @@ mod tests {
         // Of some kinds only.
         let decided = inputs.events_from(0, &[EventKind::Decision]);
         assert_eq!(decided.len(), 1);
-        assert_eq!(decided[0].id, "d1");
-    }
-
-    #[test]
-    fn a_computation_from_kept_evidence_sees_its_own_events_whatever_the_last_one_left() {
-        let owned = |events: Vec<&Event>| events.into_iter().cloned().collect::<Vec<Event>>();
-        let in_order: Vec<Event> = mixed_events().iter().map(Event::as_evidence).collect();
-        let forward = TeamInputs::new(&in_order, vec![]);
-        let mut reversed: Vec<Event> = mixed_events().iter().map(Event::as_evidence).collect();
-        reversed.reverse();
-        let backward = TeamInputs::new(&reversed, vec![]);
-        // Every slot the first computation filled is written with another kind of event
-        // (a view over a decision, a decision over a view), then a shorter list follows.
-        for (inputs, from, kinds) in [
-            (&forward, 0, &ALL[..]),
-            (&backward, 0, &ALL[..]),
-            (&forward, 11, &ALL[..]),
-            (&backward, 0, &[EventKind::View, EventKind::Outcome][..]),
-        ] {
-            let made = inputs.with_events_from(from, kinds, owned);
-            assert_eq!(made, inputs.events_from(from, kinds));
-        }
-        // A computation inside another gets its own events, not the outer one's slots.
-        let (outer, inner) = forward.with_events_from(0, &ALL, |outer| {
-            let inner = backward.with_events_from(0, &ALL, owned);
-            (owned(outer), inner)
-        });
-        assert_eq!(outer, forward.events_from(0, &ALL));
-        assert_eq!(inner, backward.events_from(0, &ALL));
+        assert_eq!(decided[0].id(), "d1");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::engine::{
     self, Evaluation, EvidenceIndex, LevelChange, LevelPoint, ReviewTimes, TeamEvidence, Timed,
 };
 use crate::model::Evidence;
-use crate::model::{EpochMs, Event, EventKind, Target, Team, DAY_MS};
+use crate::model::{EpochMs, EventKind, EventRef, Target, Team, DAY_MS};
 
 /// Which teams a query or request is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,7 +232,7 @@ impl App {
     ) -> AppResult<Vec<(Team, V)>>
     where
         V: Clone,
-        F: Fn(&Team, Vec<&Event>, &[Target]) -> Timed<V>,
+        F: Fn(&Team, Vec<EventRef<'_>>, &[Target]) -> Timed<V>,
     {
         caller.check_read()?;
         let org = caller.org;
@@ -298,9 +298,8 @@ impl App {
                     .flatten()
                 {
                     Some(inputs) => {
-                        let timed = inputs.with_events_from(from, kinds, |events| {
-                            compute(team, events, inputs.targets())
-                        });
+                        let events = inputs.events_from(from, kinds);
+                        let timed = compute(team, events, inputs.targets());
                         fresh.push((team.clone(), timed));
                     }
                     None => to_read.push(team.id.clone()),
@@ -326,7 +325,8 @@ impl App {
                                     fingerprint,
                                 } = read;
                                 let size = events.len();
-                                let timed = compute(&team, events.clone(), &targets);
+                                let viewed = events.iter().map(|e| EventRef::from(*e)).collect();
+                                let timed = compute(&team, viewed, &targets);
                                 if keep && kept.wants(org, &team.id, size) {
                                     // At the versions of the read's own snapshot: exactly
                                     // the evidence of these versions.

@@ -269,7 +269,7 @@ fn level_items(evidence: &TeamEvidence<'_>, at: EpochMs, out: &mut Vec<AgendaIte
         TeamEvidence::in_range(&evidence.reviews, at.saturating_sub(window), at).last();
     // Just after the review, so that the review itself counts in the level it saw.
     let reference = match last_review {
-        Some(r) => r.time.saturating_add(1),
+        Some(r) => r.time().saturating_add(1),
         None => at.saturating_sub(cadence_ms(team).min(window)),
     };
     if reference >= at {
@@ -305,7 +305,7 @@ fn level_items(evidence: &TeamEvidence<'_>, at: EpochMs, out: &mut Vec<AgendaIte
     let when = match last_review {
         Some(r) => format!(
             "since the review recorded {} ago",
-            span(at.saturating_sub(r.time))
+            span(at.saturating_sub(r.time()))
         ),
         None => format!(
             "in the last {} (no review recorded in {})",

@@ -3,15 +3,16 @@
 
 use std::collections::HashMap;
 
-use crate::model::{EpochMs, Event, EventKind, Target, Team};
+use crate::model::{EpochMs, Event, EventKind, EventRef, Target, Team};
 
 use super::settings::{days_ms, MaturitySettings};
 
 /// Whether `event` is review evidence for `team`: a `review` whose `team` is the team's
 /// id, or a `view` of one of the team's dashboards by a member (anyone when the team
 /// lists no members). A view's own `team` field is ignored, as SPEC §5 says.
-pub fn counts_as_review_evidence(team: &Team, event: &Event) -> bool {
-    match event.kind {
+pub fn counts_as_review_evidence<'e>(team: &Team, event: impl Into<EventRef<'e>>) -> bool {
+    let event = event.into();
+    match event.kind() {
         EventKind::Review => belongs_to(team, event),
         EventKind::View => view_counts(team, event),
         _ => false,
@@ -19,26 +20,26 @@ pub fn counts_as_review_evidence(team: &Team, event: &Event) -> bool {
 }
 
 /// Whether a `view` counts for `team` (by dashboard and member; its `team` is ignored).
-pub(crate) fn view_counts(team: &Team, event: &Event) -> bool {
-    event.kind == EventKind::View
+pub(crate) fn view_counts(team: &Team, event: EventRef<'_>) -> bool {
+    event.kind() == EventKind::View
         && event
-            .dashboard_uid
-            .as_deref()
+            .dashboard_uid()
             .is_some_and(|uid| team.dashboards.iter().any(|d| d == uid))
-        && (team.members.is_empty() || team.members.contains(&event.user))
+        && (team.members.is_empty() || team.members.iter().any(|m| m == event.user()))
 }
 
 /// Whether a non-view event is the team's (its `team` is the team's id).
-pub(crate) fn belongs_to(team: &Team, event: &Event) -> bool {
-    event.team.as_deref() == Some(team.id.as_str())
+pub(crate) fn belongs_to(team: &Team, event: EventRef<'_>) -> bool {
+    event.team() == Some(team.id.as_str())
 }
 
 /// When a decision falls due: its `data.followUpAt`, else its time plus
 /// `defaultFollowUpDays` (the setting in force at evaluation, SPEC §3.1).
-pub fn follow_up_at(settings: &MaturitySettings, decision: &Event) -> EpochMs {
+pub fn follow_up_at<'e>(settings: &MaturitySettings, decision: impl Into<EventRef<'e>>) -> EpochMs {
+    let decision = decision.into();
     decision.follow_up_at().unwrap_or_else(|| {
         decision
-            .time
+            .time()
             .saturating_add(days_ms(u64::from(settings.default_follow_up_days)))
     })
 }
@@ -49,7 +50,7 @@ pub(crate) struct Due<'a> {
     /// When it falls due.
     pub at: EpochMs,
     /// The decision.
-    pub decision: &'a Event,
+    pub decision: EventRef<'a>,
 }
 
 /// The earliest outcome naming a decision.
@@ -68,11 +69,11 @@ pub(crate) struct FirstOutcome<'a> {
 pub struct TeamEvidence<'a> {
     pub(crate) settings: &'a MaturitySettings,
     pub(crate) team: &'a Team,
-    pub(crate) questions: Vec<&'a Event>,
-    pub(crate) reviews: Vec<&'a Event>,
-    pub(crate) views: Vec<&'a Event>,
-    pub(crate) metric_changes: Vec<&'a Event>,
-    pub(crate) decisions: Vec<&'a Event>,
+    pub(crate) questions: Vec<EventRef<'a>>,
+    pub(crate) reviews: Vec<EventRef<'a>>,
+    pub(crate) views: Vec<EventRef<'a>>,
+    pub(crate) metric_changes: Vec<EventRef<'a>>,
+    pub(crate) decisions: Vec<EventRef<'a>>,
     /// The team's decisions ordered by due date (then time, id).
     pub(crate) due: Vec<Due<'a>>,
     /// Decision id → its earliest outcome (of any team).
@@ -81,8 +82,8 @@ pub struct TeamEvidence<'a> {
     pub(crate) targets: Vec<&'a Target>,
 }
 
-fn by_time_id(a: &&Event, b: &&Event) -> std::cmp::Ordering {
-    (a.time, a.id.as_str()).cmp(&(b.time, b.id.as_str()))
+fn by_time_id(a: &EventRef<'_>, b: &EventRef<'_>) -> std::cmp::Ordering {
+    (a.time(), a.id()).cmp(&(b.time(), b.id()))
 }
 
 impl<'a> TeamEvidence<'a> {
@@ -104,15 +105,15 @@ impl<'a> TeamEvidence<'a> {
         events: &'a [Event],
         targets: &'a [Target],
     ) -> Self {
-        Self::from_events(settings, team, events, targets)
+        Self::from_events(settings, team, events.iter().map(EventRef::from), targets)
     }
 
-    /// The same as [`TeamEvidence::new`] over any collection of event references, such as
-    /// [`EvidenceIndex::for_team`]'s.
+    /// The same as [`TeamEvidence::new`] over any collection of events as the engine reads
+    /// them, such as [`EvidenceIndex::for_team`]'s or a team's kept evidence.
     pub fn from_events(
         settings: &'a MaturitySettings,
         team: &'a Team,
-        events: impl IntoIterator<Item = &'a Event>,
+        events: impl IntoIterator<Item = EventRef<'a>>,
         targets: &'a [Target],
     ) -> Self {
         let mut ev = TeamEvidence {
@@ -128,15 +129,15 @@ impl<'a> TeamEvidence<'a> {
             targets: targets.iter().filter(|t| t.team == team.id).collect(),
         };
         for e in events {
-            match e.kind {
+            match e.kind() {
                 EventKind::View if view_counts(team, e) => ev.views.push(e),
                 EventKind::View => {}
                 EventKind::Outcome => {
                     // Outcomes of any team count, matched by decision id.
                     if let Some(d) = e.decision_id() {
                         let first = FirstOutcome {
-                            time: e.time,
-                            id: e.id.as_str(),
+                            time: e.time(),
+                            id: e.id(),
                         };
                         ev.outcomes
                             .entry(d)
@@ -168,21 +169,21 @@ impl<'a> TeamEvidence<'a> {
             list.sort_by(by_time_id);
             // Ids are unique in an org: the same event handed in twice (a store that
             // unions a by-team and a by-dashboard read) must count once.
-            list.dedup_by(|a, b| a.id == b.id && a.time == b.time);
+            list.dedup_by(|a, b| a.id() == b.id() && a.time() == b.time());
         }
         ev.due = ev
             .decisions
             .iter()
             .map(|d| Due {
                 at: follow_up_at(settings, d),
-                decision: d,
+                decision: *d,
             })
             .collect();
         ev.due.sort_by(|a, b| {
-            (a.at, a.decision.time, a.decision.id.as_str()).cmp(&(
+            (a.at, a.decision.time(), a.decision.id()).cmp(&(
                 b.at,
-                b.decision.time,
-                b.decision.id.as_str(),
+                b.decision.time(),
+                b.decision.id(),
             ))
         });
         ev.targets.sort_by(|a, b| a.id.cmp(&b.id));
@@ -192,12 +193,12 @@ impl<'a> TeamEvidence<'a> {
 
     /// The team's events of one sorted list with `time` in `[from, to)`.
     pub(crate) fn in_range<'s>(
-        list: &'s [&'a Event],
+        list: &'s [EventRef<'a>],
         from: EpochMs,
         to: EpochMs,
-    ) -> &'s [&'a Event] {
-        let lo = list.partition_point(|e| e.time < from);
-        let hi = list.partition_point(|e| e.time < to);
+    ) -> &'s [EventRef<'a>] {
+        let lo = list.partition_point(|e| e.time() < from);
+        let hi = list.partition_point(|e| e.time() < to);
         if lo < hi {
             &list[lo..hi]
         } else {
@@ -256,7 +257,7 @@ impl<'a> EvidenceIndex<'a> {
     /// Every event that can count for `team`: its own non-view events, the views of its
     /// dashboards and the outcomes naming its decisions. [`TeamEvidence::from_events`] over
     /// these gives the same evidence as [`TeamEvidence::new`] over all the events.
-    pub fn for_team(&self, team: &Team) -> Vec<&'a Event> {
+    pub fn for_team(&self, team: &Team) -> Vec<EventRef<'a>> {
         let mut out: Vec<&'a Event> = Vec::new();
         if let Some(own) = self.by_team.get(team.id.as_str()) {
             out.extend(own.iter().copied());
@@ -271,7 +272,7 @@ impl<'a> EvidenceIndex<'a> {
                 out.extend(views.iter().copied());
             }
         }
-        out
+        out.into_iter().map(EventRef::from).collect()
     }
 }
 
@@ -318,22 +319,22 @@ impl Periods {
     /// For each period holding at least one event of `list` (sorted by time), the
     /// earliest such event, oldest period first (ascending time). Skips to the next period after each
     /// hit, so the cost grows with the number of periods, not of events.
-    pub fn first_per_period<'a>(&self, list: &[&'a Event]) -> Vec<(u64, &'a Event)> {
+    pub fn first_per_period<'a>(&self, list: &[EventRef<'a>]) -> Vec<(u64, EventRef<'a>)> {
         let mut out = Vec::new();
         if self.n == 0 || self.len <= 0 {
             return out;
         }
-        let end = list.partition_point(|e| e.time < self.t);
-        let mut pos = list.partition_point(|e| e.time < self.oldest_start());
+        let end = list.partition_point(|e| e.time() < self.t);
+        let mut pos = list.partition_point(|e| e.time() < self.oldest_start());
         while pos < end {
             let e = list[pos];
-            let Some(i) = self.index_of(e.time) else {
+            let Some(i) = self.index_of(e.time()) else {
                 break;
             };
             out.push((i, e));
             let next = self.end(i);
             // At least one step, so that no arithmetic edge can stall the loop.
-            pos += list[pos..end].partition_point(|e| e.time < next).max(1);
+            pos += list[pos..end].partition_point(|e| e.time() < next).max(1);
         }
         out
     }
@@ -398,11 +399,11 @@ mod tests {
             ev("p0b", EventKind::Review, 100 * DAY_MS - 1),
             ev("at", EventKind::Review, 100 * DAY_MS),
         ];
-        let list: Vec<&Event> = events.iter().collect();
+        let list: Vec<EventRef> = events.iter().map(EventRef::from).collect();
         let got: Vec<(u64, &str)> = p
             .first_per_period(&list)
             .into_iter()
-            .map(|(i, e)| (i, e.id.as_str()))
+            .map(|(i, e)| (i, e.id()))
             .collect();
         assert_eq!(got, vec![(2, "p2"), (0, "p0")]);
     }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{EpochMs, Event, Target, Verdict};
+use crate::model::{EpochMs, EventRef, Target, Verdict};
 
 use crate::engine::evidence::{Periods, TeamEvidence};
 use crate::engine::ratio::reaches;
@@ -14,18 +14,18 @@ use crate::engine::settings::{days_ms, MaturitySettings};
 /// here; a full evaluation goes on to the sentences.
 pub(super) struct Measures<'e> {
     pub(super) at: EpochMs,
-    pub(super) questions: &'e [&'e Event],
+    pub(super) questions: &'e [EventRef<'e>],
     pub(super) defined: Vec<&'e Target>,
     /// Started targets without baseline, target or deadline.
     pub(super) lacking: u64,
     pub(super) looped: Vec<&'e Target>,
     pub(super) periods: Periods,
     /// Reviewed periods, oldest first, with the event that made each one reviewed.
-    pub(super) reviewed: Vec<(u64, &'e Event)>,
+    pub(super) reviewed: Vec<(u64, EventRef<'e>)>,
     pub(super) blocks: Periods,
     pub(super) blocks_hit: u64,
     /// Blocks holding a metric change, oldest first, each with its earliest one.
-    pub(super) block_hits: Vec<(u64, &'e Event)>,
+    pub(super) block_hits: Vec<(u64, EventRef<'e>)>,
     pub(super) acting: Acting<'e>,
     pub(super) projects: Projects<'e>,
 }
@@ -34,7 +34,7 @@ pub(super) struct Measures<'e> {
 pub(super) struct Acting<'e> {
     pub(super) with_decision: u64,
     /// Decisions in reviewed periods.
-    pub(super) decisions: Vec<&'e Event>,
+    pub(super) decisions: Vec<EventRef<'e>>,
     /// Due decisions (time, id) and the outcomes closing them.
     pub(super) due_used: Vec<(EpochMs, &'e str)>,
     pub(super) due_n: u64,
@@ -166,8 +166,8 @@ impl<'a> TeamEvidence<'a> {
     /// Reviewed periods (index → the evidence that made it reviewed), oldest first: the
     /// earliest `review` of the period, or when it has none the earliest counting `view`.
     /// One event per period keeps the evidence list short with passive views.
-    fn reviewed_periods(&self, periods: &Periods) -> Vec<(u64, &'a Event)> {
-        let mut by_period: BTreeMap<u64, &Event> = BTreeMap::new();
+    fn reviewed_periods(&self, periods: &Periods) -> Vec<(u64, EventRef<'a>)> {
+        let mut by_period: BTreeMap<u64, EventRef> = BTreeMap::new();
         for (i, e) in periods.first_per_period(&self.views) {
             by_period.insert(i, e);
         }
@@ -182,7 +182,7 @@ impl<'a> TeamEvidence<'a> {
         at: EpochMs,
         window_start: EpochMs,
         periods: &Periods,
-        reviewed: &[(u64, &Event)],
+        reviewed: &[(u64, EventRef)],
     ) -> Acting<'a> {
         // (a) reviewed periods that also hold a decision of the team.
         let mut with_decision = 0u64;
@@ -202,15 +202,11 @@ impl<'a> TeamEvidence<'a> {
         for d in self
             .due_in_range(window_start, at)
             .iter()
-            .filter(|d| d.decision.time < at)
+            .filter(|d| d.decision.time() < at)
         {
             due_n += 1;
-            due_used.push((d.decision.time, d.decision.id.as_str()));
-            if let Some(o) = self
-                .outcomes
-                .get(d.decision.id.as_str())
-                .filter(|o| o.time < at)
-            {
+            due_used.push((d.decision.time(), d.decision.id()));
+            if let Some(o) = self.outcomes.get(d.decision.id()).filter(|o| o.time < at) {
                 done += 1;
                 due_used.push((o.time, o.id));
             }

@@ -1,7 +1,7 @@
 //! The sentences of SPEC §5: each criterion's result (value, threshold, detail, evidence
 //! ids) written from the numbers `ladder_measure.rs` took, and the phrases they share.
 
-use crate::model::{EpochMs, Event, Target};
+use crate::model::{EpochMs, EventRef, Target};
 
 use super::measure::Measures;
 use super::{CriterionResult, CRITERIA};
@@ -235,7 +235,7 @@ impl TeamEvidence<'_> {
         let mut used: Vec<(EpochMs, &str)> = a
             .decisions
             .iter()
-            .map(|e| (e.time, e.id.as_str()))
+            .map(|e| (e.time(), e.id()))
             .chain(a.due_used.iter().copied())
             .collect();
         used.sort_unstable();
@@ -378,8 +378,8 @@ fn compound(
 }
 
 /// Ids of events in the order given (callers pass them sorted by time).
-fn ids<'e>(events: impl Iterator<Item = &'e Event>) -> Vec<String> {
-    events.map(|e| e.id.clone()).collect()
+fn ids<'e>(events: impl Iterator<Item = EventRef<'e>>) -> Vec<String> {
+    events.map(|e| e.id().to_string()).collect()
 }
 
 /// "no question" / "1 question" / "3 questions".

@@ -12,7 +12,7 @@
 
 use crate::engine::evidence::{Periods, TeamEvidence};
 use crate::engine::settings::days_ms;
-use crate::model::{EpochMs, Event, EventKind};
+use crate::model::{EpochMs, EventKind, EventRef};
 
 use super::measure::Measures;
 
@@ -67,43 +67,43 @@ fn crossing(time: EpochMs, k: u64, len: i128) -> i128 {
 
 /// A sorted list counted in `[t − len, t)`: the first event at or after `at` enters at
 /// its time + 1, and the oldest one still in (or ahead) leaves at its time + len + 1.
-fn window(next: &mut Next, list: &[&Event], len: i128) {
-    let entering = list.partition_point(|e| ms(e.time) < next.at);
+fn window(next: &mut Next, list: &[EventRef], len: i128) {
+    let entering = list.partition_point(|e| ms(e.time()) < next.at);
     if let Some(e) = list.get(entering) {
-        next.add(ms(e.time) + 1);
+        next.add(ms(e.time()) + 1);
     }
-    let leaving = list.partition_point(|e| ms(e.time) + len < next.at);
+    let leaving = list.partition_point(|e| ms(e.time()) + len < next.at);
     if let Some(e) = list.get(leaving) {
-        next.add(ms(e.time) + len + 1);
+        next.add(ms(e.time()) + len + 1);
     }
 }
 
 /// Whether period `i` is among `hits` (period index descending, as `first_per_period`
 /// and the reviewed periods list them: oldest first).
-fn holds(hits: &[(u64, &Event)], i: u64) -> bool {
+fn holds(hits: &[(u64, EventRef)], i: u64) -> bool {
     hits.binary_search_by(|(j, _)| i.cmp(j)).is_ok()
 }
 
 /// The earliest time among `lists` in `[from, to)`.
-fn earliest(lists: &[&[&Event]], from: EpochMs, to: EpochMs) -> Option<EpochMs> {
+fn earliest(lists: &[&[EventRef]], from: EpochMs, to: EpochMs) -> Option<EpochMs> {
     lists
         .iter()
-        .filter_map(|l| l.get(l.partition_point(|e| e.time < from)))
-        .map(|e| e.time)
+        .filter_map(|l| l.get(l.partition_point(|e| e.time() < from)))
+        .map(|e| e.time())
         .filter(|t| *t < to)
         .min()
 }
 
 /// The latest time among `lists` in `[from, to)`.
-fn latest(lists: &[&[&Event]], from: EpochMs, to: EpochMs) -> Option<EpochMs> {
+fn latest(lists: &[&[EventRef]], from: EpochMs, to: EpochMs) -> Option<EpochMs> {
     lists
         .iter()
         .filter_map(|l| {
-            l.partition_point(|e| e.time < to)
+            l.partition_point(|e| e.time() < to)
                 .checked_sub(1)
                 .and_then(|i| l.get(i))
         })
-        .map(|e| e.time)
+        .map(|e| e.time())
         .filter(|t| *t >= from)
         .max()
 }
@@ -114,7 +114,7 @@ fn latest(lists: &[&[&Event]], from: EpochMs, to: EpochMs) -> Option<EpochMs> {
 /// or an empty period just older than a held one, filled from the held one's earliest.
 /// `hits` are the held periods, index descending (oldest first, as `first_per_period`
 /// and the reviewed periods list them).
-fn fills(next: &mut Next, p: &Periods, lists: &[&[&Event]], hits: &[(u64, &Event)]) {
+fn fills(next: &mut Next, p: &Periods, lists: &[&[EventRef]], hits: &[(u64, EventRef)]) {
     let len = i128::from(p.len);
     for &(i, _) in hits {
         if i + 1 < p.n && !holds(hits, i + 1) {
@@ -133,7 +133,7 @@ fn fills(next: &mut Next, p: &Periods, lists: &[&[&Event]], hits: &[(u64, &Event
 
 /// Which periods hold at least one event of `lists` (`hits`, see [`fills`]): a held
 /// period empties when its latest event leaves it; empty ones fill.
-fn occupancy(next: &mut Next, p: &Periods, lists: &[&[&Event]], hits: &[(u64, &Event)]) {
+fn occupancy(next: &mut Next, p: &Periods, lists: &[&[EventRef]], hits: &[(u64, EventRef)]) {
     if p.n == 0 || p.len <= 0 {
         return;
     }
@@ -153,21 +153,21 @@ fn occupancy(next: &mut Next, p: &Periods, lists: &[&[&Event]], hits: &[(u64, &E
 fn representatives(
     next: &mut Next,
     p: &Periods,
-    reviews: &[&Event],
-    views: &[&Event],
-    reviewed: &[(u64, &Event)],
+    reviews: &[EventRef],
+    views: &[EventRef],
+    reviewed: &[(u64, EventRef)],
 ) {
     if p.n == 0 || p.len <= 0 {
         return;
     }
     let len = i128::from(p.len);
     for &(i, rep) in reviewed {
-        next.add(crossing(rep.time, i + 1, len));
-        if rep.kind != EventKind::Review {
+        next.add(crossing(rep.time(), i + 1, len));
+        if rep.kind() != EventKind::Review {
             // Standing on a view: the first review newer than the period takes over.
-            let r = reviews.partition_point(|e| e.time < p.end(i));
+            let r = reviews.partition_point(|e| e.time() < p.end(i));
             if let Some(e) = reviews.get(r) {
-                next.add(crossing(e.time, i, len));
+                next.add(crossing(e.time(), i, len));
             }
         }
     }
@@ -180,8 +180,8 @@ fn representatives(
 fn decisions_in_reviewed(
     next: &mut Next,
     p: &Periods,
-    decisions: &[&Event],
-    reviewed: &[(u64, &Event)],
+    decisions: &[EventRef],
+    reviewed: &[(u64, EventRef)],
 ) {
     if reviewed.is_empty() || p.len <= 0 {
         return;
@@ -197,20 +197,20 @@ fn decisions_in_reviewed(
             .and_then(|k| reviewed.get(k))
             .map(|(j, _)| *j)
     };
-    let from = decisions.partition_point(|e| e.time < p.oldest_start());
+    let from = decisions.partition_point(|e| e.time() < p.oldest_start());
     for d in &decisions[from..] {
-        if d.time >= p.t {
+        if d.time() >= p.t {
             // The first decision not yet in any period enters first; later ones later.
             if let Some(j) = reviewed_above(None) {
-                next.add(crossing(d.time, j, len));
+                next.add(crossing(d.time(), j, len));
             }
             break;
         }
-        match p.index_of(d.time) {
-            Some(i) if holds(reviewed, i) => next.add(crossing(d.time, i + 1, len)),
+        match p.index_of(d.time()) {
+            Some(i) if holds(reviewed, i) => next.add(crossing(d.time(), i + 1, len)),
             Some(i) => {
                 if let Some(j) = reviewed_above(Some(i)) {
-                    next.add(crossing(d.time, j, len));
+                    next.add(crossing(d.time(), j, len));
                 }
             }
             None => {}
@@ -301,14 +301,14 @@ impl TeamEvidence<'_> {
                 // Sorted by due date, and every flip below is after it.
                 break;
             }
-            let enter = due.max(ms(d.decision.time)) + 1;
+            let enter = due.max(ms(d.decision.time())) + 1;
             let leave = due + w + 1;
             if enter >= leave {
                 continue;
             }
             next.add(enter);
             next.add(leave);
-            if let Some(o) = self.outcomes.get(d.decision.id.as_str()) {
+            if let Some(o) = self.outcomes.get(d.decision.id()) {
                 let done = ms(o.time) + 1;
                 if done > enter && done < leave {
                     next.add(done);

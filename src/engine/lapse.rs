@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use crate::model::{EpochMs, Event, EventKind, Team};
+use crate::model::{EpochMs, Event, EventKind, EventRef, Team};
 
 use super::evidence::{belongs_to, counts_as_review_evidence, view_counts};
 use super::settings::MaturitySettings;
@@ -16,20 +16,25 @@ use super::settings::MaturitySettings;
 const HOUR_MS: f64 = 3_600_000.0;
 
 /// Whether `event` is review evidence for `team`, restricted to `dashboard` when given.
-pub fn counts_for_dashboard(team: &Team, event: &Event, dashboard: Option<&str>) -> bool {
+pub fn counts_for_dashboard<'e>(
+    team: &Team,
+    event: impl Into<EventRef<'e>>,
+    dashboard: Option<&str>,
+) -> bool {
+    let event = event.into();
     let Some(uid) = dashboard else {
         return counts_as_review_evidence(team, event);
     };
-    match event.kind {
-        EventKind::View => view_counts(team, event) && event.dashboard_uid.as_deref() == Some(uid),
+    match event.kind() {
+        EventKind::View => view_counts(team, event) && event.dashboard_uid() == Some(uid),
         EventKind::Review => belongs_to(team, event) && review_covers(event, uid),
         _ => false,
     }
 }
 
 /// Whether a review covered dashboard `uid` (see the module doc).
-fn review_covers(event: &Event, uid: &str) -> bool {
-    match event.data.get("dashboards") {
+fn review_covers(event: EventRef<'_>, uid: &str) -> bool {
+    match event.data().get("dashboards") {
         Some(Value::Array(list)) if !list.is_empty() => {
             list.iter().any(|v| v.as_str() == Some(uid))
         }
@@ -49,7 +54,7 @@ pub fn last_review_evidence<'e>(
     let from = at.saturating_sub(settings.window_ms());
     events
         .iter()
-        .filter(|e| e.time >= from && e.time < at && counts_for_dashboard(team, e, dashboard))
+        .filter(|e| e.time >= from && e.time < at && counts_for_dashboard(team, *e, dashboard))
         .max_by(|a, b| (a.time, a.id.as_str()).cmp(&(b.time, b.id.as_str())))
 }
 
@@ -82,19 +87,23 @@ impl ReviewTimes {
     pub const KINDS: [EventKind; 2] = [EventKind::Review, EventKind::View];
 
     /// The review evidence of `team` among `events` (any order, any team).
-    pub fn new<'e>(team: &Team, events: impl IntoIterator<Item = &'e Event>) -> Self {
+    pub fn new<'e, E: Into<EventRef<'e>>>(
+        team: &Team,
+        events: impl IntoIterator<Item = E>,
+    ) -> Self {
         let mut times = ReviewTimes {
             team: Vec::new(),
             dashboards: vec![Vec::new(); team.dashboards.len()],
         };
         for e in events {
+            let e = e.into();
             if !counts_as_review_evidence(team, e) {
                 continue;
             }
-            times.team.push(e.time);
+            times.team.push(e.time());
             for (uid, list) in team.dashboards.iter().zip(&mut times.dashboards) {
                 if counts_for_dashboard(team, e, Some(uid)) {
-                    list.push(e.time);
+                    list.push(e.time());
                 }
             }
         }

@@ -19,7 +19,9 @@
 use serde_json::{json, Map, Value};
 
 use super::settings::MaturitySettings;
-use crate::model::{parse_time, Direction, EpochMs, Event, EventKind, OutcomeResult, DAY_MS};
+use crate::model::{
+    parse_time, Direction, EpochMs, Event, EventKind, EventRef, OutcomeResult, DAY_MS,
+};
 
 /// The threshold, relative to `|before|`, when the decision names no `minChange`.
 pub const DEFAULT_RELATIVE_CHANGE: f64 = 0.05;
@@ -119,8 +121,12 @@ impl SuggestedOutcome {
 }
 
 /// The suggestion stored on a decision, if any.
-pub fn suggested(decision: &Event) -> Option<SuggestedOutcome> {
-    let o: &Map<String, Value> = decision.data.get("suggestedOutcome")?.as_object()?;
+pub fn suggested<'e>(decision: impl Into<EventRef<'e>>) -> Option<SuggestedOutcome> {
+    let o: &Map<String, Value> = decision
+        .into()
+        .data()
+        .get("suggestedOutcome")?
+        .as_object()?;
     Some(SuggestedOutcome {
         result: o
             .get("result")

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::model::{EpochMs, Event, EventKind, Target, Verdict, DAY_MS};
+use crate::model::{EpochMs, Event, EventKind, EventRef, Target, Verdict, DAY_MS};
 
 use super::evidence::follow_up_at;
 use super::settings::MaturitySettings;
@@ -372,19 +372,20 @@ impl DecisionLog {
 
     /// The decisions among `events` (of any instant) with the outcomes among them naming
     /// them.
-    pub fn new<'e>(
+    pub fn new<'e, E: Into<EventRef<'e>>>(
         settings: &MaturitySettings,
-        events: impl IntoIterator<Item = &'e Event>,
+        events: impl IntoIterator<Item = E>,
     ) -> Self {
         let mut decisions: Vec<LoggedDecision> = Vec::new();
-        let mut outcomes: Vec<&Event> = Vec::new();
+        let mut outcomes: Vec<EventRef<'e>> = Vec::new();
         for e in events {
-            match e.kind {
+            let e = e.into();
+            match e.kind() {
                 EventKind::Decision => decisions.push(LoggedDecision {
-                    id: e.id.clone(),
-                    team: e.team.clone(),
-                    text: e.text.clone(),
-                    time: e.time,
+                    id: e.id().to_string(),
+                    team: e.team().map(String::from),
+                    text: e.text().to_string(),
+                    time: e.time(),
                     follow_up_at: follow_up_at(settings, e),
                     suggested: super::suggest::suggested(e),
                     outcomes: Vec::new(),
@@ -401,11 +402,13 @@ impl DecisionLog {
         for o in outcomes {
             if let Some(&i) = o.decision_id().and_then(|d| at.get(d)) {
                 let result = o
-                    .data
+                    .data()
                     .get("result")
                     .and_then(|r| r.as_str())
                     .map(String::from);
-                decisions[i].outcomes.push((o.time, o.id.clone(), result));
+                decisions[i]
+                    .outcomes
+                    .push((o.time(), o.id().to_string(), result));
             }
         }
         // Kept in the decisions cache for every team (issue 15): no room grown and unused.
