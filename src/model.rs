@@ -319,12 +319,12 @@ pub struct Event {
 impl Event {
     /// For an outcome: the decision it follows up.
     pub fn decision_id(&self) -> Option<&str> {
-        self.data.get("decisionId").and_then(Value::as_str)
+        EventRef::Whole(self).decision_id()
     }
 
     /// For a decision: its explicit follow-up time, if one was given.
     pub fn follow_up_at(&self) -> Option<EpochMs> {
-        self.data.get("followUpAt").and_then(Value::as_i64)
+        EventRef::Whole(self).follow_up_at()
     }
 
     /// For an outcome: its result.
@@ -484,12 +484,12 @@ impl<'a> EventRef<'a> {
         }
     }
 
-    /// For an outcome: the decision it follows up (see [`Event::decision_id`]).
+    /// For an outcome: the decision it follows up.
     pub fn decision_id(self) -> Option<&'a str> {
         self.data().get("decisionId").and_then(Value::as_str)
     }
 
-    /// For a decision: its explicit follow-up time (see [`Event::follow_up_at`]).
+    /// For a decision: its explicit follow-up time, if one was given.
     pub fn follow_up_at(self) -> Option<EpochMs> {
         self.data().get("followUpAt").and_then(Value::as_i64)
     }

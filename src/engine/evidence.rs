@@ -258,21 +258,24 @@ impl<'a> EvidenceIndex<'a> {
     /// dashboards and the outcomes naming its decisions. [`TeamEvidence::from_events`] over
     /// these gives the same evidence as [`TeamEvidence::new`] over all the events.
     pub fn for_team(&self, team: &Team) -> Vec<EventRef<'a>> {
-        let mut out: Vec<&'a Event> = Vec::new();
+        let mut out: Vec<EventRef<'a>> = Vec::new();
+        fn refs<'l, 'e>(list: &'l [&'e Event]) -> impl Iterator<Item = EventRef<'e>> + 'l {
+            list.iter().map(|e| EventRef::Whole(e))
+        }
         if let Some(own) = self.by_team.get(team.id.as_str()) {
-            out.extend(own.iter().copied());
+            out.extend(refs(own));
             for d in own.iter().filter(|e| e.kind == EventKind::Decision) {
                 if let Some(outcomes) = self.outcomes_by_decision.get(d.id.as_str()) {
-                    out.extend(outcomes.iter().copied());
+                    out.extend(refs(outcomes));
                 }
             }
         }
         for d in &team.dashboards {
             if let Some(views) = self.views_by_dashboard.get(d.as_str()) {
-                out.extend(views.iter().copied());
+                out.extend(refs(views));
             }
         }
-        out.into_iter().map(EventRef::from).collect()
+        out
     }
 }
 
