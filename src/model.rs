@@ -896,6 +896,18 @@ impl VersionStep {
     }
 }
 
+/// A write to one target's actuals, with how it moved the evidence versions (issue 15): the
+/// target as the write left it, read in the write's transaction, so that kept evidence at the
+/// step's `before` versions with this target in place of its old one is the evidence at the
+/// `after` versions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetWritten {
+    /// How the write moved the version of the target's team.
+    pub step: VersionStep,
+    /// The target with its actuals and verification, as stored after the write.
+    pub target: Target,
+}
+
 /// The passive views one write stored in one org, with how they moved its evidence versions
 /// (issue 15): a view in a session bucket already stored is not among them.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -37,6 +37,10 @@ enum Op {
     Batch(Vec<(u8, Option<u8>, u8, i64)>),
     /// A target of a team: start and deadline offsets in days, and whether it is verified.
     Target(u8, i64, i64, bool),
+    /// An actual of the n-th target written so far, this many hours from the current
+    /// instant; through the app (whose kept evidence takes the target forward) or the second
+    /// handle.
+    Actual(usize, i64, bool),
     /// A team's cadence and dashboards change.
     Redefine(u8, u8),
     /// The n-th event written so far is deleted.
@@ -58,6 +62,7 @@ fn op() -> impl Strategy<Value = Op> {
                 (0u8..6, proptest::option::of(0u8..3), 0u8..4, -24i64 * 100..24 * 3), 1..6)
             .prop_map(Op::Batch),
         1 => (0u8..3, -60i64..10, -10i64..60, any::<bool>()).prop_map(|(t, s, d, v)| Op::Target(t, s, d, v)),
+        1 => (0usize..10, -24i64 * 30..24, any::<bool>()).prop_map(|(n, h, app)| Op::Actual(n, h, app)),
         1 => (0u8..3, 0u8..3).prop_map(|(t, c)| Op::Redefine(t, c)),
         1 => (0usize..40).prop_map(Op::Delete),
         2 => (0u8..4, 0u8..3, -24i64 * 20..2).prop_map(|(d, u, h)| Op::View(d, u, h)),
@@ -171,6 +176,7 @@ fn check(storage: &Storage, ops: &[Op]) -> Result<(), TestCaseError> {
     let mut at = T0;
     let mut written: Vec<String> = Vec::new();
     let mut decisions: Vec<(String, String)> = Vec::new();
+    let mut targets: Vec<String> = Vec::new();
     let mut n = 0;
     for op in ops {
         n += 1;
@@ -257,6 +263,27 @@ fn check(storage: &Storage, ops: &[Op]) -> Result<(), TestCaseError> {
                     created_at: 0,
                 };
                 writer.create_target(1, &target).expect("target");
+                targets.push(target.id);
+            }
+            Op::Actual(i, h, via_app) => {
+                if targets.is_empty() {
+                    continue;
+                }
+                let id = &targets[i % targets.len()];
+                let (time, value) = (at + h * 3_600_000, n as f64);
+                if *via_app {
+                    let body = json!({"time": time, "value": value});
+                    let target = runtime
+                        .block_on(app.add_actuals(&editor, id, &body))
+                        .expect("actual through the app");
+                    prop_assert!(target
+                        .actuals
+                        .iter()
+                        .any(|a| a.time == time && a.value == value));
+                } else {
+                    let actual = maturity::model::Actual { time, value };
+                    writer.add_actuals(1, id, &[actual]).expect("actual");
+                }
             }
             Op::Redefine(t, variant) => {
                 writer

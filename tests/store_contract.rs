@@ -378,16 +378,30 @@ fn targets_keep_actuals_sorted_and_replace_an_actual_at_the_same_time(s) {
         created_at: 0,
     };
     s.create_target(1, &t).expect("create");
-    s.add_actuals(
-        1,
-        "t1",
-        &[Actual {
-            time: 20,
-            value: 8.5,
-        }],
-    )
-    .expect("add");
+    let version = || s.evidence_versions(1).expect("versions").of_scope("team:p");
+    let before = version();
+    let written = s
+        .add_actuals(
+            1,
+            "t1",
+            &[Actual {
+                time: 20,
+                value: 8.5,
+            }],
+        )
+        .expect("add");
     let got = s.get_target(1, "t1").expect("get");
+    // The write reports the target as it left it and exactly how it moved its team's
+    // version (issue 15: kept evidence takes both forward).
+    assert_eq!(written.target, got);
+    let after = version();
+    assert!(after > before, "{before} -> {after}");
+    assert_eq!(
+        written.step,
+        VersionStep {
+            scopes: vec![("team:p".into(), before, after)]
+        }
+    );
     assert_eq!(
         got.actuals,
         vec![

@@ -13,15 +13,65 @@ use crate::model::{
     Team, VersionStep,
 };
 
-/// Events kept at most over every team of the process: past it, teams read are not kept
-/// (their values are still cached; a write to them then costs a read again, as without
-/// kept evidence), and writes taken forward past it let go of the teams used least
-/// recently. A bound on memory, chosen by the load test (`cargo bench --bench load`,
-/// BENCHMARKS.md): with jemalloc giving freed pages back, 80,000 (every team of the load
-/// store kept) peaks below 100 MiB under the load, with twice the operations a second of
-/// 25,000; kept as whole events instead of these compact ones, ~25 % more again, but past
-/// the 100 MiB budget at every bound that keeps the load's teams.
-pub const MAX_KEPT_EVENTS: usize = 80_000;
+/// Bytes kept at most over every team of the process (as [`kept_bytes`] counts them):
+/// past it, teams read are not kept (their values are still cached; a write to them then
+/// costs a read again, as without kept evidence), and writes taken forward past it let go
+/// of the teams used least recently. A bound on memory, chosen by the load test (`cargo
+/// bench --bench load`, BENCHMARKS.md), in bytes because memory is what it bounds: a bound
+/// of 80,000 events was reached halfway through the load as its store grew, after which
+/// every all-team query read teams again (8,400 team reads a run).
+pub const MAX_KEPT_BYTES: usize = 24 << 20;
+
+/// Teams remembered as read once (see [`KeptEvidence::wants`]) before the list starts over.
+const MAX_READ_ONCE: usize = 100_000;
+
+/// What keeping `e` costs, about: the kept event, its id and what it keeps of text and
+/// `data` (team, dashboard and user names are shared by a team's events and not counted).
+fn kept_bytes(e: &Event) -> usize {
+    let more = match e.kind {
+        EventKind::Decision => std::mem::size_of::<KeptMore>() + e.text.len() + map_bytes(&e.data),
+        EventKind::Outcome | EventKind::Review => {
+            std::mem::size_of::<KeptMore>() + 2 * std::mem::size_of::<(&str, serde_json::Value)>()
+        }
+        _ => 0,
+    };
+    std::mem::size_of::<KeptEvent>() + e.id.len() + more
+}
+
+/// About what a JSON map takes on the heap: its keys and values, and a B-tree's share of
+/// each entry.
+fn map_bytes(map: &serde_json::Map<String, serde_json::Value>) -> usize {
+    const ENTRY: usize = std::mem::size_of::<(String, serde_json::Value)>();
+    map.iter()
+        .map(|(k, v)| ENTRY + k.len() + value_bytes(v))
+        .sum()
+}
+
+fn value_bytes(v: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => s.len(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| std::mem::size_of::<Value>() + value_bytes(i))
+            .sum(),
+        Value::Object(map) => map_bytes(map),
+        _ => 0,
+    }
+}
+
+/// About what keeping a team's targets costs.
+fn targets_bytes(targets: &[Target]) -> usize {
+    targets
+        .iter()
+        .map(|t| {
+            std::mem::size_of::<Target>()
+                + t.id.len()
+                + t.name.len()
+                + t.actuals.len() * std::mem::size_of::<crate::model::Actual>()
+        })
+        .sum()
+}
 
 /// The `data` keys a rule of the engine reads from an outcome.
 const OUTCOME_KEYS: [&str; 2] = ["decisionId", "result"];
@@ -80,6 +130,8 @@ pub struct TeamInputs {
     added: Vec<KeptEvent>,
     names: Names,
     targets: Arc<[Target]>,
+    /// What the events and targets take, as [`kept_bytes`] and [`targets_bytes`] count.
+    bytes: usize,
 }
 
 impl TeamInputs {
@@ -87,15 +139,20 @@ impl TeamInputs {
     /// of one team.
     pub fn new<'a>(events: impl IntoIterator<Item = &'a Event>, targets: Vec<Target>) -> Self {
         let mut names = Names::default();
+        let mut bytes = targets_bytes(&targets);
         let read: Vec<KeptEvent> = events
             .into_iter()
-            .map(|e| KeptEvent::keep(e, &mut names))
+            .map(|e| {
+                bytes += kept_bytes(e);
+                KeptEvent::keep(e, &mut names)
+            })
             .collect();
         TeamInputs {
             read: read.into(),
             added: Vec::new(),
             names,
             targets: targets.into(),
+            bytes,
         }
     }
 
@@ -104,8 +161,34 @@ impl TeamInputs {
     }
 
     fn push(&mut self, e: &Event) {
+        self.bytes += kept_bytes(e);
         let e = KeptEvent::keep(e, &mut self.names);
         self.added.push(e);
+    }
+
+    /// Puts `target` in place of the kept target of its id (in the read's order, by id),
+    /// or among them when it is new to the team.
+    fn put_target(&mut self, target: &Target) {
+        let mut targets: Vec<Target> = self
+            .targets
+            .iter()
+            .filter(|t| t.id != target.id)
+            .cloned()
+            .collect();
+        let at = targets.partition_point(|t| t.id < target.id);
+        targets.insert(at, target.clone());
+        self.bytes = self.bytes - targets_bytes(&self.targets) + targets_bytes(&targets);
+        self.targets = targets.into();
+    }
+
+    /// What keeping `events` and `targets` would take, about (as [`TeamInputs::bytes`]).
+    pub fn bytes_of(events: &[&Event], targets: &[Target]) -> usize {
+        targets_bytes(targets) + events.iter().map(|e| kept_bytes(e)).sum::<usize>()
+    }
+
+    /// What the kept events and targets take, about (see [`kept_bytes`]).
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// How many events are kept.
@@ -266,14 +349,25 @@ fn at_least(kept: &[i64], asked: &[i64]) -> bool {
     kept.len() == asked.len() && kept.iter().zip(asked).all(|(k, a)| k >= a)
 }
 
-#[derive(Default)]
+/// What a write taken forward wrote.
+#[derive(Debug, Clone)]
+enum Written {
+    /// Events, as evidence events ([`Event::as_evidence`]).
+    Events(Arc<[Event]>),
+    /// A target as the write left it (actuals added).
+    Target(Arc<Target>),
+}
+
 struct State {
+    /// [`MAX_KEPT_BYTES`], but in tests.
+    bound: usize,
     teams: HashMap<(OrgId, String), Kept>,
     /// Teams read once and not kept (see [`KeptEvidence::wants`]).
     read_once: std::collections::HashSet<(OrgId, String)>,
-    events: usize,
-    /// The last steps taken, with their evidence events, in write order.
-    log: std::collections::VecDeque<(OrgId, VersionStep, Arc<[Event]>)>,
+    /// What the kept teams take (see [`TeamInputs::bytes`]).
+    bytes: usize,
+    /// The last steps taken, with what they wrote, in write order.
+    log: std::collections::VecDeque<(OrgId, VersionStep, Written)>,
     /// Counts gets and puts: the order in which kept teams were used.
     clock: u64,
 }
@@ -284,12 +378,12 @@ impl State {
         self.clock
     }
 
-    /// Writes taken forward add events past [`MAX_KEPT_EVENTS`] (only reads are refused at
-    /// it): the teams used least recently are let go until a tenth of the bound is free
+    /// Writes taken forward add evidence past [`MAX_KEPT_BYTES`] (only reads are refused
+    /// at it): the teams used least recently are let go until a tenth of the bound is free
     /// again, so that memory stays bounded however long the writes go on, and the next
     /// writes do not each let a team go.
     fn let_go_past_bound(&mut self) {
-        if self.events <= MAX_KEPT_EVENTS {
+        if self.bytes <= self.bound {
             return;
         }
         let mut by_use: Vec<(u64, (OrgId, String))> = self
@@ -299,22 +393,27 @@ impl State {
             .collect();
         by_use.sort_unstable_by_key(|(used, _)| *used);
         for (_, key) in by_use {
-            if self.events <= MAX_KEPT_EVENTS - MAX_KEPT_EVENTS / 10 {
+            if self.bytes <= self.bound - self.bound / 10 {
                 break;
             }
             if let Some(gone) = self.teams.remove(&key) {
-                self.events -= gone.inputs.len();
+                self.bytes -= gone.inputs.bytes();
             }
         }
     }
 }
 
 /// The kept evidence of one datasource instance.
-#[derive(Default)]
 pub struct KeptEvidence {
     state: Mutex<State>,
     hits: AtomicU64,
     misses: AtomicU64,
+}
+
+impl Default for KeptEvidence {
+    fn default() -> Self {
+        Self::with_bound(MAX_KEPT_BYTES)
+    }
 }
 
 impl std::fmt::Debug for KeptEvidence {
@@ -322,27 +421,43 @@ impl std::fmt::Debug for KeptEvidence {
         let state = self.lock();
         f.debug_struct("KeptEvidence")
             .field("teams", &state.teams.len())
-            .field("events", &state.events)
+            .field("bytes", &state.bytes)
             .finish()
     }
 }
 
 impl KeptEvidence {
+    /// Kept evidence bound to `bound` bytes instead of [`MAX_KEPT_BYTES`].
+    fn with_bound(bound: usize) -> Self {
+        KeptEvidence {
+            state: Mutex::new(State {
+                bound,
+                teams: HashMap::new(),
+                read_once: Default::default(),
+                bytes: 0,
+                log: Default::default(),
+                clock: 0,
+            }),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// How many teams and events are kept.
+    /// How many teams are kept, and what they take (see [`TeamInputs::bytes`]).
     pub fn size(&self) -> (usize, usize) {
         let state = self.lock();
-        (state.teams.len(), state.events)
+        (state.teams.len(), state.bytes)
     }
 
     /// The inputs of `team` (this very definition) at the versions `fingerprint` or later
     /// ones, when kept from a read that started no later than `from`. Later is as good as a
     /// read: what a query reads after taking the versions can be newer than they say, and
     /// never older (a query that took the versions just before a write still finds the
-    /// write's teams kept).
+    /// write's teams kept). Not counted: the caller [`counts`](Self::count) what it did.
     pub fn get(
         &self,
         org: OrgId,
@@ -365,14 +480,14 @@ impl KeptEvidence {
                 })
             });
         drop(state);
-        let counter = if found.is_some() {
-            &self.hits
-        } else {
-            &self.misses
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        super::cache::KEPT_EVIDENCE.count(found.is_some());
         found
+    }
+
+    /// Counts a team computed from its kept evidence (`hit`) or from a read.
+    pub fn count(&self, hit: bool) {
+        let counter = if hit { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        super::cache::KEPT_EVIDENCE.count(hit);
     }
 
     /// Teams computed from kept evidence (hits) and from a read (misses) so far.
@@ -383,25 +498,25 @@ impl KeptEvidence {
         }
     }
 
-    /// Whether `n` events just read for `team` are worth keeping: there is room for them,
-    /// and the team was read before. A team read once (a dashboard opened, a cold start)
-    /// costs no copy; one read again is one whose evidence changes, which a write can then
-    /// take forward.
-    pub fn wants(&self, org: OrgId, team: &str, n: usize) -> bool {
+    /// Whether evidence just read for `team`, `bytes` to keep (see [`kept_bytes`]), is
+    /// worth keeping: there is room for it, and the team was read before. A team read once
+    /// (a dashboard opened, a cold start) costs no copy; one read again is one whose
+    /// evidence changes, which a write can then take forward.
+    pub fn wants(&self, org: OrgId, team: &str, bytes: usize) -> bool {
         let mut state = self.lock();
         let key = (org, team.to_string());
-        let replaced = state.teams.get(&key).map_or(0, |k| k.inputs.len());
-        if state.events - replaced + n > MAX_KEPT_EVENTS {
+        let replaced = state.teams.get(&key).map_or(0, |k| k.inputs.bytes());
+        if state.bytes - replaced + bytes > state.bound {
             // What is kept for the team is behind (it was just read): it only takes room.
             if let Some(stale) = state.teams.remove(&key) {
-                state.events -= stale.inputs.len();
+                state.bytes -= stale.inputs.bytes();
             }
             return false;
         }
         if state.teams.contains_key(&key) || state.read_once.remove(&key) {
             return true;
         }
-        if state.read_once.len() >= MAX_KEPT_EVENTS {
+        if state.read_once.len() >= MAX_READ_ONCE {
             state.read_once.clear();
         }
         state.read_once.insert(key);
@@ -409,7 +524,7 @@ impl KeptEvidence {
     }
 
     /// Keeps the inputs of `team` read from `from` on at the versions `fingerprint`
-    /// (replacing what was kept), unless that would pass [`MAX_KEPT_EVENTS`].
+    /// (replacing what was kept), unless that would pass [`MAX_KEPT_BYTES`].
     pub fn put(
         &self,
         org: OrgId,
@@ -428,9 +543,9 @@ impl KeptEvidence {
             return;
         }
         if let Some(old) = state.teams.remove(&key) {
-            state.events -= old.inputs.len();
+            state.bytes -= old.inputs.bytes();
         }
-        if state.events + inputs.len() > MAX_KEPT_EVENTS {
+        if state.bytes + inputs.bytes() > state.bound {
             return;
         }
         let scopes = EvidenceVersions::scopes_of(&team);
@@ -445,12 +560,12 @@ impl KeptEvidence {
         // Writes logged since the read's snapshot are taken now, in their order: the team
         // is kept at the versions of the last one instead of one write behind.
         let state = &mut *state;
-        for (step_org, step, events) in &state.log {
+        for (step_org, step, written) in &state.log {
             if *step_org == org {
-                kept.take(step, events);
+                kept.take(step, written);
             }
         }
-        state.events += kept.inputs.len();
+        state.bytes += kept.inputs.bytes();
         state.teams.insert(key, kept);
     }
 
@@ -462,20 +577,30 @@ impl KeptEvidence {
     /// in the order of the writes (`App::record_events` holds a lock from write to here).
     pub fn advance(&self, org: OrgId, step: &VersionStep, events: &[Event]) {
         let events: Arc<[Event]> = events.iter().map(Event::as_evidence).collect();
+        self.take_forward(org, step, Written::Events(events));
+    }
+
+    /// Takes a write of `target`'s actuals in `org` that moved its team's version by `step`
+    /// into the team, when kept at the step's `before` version (as [`KeptEvidence::advance`]).
+    pub fn advance_target(&self, org: OrgId, step: &VersionStep, target: &Target) {
+        self.take_forward(org, step, Written::Target(Arc::new(target.clone())));
+    }
+
+    fn take_forward(&self, org: OrgId, step: &VersionStep, written: Written) {
         let mut guard = self.lock();
         let state = &mut *guard;
-        let mut added = 0;
         for ((kept_org, _), kept) in state.teams.iter_mut() {
             if *kept_org == org {
-                added += kept.take(step, &events);
+                let before = kept.inputs.bytes();
+                kept.take(step, &written);
+                state.bytes = state.bytes - before + kept.inputs.bytes();
             }
         }
-        state.events += added;
         state.let_go_past_bound();
         if state.log.len() >= MAX_LOGGED_STEPS {
             state.log.pop_front();
         }
-        state.log.push_back((org, step.clone(), events));
+        state.log.push_back((org, step.clone(), written));
     }
 }
 
@@ -484,9 +609,9 @@ impl KeptEvidence {
 const MAX_LOGGED_STEPS: usize = 32;
 
 impl Kept {
-    /// Takes the write of `events` (evidence events) that moved the versions by `step`, when
-    /// this team's evidence was at its `before` versions; the events it took.
-    fn take(&mut self, step: &VersionStep, events: &[Event]) -> usize {
+    /// Takes a write that moved the versions by `step`, when this team's evidence was at
+    /// its `before` versions.
+    fn take(&mut self, step: &VersionStep, written: &Written) {
         let mut next = self.fingerprint.clone();
         let (mut touched, mut at_before) = (false, true);
         for (i, scope) in self.scopes.iter().enumerate() {
@@ -497,8 +622,21 @@ impl Kept {
             }
         }
         if !touched || !at_before {
-            return 0;
+            return;
         }
+        match written {
+            Written::Events(events) => self.take_events(events),
+            Written::Target(target) => {
+                if target.team == self.team.id {
+                    Arc::make_mut(&mut self.inputs).put_target(target);
+                }
+            }
+        }
+        self.fingerprint = next;
+    }
+
+    /// Takes the `events` (evidence events) of a write this team's evidence was just before.
+    fn take_events(&mut self, events: &[Event]) {
         let team_id = self.team.id.as_str();
         let mut decisions: Vec<&str> = self
             .inputs
@@ -522,11 +660,8 @@ impl Kept {
             .cloned()
             .collect();
         drop(decisions);
-        let n = taken.len();
         let inputs = Arc::make_mut(&mut self.inputs);
         taken.iter().for_each(|e| inputs.push(e));
-        self.fingerprint = next;
-        n
     }
 }
 
@@ -683,22 +818,26 @@ mod tests {
 
     #[test]
     fn a_team_is_kept_from_its_second_read_within_the_bound() {
-        let kept = KeptEvidence::default();
+        const BOUND: usize = 1 << 20;
+        let kept = KeptEvidence::with_bound(BOUND);
         let inputs = |n: usize| {
             let events = vec![event("e", EventKind::Question, Some("a"), None); n];
             Arc::new(TeamInputs::new(&events, vec![]))
         };
-        let big = MAX_KEPT_EVENTS - 10;
-        assert!(!kept.wants(1, "a", big), "read once");
-        assert!(kept.wants(1, "a", big), "read again");
+        let one = inputs(1).bytes();
+        // Room for 10 more events, not 11.
+        let big = BOUND / one - 10;
+        let size = inputs(big).bytes();
+        assert!(!kept.wants(1, "a", size), "read once");
+        assert!(kept.wants(1, "a", size), "read again");
         kept.put(1, team("a", &[]), vec![1], 0, inputs(big));
-        assert!(kept.wants(1, "a", big), "replacing itself fits");
+        assert!(kept.wants(1, "a", size), "replacing itself fits");
         kept.put(1, team("a", &[]), vec![2], 0, inputs(big));
-        assert_eq!(kept.size(), (1, big), "a replaced team counts once");
-        assert!(!kept.wants(1, "b", 5));
-        assert!(kept.wants(1, "b", 5));
-        assert!(!kept.wants(1, "c", 11));
-        assert!(!kept.wants(1, "c", 11), "c would pass the bound");
+        assert_eq!(kept.size(), (1, size), "a replaced team counts once");
+        assert!(!kept.wants(1, "b", 5 * one));
+        assert!(kept.wants(1, "b", 5 * one));
+        assert!(!kept.wants(1, "c", 11 * one));
+        assert!(!kept.wants(1, "c", 11 * one), "c would pass the bound");
         assert!(kept.get(1, &team("a", &[]), &[2], 0).is_some());
         assert!(
             kept.get(1, &team("a", &[]), &[1], 0).is_some(),
@@ -719,28 +858,85 @@ mod tests {
     }
 
     #[test]
-    fn writes_past_the_bound_let_go_of_the_teams_used_least_recently() {
+    fn what_keeping_costs_is_counted_the_same_read_and_written() {
+        let events = mixed_events();
+        let refs: Vec<&Event> = events.iter().collect();
+        let targets = vec![test_support::target("t1", 0, 10)];
+        let read = TeamInputs::new(&events, targets.clone());
+        assert_eq!(TeamInputs::bytes_of(&refs, &targets), read.bytes());
+        let mut written = TeamInputs::new(&events[..2], targets.clone());
+        events[2..].iter().for_each(|e| written.push(e));
+        assert_eq!(written.bytes(), read.bytes());
+        // A decision's data and text count: the larger the decision, the more it costs.
+        let mut larger = events[0].clone();
+        larger.text.push_str(&"x".repeat(1000));
+        assert!(kept_bytes(&larger) >= kept_bytes(&events[0]) + 1000);
+    }
+
+    #[test]
+    fn a_kept_team_takes_a_targets_actuals_as_written() {
         let kept = KeptEvidence::default();
-        let third = MAX_KEPT_EVENTS / 3;
+        let mut first = test_support::target("t1", 0, 10);
+        first.team = "a".into();
+        let mut second = test_support::target("t2", 0, 10);
+        second.team = "a".into();
+        let inputs = TeamInputs::new(&[], vec![first.clone(), second.clone()]);
+        kept.put(1, team("a", &[]), vec![4], 0, Arc::new(inputs));
+        let step = |before, after| VersionStep {
+            scopes: vec![("team:a".into(), before, after)],
+        };
+        let mut written = first.clone();
+        written.actuals = (0..50)
+            .map(|i| crate::model::Actual {
+                time: i,
+                value: 1.0,
+            })
+            .collect();
+        kept.advance_target(1, &step(4, 5), &written);
+        let now = kept
+            .get(1, &team("a", &[]), &[5], 0)
+            .expect("taken forward");
+        assert_eq!(now.targets(), [written.clone(), second.clone()]);
+        let fresh = TeamInputs::new(&[], vec![written.clone(), second.clone()]);
+        assert_eq!(now.bytes(), fresh.bytes());
+        assert_eq!(kept.size(), (1, fresh.bytes()));
+        // A write from other versions than the kept ones is not taken: the team is read.
+        kept.advance_target(1, &step(6, 7), &first);
+        assert!(kept.get(1, &team("a", &[]), &[7], 0).is_none());
+        assert_eq!(
+            kept.get(1, &team("a", &[]), &[5], 0)
+                .expect("still at 5")
+                .targets(),
+            [written, second]
+        );
+    }
+
+    #[test]
+    fn writes_past_the_bound_let_go_of_the_teams_used_least_recently() {
+        const BOUND: usize = 1 << 20;
+        let kept = KeptEvidence::with_bound(BOUND);
+        let one =
+            TeamInputs::new(&[event("e", EventKind::Question, Some("a"), None)], vec![]).bytes();
+        let third = BOUND / one / 3;
         for id in ["a", "b", "c"] {
             let events = vec![event("e", EventKind::Question, Some(id), None); third];
             let inputs = Arc::new(TeamInputs::new(&events, vec![]));
             kept.put(1, team(id, &[]), vec![1], 0, inputs);
         }
-        assert_eq!(kept.size(), (3, 3 * third));
+        assert_eq!(kept.size(), (3, 3 * third * one));
         // "a" is served after "b" and "c" were kept: "b" is now the least recently used.
         assert!(kept.get(1, &team("a", &[]), &[1], 0).is_some());
         // A write to "c" that passes the bound.
-        let written: Vec<Event> = (0..MAX_KEPT_EVENTS / 10)
+        let written: Vec<Event> = (0..BOUND / one / 10)
             .map(|i| event(&format!("w{i}"), EventKind::Question, Some("c"), None))
             .collect();
         let step = VersionStep {
             scopes: vec![("team:c".into(), 1, 2)],
         };
         kept.advance(1, &step, &written);
-        let (teams, events) = kept.size();
+        let (teams, bytes) = kept.size();
         assert_eq!(teams, 2, "one team let go");
-        assert!(events <= MAX_KEPT_EVENTS - MAX_KEPT_EVENTS / 10, "{events}");
+        assert!(bytes <= BOUND - BOUND / 10, "{bytes}");
         assert!(kept.get(1, &team("b", &[]), &[1], 0).is_none(), "b let go");
         assert!(kept.get(1, &team("a", &[]), &[1], 0).is_some(), "a kept");
         assert!(

@@ -780,9 +780,15 @@ impl App {
         let actuals = input::actuals(body, "body")?;
         limits::check_list("body", actuals.len(), limits::MAX_ACTUALS)?;
         let (org, tid) = (caller.org, id.to_string());
+        // In the store's write order, as event writes: the kept evidence takes the target
+        // as written instead of reading its team again.
+        let writes = self.writes.clone();
         self.with_store(move |s| {
-            s.add_actuals(org, &tid, &actuals)?;
-            Ok(s.get_target(org, &tid)?)
+            writes.write(|in_order| {
+                let written = s.add_actuals(org, &tid, &actuals)?;
+                in_order.advance_target(org, &written.step, &written.target);
+                Ok(written.target)
+            })
         })
         .await
     }

@@ -290,21 +290,44 @@ impl App {
             // can take forward (a later `from` is a subset of an earlier one's).
             let keep = to == EpochMs::MAX;
             let mut fresh: Vec<(Team, Timed<V>)> = Vec::with_capacity(missing.len());
-            let mut to_read: Vec<String> = Vec::new();
+            let mut behind: Vec<&Team> = Vec::new();
+            let from_kept = |team: &Team| {
+                let inputs =
+                    self.follower
+                        .kept
+                        .get(org, team, &versions.fingerprint(team), from)?;
+                let events = inputs.events_from(from, kinds);
+                Some((team.clone(), compute(team, events, inputs.targets())))
+            };
             for team in missing {
-                let fingerprint = versions.fingerprint(team);
-                match keep
-                    .then(|| self.follower.kept.get(org, team, &fingerprint, from))
-                    .flatten()
-                {
-                    Some(inputs) => {
-                        let events = inputs.events_from(from, kinds);
-                        let timed = compute(team, events, inputs.targets());
-                        fresh.push((team.clone(), timed));
-                    }
-                    None => to_read.push(team.id.clone()),
+                match keep.then(|| from_kept(team)).flatten() {
+                    Some(computed) => fresh.push(computed),
+                    None => behind.push(team),
                 }
             }
+            if keep && !behind.is_empty() {
+                // The versions can be those of a write that committed and is still on its
+                // way to the kept evidence (it takes its steps forward after its commit):
+                // once it is there, the teams it wrote are no longer behind, and a read of
+                // them again (~40 teams after a batch) is saved.
+                let writes = self.writes.clone();
+                tokio::task::spawn_blocking(move || writes.settled())
+                    .await
+                    .map_err(|e| AppError::Internal(format!("store task failed: {e}")))?;
+                behind.retain(|team| match from_kept(team) {
+                    Some(computed) => {
+                        fresh.push(computed);
+                        false
+                    }
+                    None => true,
+                });
+            }
+            if keep {
+                let kept = &self.follower.kept;
+                (0..fresh.len()).for_each(|_| kept.count(true));
+                (0..behind.len()).for_each(|_| kept.count(false));
+            }
+            let to_read: Vec<String> = behind.iter().map(|t| t.id.clone()).collect();
             if !to_read.is_empty() {
                 let kept = &self.follower.kept;
                 let read = self
@@ -324,10 +347,15 @@ impl App {
                                     targets,
                                     fingerprint,
                                 } = read;
-                                let size = events.len();
                                 let viewed = events.iter().map(|e| EventRef::from(*e)).collect();
                                 let timed = compute(&team, viewed, &targets);
-                                if keep && kept.wants(org, &team.id, size) {
+                                if keep
+                                    && kept.wants(
+                                        org,
+                                        &team.id,
+                                        TeamInputs::bytes_of(&events, &targets),
+                                    )
+                                {
                                     // At the versions of the read's own snapshot: exactly
                                     // the evidence of these versions.
                                     let inputs = Arc::new(TeamInputs::new(events, targets));

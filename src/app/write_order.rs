@@ -1,12 +1,13 @@
 //! One store's writes in this process taken, one at a time and in the order they were
 //! written, into what every datasource on the store keeps of its evidence (issue 15): the
-//! event writes of `App::record_events` and the passive views of the view writer alike.
+//! event writes of `App::record_events`, the actuals of `App::add_actuals` and the passive
+//! views of the view writer alike.
 
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use super::cache::TeamLists;
 use super::kept::KeptEvidence;
-use crate::model::{Event, OrgId, VersionStep};
+use crate::model::{Event, OrgId, Target, VersionStep};
 
 /// What one datasource (one [`App`](super::App)) keeps that a write can take forward.
 #[derive(Debug, Default)]
@@ -20,6 +21,11 @@ pub struct Follower {
 impl Follower {
     fn advance(&self, org: OrgId, step: &VersionStep, events: &[Event]) {
         self.kept.advance(org, step, events);
+        self.team_lists.advance(org, step);
+    }
+
+    fn advance_target(&self, org: OrgId, step: &VersionStep, target: &Target) {
+        self.kept.advance_target(org, step, target);
         self.team_lists.advance(org, step);
     }
 }
@@ -48,6 +54,14 @@ impl InOrder<'_> {
             follower.advance(org, step, events);
         }
     }
+
+    /// Takes a write of `target`'s actuals in `org` that moved its team's version by `step`
+    /// into every follower of the store.
+    pub fn advance_target(&self, org: OrgId, step: &VersionStep, target: &Target) {
+        for follower in self.writes.live_followers() {
+            follower.advance_target(org, step, target);
+        }
+    }
 }
 
 impl StoreWrites {
@@ -66,6 +80,15 @@ impl StoreWrites {
             writes: self,
             _order: order,
         })
+    }
+
+    /// Returns once every write that committed before the call has been taken into the
+    /// followers: a write holds the order from before its commit until its steps are
+    /// taken, so passing through the order waits for the one in flight, if any. A query
+    /// whose versions are newer than its kept evidence calls this before reading the
+    /// teams again: the versions may have come from a write still on its way.
+    pub fn settled(&self) {
+        drop(self.order.lock().unwrap_or_else(|p| p.into_inner()));
     }
 
     fn live_followers(&self) -> Vec<Arc<Follower>> {
@@ -101,5 +124,27 @@ mod tests {
             0
         );
         assert_eq!(writes.write(|_| 7), 7);
+    }
+
+    #[test]
+    fn settled_returns_once_the_write_in_flight_has_taken_its_steps() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let writes = Arc::new(StoreWrites::default());
+        let taken = Arc::new(AtomicBool::new(false));
+        let (started, in_flight) = std::sync::mpsc::channel();
+        let writer = {
+            let (writes, taken) = (writes.clone(), taken.clone());
+            std::thread::spawn(move || {
+                writes.write(|_| {
+                    started.send(()).expect("started");
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    taken.store(true, Ordering::SeqCst);
+                })
+            })
+        };
+        in_flight.recv().expect("the write started");
+        writes.settled();
+        assert!(taken.load(Ordering::SeqCst), "settled before the write was taken");
+        writer.join().expect("writer");
     }
 }

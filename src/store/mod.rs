@@ -18,7 +18,7 @@ use crate::settings::Storage;
 
 use crate::model::{
     Actual, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, OrgId, PendingView,
-    Source, Target, Team, Verification, VersionStep, ViewsWritten,
+    Source, Target, TargetWritten, Team, Verification, VersionStep, ViewsWritten,
 };
 
 /// What can go wrong in a store, separated by whose fault it is.
@@ -179,8 +179,10 @@ pub trait Store: SyncStore + Send + Sync + 'static {
     fn update_target(&self, org: OrgId, target: &Target) -> StoreResult<()>;
     /// Deletes a target with its actuals.
     fn delete_target(&self, org: OrgId, id: &str) -> StoreResult<()>;
-    /// Adds actuals (an actual at an existing time replaces it).
-    fn add_actuals(&self, org: OrgId, id: &str, actuals: &[Actual]) -> StoreResult<()>;
+    /// Adds actuals (an actual at an existing time replaces it). Returns the target as the
+    /// write left it and how the write moved its team's evidence version (issue 15: kept
+    /// evidence takes the target forward instead of reading the team again).
+    fn add_actuals(&self, org: OrgId, id: &str, actuals: &[Actual]) -> StoreResult<TargetWritten>;
     /// Records (or replaces) the verification.
     fn set_verification(
         &self,

@@ -43,7 +43,7 @@ use r2d2_postgres::PostgresConnectionManager;
 use super::{Counts, ListedEvents, Store, StoreError, StoreResult};
 use crate::model::{
     Actual, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, OrgId, PendingView,
-    Target, Team, Verification, VersionStep, ViewsWritten,
+    Target, TargetWritten, Team, Verification, VersionStep, ViewsWritten,
 };
 use crate::settings::Secret;
 
@@ -56,10 +56,10 @@ mod sync;
 use connect::{chain, connect_failure, Endpoint, Place};
 use pool::{Manager, PgConn};
 use rows::{
-    direction_str, ensure_target, event_from_row, events_from_rows, listed_from_row, load_actuals,
-    p, push_events_from_rows, targets_of, team_from_row, teams_of, teams_with_ids, to_json,
-    upsert_actuals, EventColumns, EVENT_COLUMNS, EVENT_COLUMNS_WITHOUT_DATA, EVIDENCE_COLUMNS,
-    PLAIN_EVIDENCE_COLUMNS, TARGET_COLUMNS, TEAM_COLUMNS,
+    direction_str, event_from_row, events_from_rows, listed_from_row, load_actuals, p,
+    push_events_from_rows, target_team, targets_of, team_from_row, teams_of, teams_with_ids,
+    to_json, upsert_actuals, EventColumns, EVENT_COLUMNS, EVENT_COLUMNS_WITHOUT_DATA,
+    EVIDENCE_COLUMNS, PLAIN_EVIDENCE_COLUMNS, TARGET_COLUMNS, TEAM_COLUMNS,
 };
 use schema::{newer_schema, prepare_schema};
 pub use schema::{MIGRATIONS, SCHEMA_VERSION};
@@ -927,19 +927,7 @@ impl Store for PostgresStore {
                 .isolation_level(IsolationLevel::RepeatableRead)
                 .read_only(true)
                 .start()?;
-            let rows = tx.query_typed(
-                &format!(
-                    "SELECT {TARGET_COLUMNS} FROM maturity.targets WHERE org_id = $1 AND id = $2"
-                ),
-                &[p(&org, Type::INT8), p(&id, Type::TEXT)],
-            )?;
-            let mut one = match rows.first() {
-                Some(r) => vec![rows::target_from_row(r)?],
-                None => return Err(StoreError::NotFound(format!("target {id:?}")).into()),
-            };
-            load_actuals(&mut tx, org, &mut one)?;
-            one.pop()
-                .ok_or_else(|| StoreError::NotFound(format!("target {id:?}")).into())
+            target_with_actuals(&mut tx, org, id)
         })
     }
 
@@ -1021,10 +1009,17 @@ impl Store for PostgresStore {
         })
     }
 
-    fn add_actuals(&self, org: OrgId, id: &str, actuals: &[Actual]) -> StoreResult<()> {
+    fn add_actuals(&self, org: OrgId, id: &str, actuals: &[Actual]) -> StoreResult<TargetWritten> {
         self.write(|tx| {
-            ensure_target(tx, org, id)?;
-            upsert_actuals(tx, org, id, actuals, None)
+            let scopes = vec![format!("team:{}", target_team(tx, org, id)?)];
+            // Locked until the commit, as for events: the step read here is exact.
+            let before = lock_versions(tx, org, &scopes)?;
+            upsert_actuals(tx, org, id, actuals, None)?;
+            let after = versions_of(tx, org, &scopes, "")?;
+            Ok(TargetWritten {
+                step: VersionStep::between(&scopes, &before, &after),
+                target: target_with_actuals(tx, org, id)?,
+            })
         })
     }
 
@@ -1163,6 +1158,21 @@ fn candidate_scopes(
         .collect::<Result<_, _>>()?
     };
     Ok(VersionStep::candidate_scopes(events, &decision_teams))
+}
+
+/// Target `id` with its actuals; `NotFound` when there is no such target.
+fn target_with_actuals(c: &mut impl GenericClient, org: OrgId, id: &str) -> Result<Target, Fail> {
+    let rows = c.query_typed(
+        &format!("SELECT {TARGET_COLUMNS} FROM maturity.targets WHERE org_id = $1 AND id = $2"),
+        &[p(&org, Type::INT8), p(&id, Type::TEXT)],
+    )?;
+    let mut one = match rows.first() {
+        Some(r) => vec![rows::target_from_row(r)?],
+        None => return Err(StoreError::NotFound(format!("target {id:?}")).into()),
+    };
+    load_actuals(c, org, &mut one)?;
+    one.pop()
+        .ok_or_else(|| StoreError::NotFound(format!("target {id:?}")).into())
 }
 
 /// The versions of `scopes` (absent ones are 0); `lock` is appended to the statement.

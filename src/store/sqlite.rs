@@ -18,7 +18,7 @@ use super::{Counts, ListedEvent, ListedEvents, Store, StoreError, StoreResult};
 mod sync_verbs;
 use crate::model::{
     Actual, Direction, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, OrgId,
-    PendingView, Source, Target, Team, Verification, VersionStep, ViewsWritten,
+    PendingView, Source, Target, TargetWritten, Team, Verification, VersionStep, ViewsWritten,
 };
 
 /// Marks a file as ours ("MATU"); a file with another id belongs to another application.
@@ -1335,18 +1335,7 @@ impl Store for SqliteStore {
     fn get_target(&self, org: OrgId, id: &str) -> StoreResult<Target> {
         let mut reader = self.reader();
         let conn = reader.transaction()?;
-        let target = conn
-            .query_row(
-                &format!("SELECT {TARGET_COLUMNS} FROM targets WHERE org_id = ?1 AND id = ?2"),
-                params![org, id],
-                target_from_row,
-            )
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound(format!("target {id:?}")))?;
-        let mut one = [target];
-        load_actuals(&conn, org, &mut one)?;
-        let [target] = one;
-        Ok(target)
+        target_with_actuals(&conn, org, id)
     }
 
     fn create_target(&self, org: OrgId, t: &Target) -> StoreResult<()> {
@@ -1431,13 +1420,20 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn add_actuals(&self, org: OrgId, id: &str, actuals: &[Actual]) -> StoreResult<()> {
+    fn add_actuals(&self, org: OrgId, id: &str, actuals: &[Actual]) -> StoreResult<TargetWritten> {
         let mut conn = self.lock();
         let tx = write_tx(&mut conn)?;
-        ensure_target(&tx, org, id)?;
+        // The write lock is ours from BEGIN IMMEDIATE: the step read here is exact.
+        let scopes = vec![format!("team:{}", target_team(&tx, org, id)?)];
+        let before = versions_of(&tx, org, &scopes)?;
         upsert_actuals(&tx, org, id, actuals)?;
+        let after = versions_of(&tx, org, &scopes)?;
+        let target = target_with_actuals(&tx, org, id)?;
         tx.commit()?;
-        Ok(())
+        Ok(TargetWritten {
+            step: VersionStep::between(&scopes, &before, &after),
+            target,
+        })
     }
 
     fn set_verification(&self, org: OrgId, id: &str, v: &Verification) -> StoreResult<()> {
@@ -1599,15 +1595,32 @@ fn direction_str(d: Direction) -> &'static str {
     }
 }
 
-fn ensure_target(tx: &Transaction<'_>, org: OrgId, id: &str) -> StoreResult<()> {
-    let exists = tx
+/// The team of target `id`; `NotFound` when there is no such target.
+fn target_team(conn: &Connection, org: OrgId, id: &str) -> StoreResult<String> {
+    let team = conn
         .query_row(
-            "SELECT 1 FROM targets WHERE org_id = ?1 AND id = ?2",
+            "SELECT team FROM targets WHERE org_id = ?1 AND id = ?2",
             params![org, id],
-            |_| Ok(()),
+            |r| r.get(0),
         )
         .optional()?;
-    exists.ok_or_else(|| StoreError::NotFound(format!("target {id:?}")))
+    team.ok_or_else(|| StoreError::NotFound(format!("target {id:?}")))
+}
+
+/// Target `id` with its actuals; `NotFound` when there is no such target.
+fn target_with_actuals(conn: &Connection, org: OrgId, id: &str) -> StoreResult<Target> {
+    let target = conn
+        .query_row(
+            &format!("SELECT {TARGET_COLUMNS} FROM targets WHERE org_id = ?1 AND id = ?2"),
+            params![org, id],
+            target_from_row,
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("target {id:?}")))?;
+    let mut one = [target];
+    load_actuals(conn, org, &mut one)?;
+    let [target] = one;
+    Ok(target)
 }
 
 fn upsert_actuals(

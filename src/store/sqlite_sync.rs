@@ -6,7 +6,7 @@
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
-use super::{ensure_target, event_from_row, insert_event, to_json, SqliteStore, EVENT_COLUMNS};
+use super::{event_from_row, insert_event, target_team, to_json, SqliteStore, EVENT_COLUMNS};
 use crate::model::OrgId;
 use crate::model::{Actual, EpochMs, Event, Source};
 use crate::store::{ImportWrite, StoreError, StoreResult, SyncStore};
@@ -169,7 +169,7 @@ impl SyncStore for SqliteStore {
         // The write lock up front: a transaction that reads first could not wait for another
         // process's write (issue 11).
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        ensure_target(&tx, org, id)?;
+        target_team(&tx, org, id)?;
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO actuals (org_id, target_id, time, value, source) VALUES (?1, ?2, ?3, ?4, ?5)

@@ -420,17 +420,21 @@ pub(super) fn upsert_imported(
     })
 }
 
-/// `NotFound` unless the target exists; the row stays share-locked to the end of the
-/// transaction so a concurrent delete cannot leave these actuals behind.
-pub(super) fn ensure_target(c: &mut impl GenericClient, org: OrgId, id: &str) -> Result<(), Fail> {
+/// The team of target `id`, `NotFound` unless it exists; the row stays share-locked to the
+/// end of the transaction so a concurrent delete cannot leave these actuals behind.
+pub(super) fn target_team(
+    c: &mut impl GenericClient,
+    org: OrgId,
+    id: &str,
+) -> Result<String, Fail> {
     let found = c.query_typed(
-        "SELECT 1 FROM maturity.targets WHERE org_id = $1 AND id = $2 FOR SHARE",
+        "SELECT team FROM maturity.targets WHERE org_id = $1 AND id = $2 FOR SHARE",
         &[p(&org, Type::INT8), p(&id, Type::TEXT)],
     )?;
-    if found.is_empty() {
-        return Err(Fail::Store(StoreError::NotFound(format!("target {id:?}"))));
+    match found.first() {
+        Some(row) => Ok(row.try_get(0)?),
+        None => Err(Fail::Store(StoreError::NotFound(format!("target {id:?}")))),
     }
-    Ok(())
 }
 
 /// Upserts actuals in one statement. An actual at an existing time replaces its value (and,

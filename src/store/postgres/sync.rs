@@ -6,7 +6,7 @@ use postgres::types::Type;
 use serde_json::Value;
 
 use super::rows::{
-    ensure_target, events_from_rows, p, to_json, upsert_actuals, upsert_imported, EVENT_COLUMNS,
+    events_from_rows, p, target_team, to_json, upsert_actuals, upsert_imported, EVENT_COLUMNS,
 };
 use super::PostgresStore;
 use crate::model::{Actual, EpochMs, Event, OrgId, Source};
@@ -162,7 +162,7 @@ impl SyncStore for PostgresStore {
         source: Source,
     ) -> StoreResult<()> {
         self.write(|tx| {
-            ensure_target(tx, org, id)?;
+            target_team(tx, org, id)?;
             upsert_actuals(tx, org, id, actuals, Some(source))
         })
     }
