@@ -355,8 +355,13 @@ pub struct KeptEvent {
 /// What a [`KeptEvent`] keeps of its text and `data`.
 #[derive(Debug, Clone)]
 pub(crate) enum KeptMore {
-    /// A decision's text and whole `data` (follow-up, owner, query, expected effect, ...).
-    Decision(String, Map<String, Value>),
+    /// A decision's text and whole `data` (follow-up, owner, query, expected effect, ...),
+    /// with its `followUpAt` looked up once: every evaluation of the team reads it.
+    Decision {
+        text: String,
+        data: Map<String, Value>,
+        follow_up_at: Option<EpochMs>,
+    },
     /// The values of the keys a rule reads of an outcome or a review that were there.
     Keys(Vec<(&'static str, Value)>),
 }
@@ -466,7 +471,7 @@ impl<'a> EventRef<'a> {
         match self {
             EventRef::Whole(e) => &e.text,
             EventRef::Kept(e) => match e.more.as_deref() {
-                Some(KeptMore::Decision(text, _)) => text,
+                Some(KeptMore::Decision { text, .. }) => text,
                 _ => "",
             },
         }
@@ -478,7 +483,7 @@ impl<'a> EventRef<'a> {
             EventRef::Whole(e) => DataRef::Map(&e.data),
             EventRef::Kept(e) => match e.more.as_deref() {
                 None => DataRef::Pairs(&[]),
-                Some(KeptMore::Decision(_, data)) => DataRef::Map(data),
+                Some(KeptMore::Decision { data, .. }) => DataRef::Map(data),
                 Some(KeptMore::Keys(keys)) => DataRef::Pairs(keys),
             },
         }
@@ -491,6 +496,11 @@ impl<'a> EventRef<'a> {
 
     /// For a decision: its explicit follow-up time, if one was given.
     pub fn follow_up_at(self) -> Option<EpochMs> {
+        if let EventRef::Kept(e) = self {
+            if let Some(KeptMore::Decision { follow_up_at, .. }) = e.more.as_deref() {
+                return *follow_up_at;
+            }
+        }
         self.data().get("followUpAt").and_then(Value::as_i64)
     }
 }

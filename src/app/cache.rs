@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use super::kept::InputsStamp;
 use crate::engine::{Evaluation, Timed};
 use crate::model::{EpochMs, EvidenceVersions, OrgId, Team, VersionStep};
 
@@ -70,6 +71,8 @@ struct Entry<V> {
     /// The first instant it holds for (the evidence read covers no earlier instant).
     valid_from: EpochMs,
     timed: Timed<V>,
+    /// What it was computed from, when computed from kept inputs (see [`TeamCache::carry`]).
+    stamp: Option<InputsStamp>,
 }
 
 /// How a cache has done since the start (for tests, benchmarks and metrics).
@@ -171,8 +174,34 @@ impl<V: Clone> TeamCache<V> {
         self.computing.lock().await
     }
 
+    /// The value of `team` at `at` when it was computed from kept inputs with `stamp`: the
+    /// team's evidence changed since (its versions moved to `fingerprint`), but in nothing
+    /// the value reads, so it is the value a computation would give again. Kept from now on
+    /// at `fingerprint`.
+    pub fn carry(
+        &self,
+        org: OrgId,
+        team: &Team,
+        fingerprint: &[i64],
+        at: EpochMs,
+        stamp: InputsStamp,
+    ) -> Option<V> {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let e = entries.get_mut(&(org, team.id.clone()))?;
+        let same = e.stamp == Some(stamp)
+            && e.team == *team
+            && e.valid_from <= at
+            && at < e.timed.stable_until;
+        if !same {
+            return None;
+        }
+        e.fingerprint = fingerprint.to_vec();
+        Some(e.timed.value.clone())
+    }
+
     /// Keeps a fresh value of `team` (whose evidence had `fingerprint` when it was read),
-    /// true from `valid_from` until its `stable_until`.
+    /// true from `valid_from` until its `stable_until`; `stamp` when computed from kept
+    /// inputs, or from a read kept as such.
     pub fn put(
         &self,
         org: OrgId,
@@ -180,6 +209,7 @@ impl<V: Clone> TeamCache<V> {
         fingerprint: Vec<i64>,
         valid_from: EpochMs,
         timed: Timed<V>,
+        stamp: Option<InputsStamp>,
     ) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= MAX_ENTRIES {
@@ -192,6 +222,7 @@ impl<V: Clone> TeamCache<V> {
                 team,
                 valid_from,
                 timed,
+                stamp,
             },
         );
     }

@@ -102,9 +102,11 @@ impl KeptEvent {
             (!kept.is_empty()).then(|| Box::new(KeptMore::Keys(kept)))
         };
         let more = match e.kind {
-            EventKind::Decision => {
-                Some(Box::new(KeptMore::Decision(e.text.clone(), e.data.clone())))
-            }
+            EventKind::Decision => Some(Box::new(KeptMore::Decision {
+                text: e.text.clone(),
+                data: e.data.clone(),
+                follow_up_at: e.follow_up_at(),
+            })),
             EventKind::Outcome => keys(&OUTCOME_KEYS),
             EventKind::Review => keys(&[Event::REVIEW_EVIDENCE_KEY]),
             _ => None,
@@ -121,6 +123,21 @@ impl KeptEvent {
     }
 }
 
+/// Numbers the reads kept (see [`InputsStamp`]).
+static READS_KEPT: AtomicU64 = AtomicU64::new(0);
+
+/// What a value computed from a team's kept inputs was computed from (issue 15): the read
+/// the inputs came from, and how many events of the kinds the value reads and how many
+/// target writes were taken in since. Values computed from inputs with the same stamp read
+/// the same events and targets, whatever else was written to the team in between: a
+/// `followUps` decision log stays true through the team's reviews and views, which are
+/// most of its writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputsStamp {
+    read: u64,
+    taken: u64,
+}
+
 /// One team's evidence as a read of `[from, ∞)` gives it: its events (kept small, see
 /// [`KeptEvent`]) and targets. Cheap to clone: what the read gave is shared; only the
 /// events writes added since are copied.
@@ -132,6 +149,12 @@ pub struct TeamInputs {
     targets: Arc<[Target]>,
     /// What the events and targets take, as [`kept_bytes`] and [`targets_bytes`] count.
     bytes: usize,
+    /// The read's number (see [`InputsStamp`]).
+    read_no: u64,
+    /// Events taken in since the read, by kind (`EventKind as usize`).
+    taken_by_kind: [u64; EventKind::ALL.len()],
+    /// Target writes taken in since the read.
+    targets_taken: u64,
 }
 
 impl TeamInputs {
@@ -153,6 +176,19 @@ impl TeamInputs {
             names,
             targets: targets.into(),
             bytes,
+            read_no: READS_KEPT.fetch_add(1, Ordering::Relaxed),
+            taken_by_kind: [0; EventKind::ALL.len()],
+            targets_taken: 0,
+        }
+    }
+
+    /// What a value computed from these inputs' events of `kinds` (and their targets)
+    /// depends on.
+    pub fn stamp(&self, kinds: &[EventKind]) -> InputsStamp {
+        let events: u64 = kinds.iter().map(|k| self.taken_by_kind[*k as usize]).sum();
+        InputsStamp {
+            read: self.read_no,
+            taken: events + self.targets_taken,
         }
     }
 
@@ -162,6 +198,7 @@ impl TeamInputs {
 
     fn push(&mut self, e: &Event) {
         self.bytes += kept_bytes(e);
+        self.taken_by_kind[e.kind as usize] += 1;
         let e = KeptEvent::keep(e, &mut self.names);
         self.added.push(e);
     }
@@ -179,6 +216,7 @@ impl TeamInputs {
         targets.insert(at, target.clone());
         self.bytes = self.bytes - targets_bytes(&self.targets) + targets_bytes(&targets);
         self.targets = targets.into();
+        self.targets_taken += 1;
     }
 
     /// What keeping `events` and `targets` would take, about (as [`TeamInputs::bytes`]).
@@ -767,6 +805,8 @@ mod tests {
         String,
         String,
         serde_json::Map<String, serde_json::Value>,
+        Option<EpochMs>,
+        Option<String>,
     );
 
     fn seen<'e>(e: impl Into<EventRef<'e>>) -> Seen {
@@ -787,6 +827,8 @@ mod tests {
             e.user().into(),
             e.text().into(),
             data,
+            e.follow_up_at(),
+            e.decision_id().map(String::from),
         )
     }
 
@@ -909,6 +951,36 @@ mod tests {
                 .targets(),
             [written, second]
         );
+    }
+
+    #[test]
+    fn a_stamp_moves_with_what_its_kinds_take_in_and_with_targets_only() {
+        let evidence: Vec<Event> = mixed_events().iter().map(Event::as_evidence).collect();
+        let mut inputs = TeamInputs::new(&evidence, vec![]);
+        let decisions = [EventKind::Decision, EventKind::Outcome];
+        let reviews = [EventKind::Review, EventKind::View];
+        let (d0, r0) = (inputs.stamp(&decisions), inputs.stamp(&reviews));
+        inputs.push(&event("r2", EventKind::Review, Some("a"), Some("x")));
+        assert_eq!(
+            inputs.stamp(&decisions),
+            d0,
+            "a review changes no decision log"
+        );
+        assert_ne!(inputs.stamp(&reviews), r0);
+        let r1 = inputs.stamp(&reviews);
+        inputs.push(&event("o2", EventKind::Outcome, Some("a"), None));
+        assert_ne!(inputs.stamp(&decisions), d0);
+        assert_eq!(inputs.stamp(&reviews), r1);
+        let d1 = inputs.stamp(&decisions);
+        inputs.put_target(&test_support::target("t1", 0, 10));
+        assert_ne!(
+            inputs.stamp(&decisions),
+            d1,
+            "targets count for every stamp"
+        );
+        // Another read of the same events is other inputs.
+        let again = TeamInputs::new(&evidence, vec![]);
+        assert_ne!(again.stamp(&decisions), d0);
     }
 
     #[test]

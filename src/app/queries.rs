@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::cache::TeamCache;
-use super::kept::{split_by_team, TeamInputs, TeamRead};
+use super::kept::{split_by_team, InputsStamp, TeamInputs, TeamRead};
 use super::{App, AppError, AppResult, Caller};
 use crate::engine::{
     self, Evaluation, EvidenceIndex, LevelChange, LevelPoint, ReviewTimes, TeamEvidence, Timed,
@@ -66,6 +66,15 @@ async fn hold_evidence(teams: usize) -> AppResult<tokio::sync::SemaphorePermit<'
 /// The permit of a read of `teams` teams' evidence when the shares are free now.
 fn try_hold_evidence(teams: usize) -> Option<tokio::sync::SemaphorePermit<'static>> {
     TEAMS_HELD.try_acquire_many(shares(teams)).ok()
+}
+
+/// A team's value a query did not find in its cache.
+enum Fresh<V> {
+    /// Computed, from kept inputs or a read kept with this stamp (else none).
+    Computed(Timed<V>, Option<InputsStamp>),
+    /// The cached value, still true: the team's evidence changed in nothing it reads (see
+    /// [`TeamCache::carry`]).
+    Carried(V),
 }
 
 /// Counts per day for one team (`reviewActivity`).
@@ -289,15 +298,18 @@ impl App {
             // Inputs are kept for reads to the end of time only: those are the ones a write
             // can take forward (a later `from` is a subset of an earlier one's).
             let keep = to == EpochMs::MAX;
-            let mut fresh: Vec<(Team, Timed<V>)> = Vec::with_capacity(missing.len());
+            let mut fresh: Vec<(Team, Fresh<V>)> = Vec::with_capacity(missing.len());
             let mut behind: Vec<&Team> = Vec::new();
             let from_kept = |team: &Team| {
-                let inputs =
-                    self.follower
-                        .kept
-                        .get(org, team, &versions.fingerprint(team), from)?;
+                let fingerprint = versions.fingerprint(team);
+                let inputs = self.follower.kept.get(org, team, &fingerprint, from)?;
+                let stamp = inputs.stamp(kinds);
+                if let Some(value) = cache.carry(org, team, &fingerprint, at, stamp) {
+                    return Some((team.clone(), Fresh::Carried(value)));
+                }
                 let events = inputs.events_from(from, kinds);
-                Some((team.clone(), compute(team, events, inputs.targets())))
+                let timed = compute(team, events, inputs.targets());
+                Some((team.clone(), Fresh::Computed(timed, Some(stamp))))
             };
             for team in missing {
                 match keep.then(|| from_kept(team)).flatten() {
@@ -349,6 +361,7 @@ impl App {
                                 } = read;
                                 let viewed = events.iter().map(|e| EventRef::from(*e)).collect();
                                 let timed = compute(&team, viewed, &targets);
+                                let mut stamp = None;
                                 if keep
                                     && kept.wants(
                                         org,
@@ -359,9 +372,10 @@ impl App {
                                     // At the versions of the read's own snapshot: exactly
                                     // the evidence of these versions.
                                     let inputs = Arc::new(TeamInputs::new(events, targets));
+                                    stamp = Some(inputs.stamp(kinds));
                                     kept.put(org, team.clone(), fingerprint, from, inputs);
                                 }
-                                (team, timed)
+                                (team, Fresh::Computed(timed, stamp))
                             })
                             .collect()
                     })
@@ -369,10 +383,17 @@ impl App {
                 fresh.extend(read);
             }
             let mut by_id: HashMap<String, V> = HashMap::with_capacity(fresh.len());
-            for (team, timed) in fresh {
-                by_id.insert(team.id.clone(), timed.value.clone());
-                let fingerprint = versions.fingerprint(&team);
-                cache.put(org, team, fingerprint, valid_from, timed);
+            for (team, fresh) in fresh {
+                match fresh {
+                    Fresh::Carried(value) => {
+                        by_id.insert(team.id.clone(), value);
+                    }
+                    Fresh::Computed(timed, stamp) => {
+                        by_id.insert(team.id.clone(), timed.value.clone());
+                        let fingerprint = versions.fingerprint(&team);
+                        cache.put(org, team, fingerprint, valid_from, timed, stamp);
+                    }
+                }
             }
             for (slot, team) in answers.iter_mut().zip(&selected) {
                 if slot.is_none() {
