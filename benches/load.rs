@@ -205,7 +205,11 @@ async fn one(
     }
 }
 
-async fn run_client(mut c: Client, client_no: usize, stop: Arc<AtomicBool>) -> Tally {
+/// Where `LOAD_TRACE` asks every operation to be written (seconds since the start, client,
+/// operation, milliseconds), for diagnosis: when the slow ones happened.
+type Trace = Option<Arc<(Instant, std::fs::File)>>;
+
+async fn run_client(mut c: Client, client_no: usize, stop: Arc<AtomicBool>, trace: Trace) -> Tally {
     let mut rng = StdRng::seed_from_u64(100 + client_no as u64);
     let mut tally = Tally::default();
     let mix = mix();
@@ -217,6 +221,14 @@ async fn run_client(mut c: Client, client_no: usize, stop: Arc<AtomicBool>) -> T
         let t = Instant::now();
         let result = one(&mut c, &mut rng, client_no, n, op).await;
         let took = t.elapsed();
+        if let Some(trace) = &trace {
+            let line = format!(
+                "{:.3},{client_no},{op},{:.3}\n",
+                t.duration_since(trace.0).as_secs_f64(),
+                took.as_secs_f64() * 1000.0
+            );
+            let _ = std::io::Write::write_all(&mut &trace.1, line.as_bytes());
+        }
         match result {
             Ok(()) => tally.times.entry(op).or_default().push(took),
             Err(e) => {
@@ -268,10 +280,14 @@ async fn main() {
     );
 
     let stop = Arc::new(AtomicBool::new(false));
+    let trace: Trace = std::env::var_os("LOAD_TRACE").map(|path| {
+        let file = std::fs::File::create(&path).expect("LOAD_TRACE file");
+        Arc::new((Instant::now(), file))
+    });
     let mut tasks = Vec::new();
     for i in 0..CLIENTS {
         let c = plugin.connect().await;
-        tasks.push(tokio::spawn(run_client(c, i, stop.clone())));
+        tasks.push(tokio::spawn(run_client(c, i, stop.clone(), trace.clone())));
     }
     let started = Instant::now();
     let pid = plugin.pid;
@@ -308,6 +324,7 @@ async fn main() {
     let cache = plugin.client.clone().cache_counts().await - start_cache;
     let inputs = plugin.client.clone().team_inputs_counts().await - start_inputs;
     let kept = plugin.client.clone().kept_evidence_counts().await - start_kept;
+    let kept_mib = plugin.client.clone().kept_mib().await;
     let stored = match &db {
         StoreAt::Sqlite(path) => {
             let conn = rusqlite::Connection::open(path).expect("open copy");
@@ -368,7 +385,8 @@ async fn main() {
          {cache}. Kept review times and decisions (`maturity_team_inputs_cache_total`, \
          `reviewLapse` and `followUps` together): {inputs}. Teams computed again from the \
          evidence kept and taken forward by the plugin's own writes (`maturity_kept_evidence_total`; \
-         hits) or from a read (misses): {kept}.\n"
+         hits) or from a read (misses): {kept}; kept evidence at the end \
+         (`maturity_kept_evidence_bytes`): {kept_mib:.1} MiB.\n"
     ));
     md.push_str(&format!(
         "\nPlugin memory: VmRSS {:.1} MiB before the load, peak sampled VmRSS {:.1} MiB (every \

@@ -338,7 +338,8 @@ impl Event {
 
 /// An evidence event as a team's kept evidence holds it (issue 15, `app::kept`): smaller
 /// than an [`Event`] (a read's event is ~0.9 KiB, most of it the B-tree node of its `data`,
-/// which only decisions keep here), read by the engine as it is through [`EventRef`].
+/// of which a kept event holds the few values a rule reads, as pairs), read by the engine
+/// as it is through [`EventRef`].
 /// Names repeat across a team's events and are shared.
 #[derive(Debug, Clone)]
 pub struct KeptEvent {
@@ -355,12 +356,12 @@ pub struct KeptEvent {
 /// What a [`KeptEvent`] keeps of its text and `data`.
 #[derive(Debug, Clone)]
 pub(crate) enum KeptMore {
-    /// A decision's text and whole `data` (follow-up, owner, query, expected effect, ...),
-    /// with its `followUpAt` looked up once: every evaluation of the team reads it.
+    /// A decision's text, its `followUpAt` read once (every evaluation of the team reads
+    /// it), and the values of the keys a rule reads of its `data` that were there.
     Decision {
         text: String,
-        data: Map<String, Value>,
         follow_up_at: Option<EpochMs>,
+        keys: Vec<(&'static str, Value)>,
     },
     /// The values of the keys a rule reads of an outcome or a review that were there.
     Keys(Vec<(&'static str, Value)>),
@@ -483,7 +484,7 @@ impl<'a> EventRef<'a> {
             EventRef::Whole(e) => DataRef::Map(&e.data),
             EventRef::Kept(e) => match e.more.as_deref() {
                 None => DataRef::Pairs(&[]),
-                Some(KeptMore::Decision { data, .. }) => DataRef::Map(data),
+                Some(KeptMore::Decision { keys, .. }) => DataRef::Pairs(keys),
                 Some(KeptMore::Keys(keys)) => DataRef::Pairs(keys),
             },
         }

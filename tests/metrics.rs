@@ -286,3 +286,54 @@ fn hits_and_misses(text: &str, metric: &str, labels: &str) -> (u64, u64) {
     };
     (value("hit"), value("miss"))
 }
+
+#[tokio::test]
+async fn the_memory_of_kept_evidence_is_reported_and_grows_with_the_writes_it_takes() {
+    let (_d, db) = temp_store();
+    let mut p = Plugin::start(&db, &[]).await;
+    p.ok(
+        p.admin(1),
+        "POST",
+        "teams",
+        Some(json!({"id": "payments"})),
+        201,
+    )
+    .await;
+    let kept_bytes = |text: &str| -> i64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix("maturity_kept_evidence_bytes "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no maturity_kept_evidence_bytes in\n{text}"))
+    };
+    let now = ms("2026-06-01T00:00:00Z");
+    async fn ask(p: &mut Plugin, at: i64) {
+        let ctx = p.viewer(1);
+        p.query(
+            ctx,
+            &[],
+            vec![query("A", "maturity", json!({}), at - 1, at)],
+        )
+        .await;
+    }
+    async fn write(p: &mut Plugin, at: i64, text: &str) {
+        let body = json!({"kind": "question", "team": "payments", "text": text, "time": at});
+        p.ok(p.editor(1), "POST", "events", Some(body), 201).await;
+    }
+    ask(&mut p, now).await;
+    assert_eq!(
+        kept_bytes(&metrics_text(&mut p).await),
+        0,
+        "a team read once is not kept"
+    );
+    write(&mut p, now - 1_000, "why?").await;
+    ask(&mut p, now).await;
+    let kept = kept_bytes(&metrics_text(&mut p).await);
+    assert!(kept > 0, "read again after a write: kept ({kept})");
+    write(&mut p, now - 500, &"why again? ".repeat(20)).await;
+    ask(&mut p, now).await;
+    let grown = kept_bytes(&metrics_text(&mut p).await);
+    assert!(
+        grown > kept,
+        "the write taken in counts ({kept} -> {grown})"
+    );
+}

@@ -308,6 +308,16 @@ impl Client {
         }
     }
 
+    /// What the process's kept evidence takes (`maturity_kept_evidence_bytes`), in MiB.
+    pub async fn kept_mib(&mut self) -> f64 {
+        let text = self.metrics().await;
+        text.lines()
+            .find_map(|l| l.strip_prefix("maturity_kept_evidence_bytes "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / (1024.0 * 1024.0)
+    }
+
     /// The process's evaluation cache counters, from CollectMetrics.
     pub async fn cache_counts(&mut self) -> CacheCounts {
         let text = self.metrics().await;

@@ -3,7 +3,7 @@
 //! instead of reading them again.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::cache::CacheStats;
@@ -13,14 +13,16 @@ use crate::model::{
     Team, VersionStep,
 };
 
-/// Bytes kept at most over every team of the process (as [`kept_bytes`] counts them):
-/// past it, teams read are not kept (their values are still cached; a write to them then
-/// costs a read again, as without kept evidence), and writes taken forward past it let go
-/// of the teams used least recently. A bound on memory, chosen by the load test (`cargo
-/// bench --bench load`, BENCHMARKS.md), in bytes because memory is what it bounds: a bound
-/// of 80,000 events was reached halfway through the load as its store grew, after which
-/// every all-team query read teams again (8,400 team reads a run).
-pub const MAX_KEPT_BYTES: usize = 24 << 20;
+/// Bytes kept at most over every team of the process (as [`kept_bytes`] counts them;
+/// `maturity_kept_evidence_bytes` reports it): past it, teams read are not kept (their
+/// values are still cached; a write to them then costs a read again, as without kept
+/// evidence), and writes taken forward past it let go of the teams used least recently. A
+/// bound on memory, chosen by the load test (`cargo bench --bench load`, BENCHMARKS.md), in
+/// bytes because memory is what it bounds: a bound of 80,000 events was reached halfway
+/// through the load as its store grew, after which every all-team query read teams again.
+/// The load's 200,000 events kept take ~22 MiB (decisions keep a few `data` values, not the
+/// map) with the plugin's peak at 76-78 MiB; 32 MiB leaves room for half as many again.
+pub const MAX_KEPT_BYTES: usize = 32 << 20;
 
 /// Teams remembered as read once (see [`KeptEvidence::wants`]) before the list starts over.
 const MAX_READ_ONCE: usize = 100_000;
@@ -28,25 +30,26 @@ const MAX_READ_ONCE: usize = 100_000;
 /// What keeping `e` costs, about: the kept event, its id and what it keeps of text and
 /// `data` (team, dashboard and user names are shared by a team's events and not counted).
 fn kept_bytes(e: &Event) -> usize {
+    const PAIR: usize = std::mem::size_of::<(&str, serde_json::Value)>();
+    let pairs = |keys: &[&str]| -> usize {
+        keys.iter()
+            .filter_map(|k| e.data.get(*k))
+            .map(|v| PAIR + value_bytes(v))
+            .sum()
+    };
     let more = match e.kind {
-        EventKind::Decision => std::mem::size_of::<KeptMore>() + e.text.len() + map_bytes(&e.data),
-        EventKind::Outcome | EventKind::Review => {
-            std::mem::size_of::<KeptMore>() + 2 * std::mem::size_of::<(&str, serde_json::Value)>()
+        EventKind::Decision => {
+            std::mem::size_of::<KeptMore>() + e.text.len() + pairs(&DECISION_KEYS)
         }
+        EventKind::Outcome => std::mem::size_of::<KeptMore>() + pairs(&OUTCOME_KEYS),
+        EventKind::Review => std::mem::size_of::<KeptMore>() + pairs(&[Event::REVIEW_EVIDENCE_KEY]),
         _ => 0,
     };
     std::mem::size_of::<KeptEvent>() + e.id.len() + more
 }
 
-/// About what a JSON map takes on the heap: its keys and values, and a B-tree's share of
-/// each entry.
-fn map_bytes(map: &serde_json::Map<String, serde_json::Value>) -> usize {
-    const ENTRY: usize = std::mem::size_of::<(String, serde_json::Value)>();
-    map.iter()
-        .map(|(k, v)| ENTRY + k.len() + value_bytes(v))
-        .sum()
-}
-
+/// About what a JSON value takes on the heap (a map: its keys and values, and a B-tree's
+/// share of each entry).
 fn value_bytes(v: &serde_json::Value) -> usize {
     use serde_json::Value;
     match v {
@@ -55,7 +58,10 @@ fn value_bytes(v: &serde_json::Value) -> usize {
             .iter()
             .map(|i| std::mem::size_of::<Value>() + value_bytes(i))
             .sum(),
-        Value::Object(map) => map_bytes(map),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| std::mem::size_of::<(String, Value)>() + k.len() + value_bytes(v))
+            .sum(),
         _ => 0,
     }
 }
@@ -76,6 +82,12 @@ fn targets_bytes(targets: &[Target]) -> usize {
 /// The `data` keys a rule of the engine reads from an outcome.
 const OUTCOME_KEYS: [&str; 2] = ["decisionId", "result"];
 
+/// The `data` keys a rule of the engine reads from a decision (the others, an owner or an
+/// expected effect, are read from the stored decision by the agenda and the suggestion
+/// loop, never from kept evidence). Kept as pairs, not the map: a map's first B-tree node
+/// is ~600 bytes whatever it holds, most of a kept decision.
+const DECISION_KEYS: [&str; 2] = ["followUpAt", "suggestedOutcome"];
+
 /// Names shared by a team's kept events.
 #[derive(Debug, Clone, Default)]
 struct Names(std::collections::HashSet<Arc<str>>);
@@ -94,18 +106,21 @@ impl Names {
 impl KeptEvent {
     /// Keeps an evidence event (see [`Event::as_evidence`]): what no rule reads is dropped.
     fn keep(e: &Event, names: &mut Names) -> Self {
-        let keys = |wanted: &[&'static str]| {
-            let kept: Vec<(&'static str, serde_json::Value)> = wanted
+        let pairs = |wanted: &[&'static str]| -> Vec<(&'static str, serde_json::Value)> {
+            wanted
                 .iter()
                 .filter_map(|k| Some((*k, e.data.get(*k)?.clone())))
-                .collect();
+                .collect()
+        };
+        let keys = |wanted: &[&'static str]| {
+            let kept = pairs(wanted);
             (!kept.is_empty()).then(|| Box::new(KeptMore::Keys(kept)))
         };
         let more = match e.kind {
             EventKind::Decision => Some(Box::new(KeptMore::Decision {
                 text: e.text.clone(),
-                data: e.data.clone(),
                 follow_up_at: e.follow_up_at(),
+                keys: pairs(&DECISION_KEYS),
             })),
             EventKind::Outcome => keys(&OUTCOME_KEYS),
             EventKind::Review => keys(&[Event::REVIEW_EVIDENCE_KEY]),
@@ -122,6 +137,9 @@ impl KeptEvent {
         }
     }
 }
+
+/// What every kept evidence of the process takes (`kept_evidence_bytes`).
+pub static KEPT_BYTES: AtomicI64 = AtomicI64::new(0);
 
 /// Numbers the reads kept (see [`InputsStamp`]).
 static READS_KEPT: AtomicU64 = AtomicU64::new(0);
@@ -411,6 +429,13 @@ struct State {
 }
 
 impl State {
+    /// Counts a kept team's evidence going from `before` to `after` bytes, here and in
+    /// [`KEPT_BYTES`].
+    fn resize(&mut self, before: usize, after: usize) {
+        self.bytes = self.bytes - before + after;
+        KEPT_BYTES.fetch_add(after as i64 - before as i64, Ordering::Relaxed);
+    }
+
     fn tick(&mut self) -> u64 {
         self.clock += 1;
         self.clock
@@ -435,7 +460,7 @@ impl State {
                 break;
             }
             if let Some(gone) = self.teams.remove(&key) {
-                self.bytes -= gone.inputs.bytes();
+                self.resize(gone.inputs.bytes(), 0);
             }
         }
     }
@@ -446,6 +471,13 @@ pub struct KeptEvidence {
     state: Mutex<State>,
     hits: AtomicU64,
     misses: AtomicU64,
+}
+
+impl Drop for KeptEvidence {
+    fn drop(&mut self) {
+        let state = self.lock();
+        KEPT_BYTES.fetch_sub(state.bytes as i64, Ordering::Relaxed);
+    }
 }
 
 impl Default for KeptEvidence {
@@ -547,7 +579,7 @@ impl KeptEvidence {
         if state.bytes - replaced + bytes > state.bound {
             // What is kept for the team is behind (it was just read): it only takes room.
             if let Some(stale) = state.teams.remove(&key) {
-                state.bytes -= stale.inputs.bytes();
+                state.resize(stale.inputs.bytes(), 0);
             }
             return false;
         }
@@ -581,7 +613,7 @@ impl KeptEvidence {
             return;
         }
         if let Some(old) = state.teams.remove(&key) {
-            state.bytes -= old.inputs.bytes();
+            state.resize(old.inputs.bytes(), 0);
         }
         if state.bytes + inputs.bytes() > state.bound {
             return;
@@ -603,7 +635,7 @@ impl KeptEvidence {
                 kept.take(step, written);
             }
         }
-        state.bytes += kept.inputs.bytes();
+        state.resize(0, kept.inputs.bytes());
         state.teams.insert(key, kept);
     }
 
@@ -627,13 +659,15 @@ impl KeptEvidence {
     fn take_forward(&self, org: OrgId, step: &VersionStep, written: Written) {
         let mut guard = self.lock();
         let state = &mut *guard;
+        let (mut before, mut after) = (0, 0);
         for ((kept_org, _), kept) in state.teams.iter_mut() {
             if *kept_org == org {
-                let before = kept.inputs.bytes();
+                before += kept.inputs.bytes();
                 kept.take(step, &written);
-                state.bytes = state.bytes - before + kept.inputs.bytes();
+                after += kept.inputs.bytes();
             }
         }
+        state.resize(before, after);
         state.let_go_past_bound();
         if state.log.len() >= MAX_LOGGED_STEPS {
             state.log.pop_front();
@@ -768,10 +802,11 @@ mod tests {
     fn mixed_events() -> Vec<Event> {
         let mut decision = event("d1", EventKind::Decision, Some("a"), Some("x"));
         decision.text = "Cache the lookups".into();
-        decision.data = json!({"followUpAt": 99, "owner": "bo", "query": {"expr": "up"}})
-            .as_object()
-            .cloned()
-            .expect("object");
+        decision.data = json!({"followUpAt": 99, "owner": "bo", "query": {"expr": "up"},
+                               "suggestedOutcome": {"result": "confirmed", "before": 1.0}})
+        .as_object()
+        .cloned()
+        .expect("object");
         let mut outcome = event("o1", EventKind::Outcome, Some("b"), None);
         outcome.data = json!({"decisionId": "d1", "result": "confirmed", "note": "n"})
             .as_object()
@@ -844,6 +879,10 @@ mod tests {
             match expected.kind {
                 EventKind::Outcome => expected.data.remove("note"),
                 EventKind::Review => expected.data.remove("attendees"),
+                EventKind::Decision => {
+                    expected.data.remove("owner");
+                    expected.data.remove("query")
+                }
                 _ => None,
             };
             assert_eq!(seen(kept), seen(&expected), "{}", expected.id);
@@ -909,7 +948,7 @@ mod tests {
         let mut written = TeamInputs::new(&events[..2], targets.clone());
         events[2..].iter().for_each(|e| written.push(e));
         assert_eq!(written.bytes(), read.bytes());
-        // A decision's data and text count: the larger the decision, the more it costs.
+        // A decision's text counts: the larger the decision, the more it costs.
         let mut larger = events[0].clone();
         larger.text.push_str(&"x".repeat(1000));
         assert!(kept_bytes(&larger) >= kept_bytes(&events[0]) + 1000);

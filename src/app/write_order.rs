@@ -144,7 +144,10 @@ mod tests {
         };
         in_flight.recv().expect("the write started");
         writes.settled();
-        assert!(taken.load(Ordering::SeqCst), "settled before the write was taken");
+        assert!(
+            taken.load(Ordering::SeqCst),
+            "settled before the write was taken"
+        );
         writer.join().expect("writer");
     }
 }

@@ -31,6 +31,7 @@ pub struct Metrics {
     evaluations: IntCounterVec,
     team_inputs: IntCounterVec,
     kept_evidence: IntCounterVec,
+    kept_bytes: IntGauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -111,6 +112,13 @@ impl Metrics {
             .namespace(NAMESPACE),
             &["result"],
         )?;
+        let kept_bytes = IntGauge::with_opts(
+            Opts::new(
+                "kept_evidence_bytes",
+                "What the evidence kept in memory takes, about (bounded by the plugin; past the bound, teams are read from the store again)",
+            )
+            .namespace(NAMESPACE),
+        )?;
         #[cfg(target_os = "linux")]
         registry.register(Box::new(
             prometheus::process_collector::ProcessCollector::for_self(),
@@ -124,6 +132,7 @@ impl Metrics {
         registry.register(Box::new(evaluations.clone()))?;
         registry.register(Box::new(team_inputs.clone()))?;
         registry.register(Box::new(kept_evidence.clone()))?;
+        registry.register(Box::new(kept_bytes.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -135,6 +144,7 @@ impl Metrics {
             evaluations,
             team_inputs,
             kept_evidence,
+            kept_bytes,
         })
     }
 
@@ -188,6 +198,8 @@ impl Metrics {
             let counter = self.kept_evidence.with_label_values(&[result]);
             counter.inc_by(total.saturating_sub(counter.get()));
         }
+        self.kept_bytes
+            .set(crate::app::kept::KEPT_BYTES.load(std::sync::atomic::Ordering::Relaxed));
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
             tracing::warn!(error = %e, "could not encode metrics");
