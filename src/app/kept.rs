@@ -568,13 +568,25 @@ impl KeptEvidence {
         }
     }
 
-    /// Whether evidence just read for `team`, `bytes` to keep (see [`kept_bytes`]), is
-    /// worth keeping: there is room for it, and the team was read before. A team read once
-    /// (a dashboard opened, a cold start) costs no copy; one read again is one whose
-    /// evidence changes, which a write can then take forward.
-    pub fn wants(&self, org: OrgId, team: &str, bytes: usize) -> bool {
-        let mut state = self.lock();
+    /// Whether evidence just read for `team` is worth keeping: the team was read before,
+    /// and there is room for its `bytes` (see [`kept_bytes`]; counted only then, outside
+    /// the lock). A team read once (a dashboard opened, a cold start) costs no copy and no
+    /// count; one read again is one whose evidence changes, which a write can then take
+    /// forward.
+    pub fn wants(&self, org: OrgId, team: &str, bytes: impl FnOnce() -> usize) -> bool {
         let key = (org, team.to_string());
+        {
+            let mut state = self.lock();
+            if !state.teams.contains_key(&key) && !state.read_once.remove(&key) {
+                if state.read_once.len() >= MAX_READ_ONCE {
+                    state.read_once.clear();
+                }
+                state.read_once.insert(key);
+                return false;
+            }
+        }
+        let bytes = bytes();
+        let mut state = self.lock();
         let replaced = state.teams.get(&key).map_or(0, |k| k.inputs.bytes());
         if state.bytes - replaced + bytes > state.bound {
             // What is kept for the team is behind (it was just read): it only takes room.
@@ -583,14 +595,7 @@ impl KeptEvidence {
             }
             return false;
         }
-        if state.teams.contains_key(&key) || state.read_once.remove(&key) {
-            return true;
-        }
-        if state.read_once.len() >= MAX_READ_ONCE {
-            state.read_once.clear();
-        }
-        state.read_once.insert(key);
-        false
+        true
     }
 
     /// Keeps the inputs of `team` read from `from` on at the versions `fingerprint`
@@ -909,16 +914,16 @@ mod tests {
         // Room for 10 more events, not 11.
         let big = BOUND / one - 10;
         let size = inputs(big).bytes();
-        assert!(!kept.wants(1, "a", size), "read once");
-        assert!(kept.wants(1, "a", size), "read again");
+        assert!(!kept.wants(1, "a", || size), "read once");
+        assert!(kept.wants(1, "a", || size), "read again");
         kept.put(1, team("a", &[]), vec![1], 0, inputs(big));
-        assert!(kept.wants(1, "a", size), "replacing itself fits");
+        assert!(kept.wants(1, "a", || size), "replacing itself fits");
         kept.put(1, team("a", &[]), vec![2], 0, inputs(big));
         assert_eq!(kept.size(), (1, size), "a replaced team counts once");
-        assert!(!kept.wants(1, "b", 5 * one));
-        assert!(kept.wants(1, "b", 5 * one));
-        assert!(!kept.wants(1, "c", 11 * one));
-        assert!(!kept.wants(1, "c", 11 * one), "c would pass the bound");
+        assert!(!kept.wants(1, "b", || 5 * one));
+        assert!(kept.wants(1, "b", || 5 * one));
+        assert!(!kept.wants(1, "c", || 11 * one));
+        assert!(!kept.wants(1, "c", || 11 * one), "c would pass the bound");
         assert!(kept.get(1, &team("a", &[]), &[2], 0).is_some());
         assert!(
             kept.get(1, &team("a", &[]), &[1], 0).is_some(),

@@ -363,11 +363,9 @@ impl App {
                                 let timed = compute(&team, viewed, &targets);
                                 let mut stamp = None;
                                 if keep
-                                    && kept.wants(
-                                        org,
-                                        &team.id,
-                                        TeamInputs::bytes_of(&events, &targets),
-                                    )
+                                    && kept.wants(org, &team.id, || {
+                                        TeamInputs::bytes_of(&events, &targets)
+                                    })
                                 {
                                     // At the versions of the read's own snapshot: exactly
                                     // the evidence of these versions.
