@@ -77,7 +77,7 @@ pub struct TeamEvidence<'a> {
     /// The team's decisions ordered by due date (then time, id).
     pub(crate) due: Vec<Due<'a>>,
     /// Decision id → its earliest outcome (of any team).
-    pub(crate) outcomes: HashMap<&'a str, FirstOutcome<'a>>,
+    pub(crate) outcomes: ahash::AHashMap<&'a str, FirstOutcome<'a>>,
     /// The team's targets, by id.
     pub(crate) targets: Vec<&'a Target>,
 }
@@ -125,7 +125,7 @@ impl<'a> TeamEvidence<'a> {
             metric_changes: Vec::new(),
             decisions: Vec::new(),
             due: Vec::new(),
-            outcomes: HashMap::new(),
+            outcomes: ahash::AHashMap::new(),
             targets: targets.iter().filter(|t| t.team == team.id).collect(),
         };
         for e in events {
