@@ -77,18 +77,18 @@ async fn attack(p: &mut Plugin, range: std::ops::Range<usize>) {
     }
 }
 
+/// A plugin on a fresh store with one team.
+async fn started_with_team(id: &str) -> (tempfile::TempDir, Plugin) {
+    let (dir, db) = temp_store();
+    let mut p = Plugin::start(&db, &[]).await;
+    p.ok(p.admin(1), "POST", "teams", Some(json!({"id": id})), 201)
+        .await;
+    (dir, p)
+}
+
 #[tokio::test]
 async fn made_up_paths_and_methods_never_grow_the_metrics() {
-    let (_d, db) = temp_store();
-    let mut p = Plugin::start(&db, &[]).await;
-    p.ok(
-        p.admin(1),
-        "POST",
-        "teams",
-        Some(json!({"id": "payments"})),
-        201,
-    )
-    .await;
+    let (_d, mut p) = started_with_team("payments").await;
     attack(&mut p, 0..400).await;
     let before = metrics_text(&mut p).await;
     attack(&mut p, 400..4000).await;
@@ -123,16 +123,7 @@ async fn made_up_paths_and_methods_never_grow_the_metrics() {
 
 #[tokio::test]
 async fn counters_are_totals_and_the_process_reports_memory_cpu_and_open_files() {
-    let (_d, db) = temp_store();
-    let mut p = Plugin::start(&db, &[]).await;
-    p.ok(
-        p.admin(1),
-        "POST",
-        "teams",
-        Some(json!({"id": "payments"})),
-        201,
-    )
-    .await;
+    let (_d, mut p) = started_with_team("payments").await;
     let now = ms("2026-06-01T00:00:00Z");
     p.query(
         p.ctx(1, Some(("alice", "Viewer"))),
@@ -289,16 +280,7 @@ fn hits_and_misses(text: &str, metric: &str, labels: &str) -> (u64, u64) {
 
 #[tokio::test]
 async fn the_memory_of_kept_evidence_is_reported_and_grows_with_the_writes_it_takes() {
-    let (_d, db) = temp_store();
-    let mut p = Plugin::start(&db, &[]).await;
-    p.ok(
-        p.admin(1),
-        "POST",
-        "teams",
-        Some(json!({"id": "payments"})),
-        201,
-    )
-    .await;
+    let (_d, mut p) = started_with_team("payments").await;
     let kept_bytes = |text: &str| -> i64 {
         text.lines()
             .find_map(|l| l.strip_prefix("maturity_kept_evidence_bytes "))

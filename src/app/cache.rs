@@ -28,10 +28,10 @@ impl ProcessCounters {
         }
     }
 
-    /// Counts one hit or miss.
-    pub(super) fn count(&self, hit: bool) {
-        let counter = if hit { &self.hits } else { &self.misses };
-        counter.fetch_add(1, Ordering::Relaxed);
+    /// Counts `hits` hits and `misses` misses at once.
+    pub(super) fn add(&self, hits: u64, misses: u64) {
+        self.hits.fetch_add(hits, Ordering::Relaxed);
+        self.misses.fetch_add(misses, Ordering::Relaxed);
     }
 
     /// Hits and misses so far.

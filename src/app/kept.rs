@@ -558,11 +558,13 @@ impl KeptEvidence {
         found
     }
 
-    /// Counts a team computed from its kept evidence (`hit`) or from a read.
-    pub fn count(&self, hit: bool) {
-        let counter = if hit { &self.hits } else { &self.misses };
-        counter.fetch_add(1, Ordering::Relaxed);
-        super::cache::KEPT_EVIDENCE.count(hit);
+    /// Counts the teams of one query computed from their kept evidence (`hits`) and from a
+    /// read (`misses`).
+    pub fn count(&self, hits: usize, misses: usize) {
+        let (hits, misses) = (hits as u64, misses as u64);
+        self.hits.fetch_add(hits, Ordering::Relaxed);
+        self.misses.fetch_add(misses, Ordering::Relaxed);
+        super::cache::KEPT_EVIDENCE.add(hits, misses);
     }
 
     /// Teams computed from kept evidence (hits) and from a read (misses) so far.

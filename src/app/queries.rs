@@ -335,9 +335,7 @@ impl App {
                 });
             }
             if keep {
-                let kept = &self.follower.kept;
-                (0..fresh.len()).for_each(|_| kept.count(true));
-                (0..behind.len()).for_each(|_| kept.count(false));
+                self.follower.kept.count(fresh.len(), behind.len());
             }
             let to_read: Vec<String> = behind.iter().map(|t| t.id.clone()).collect();
             if !to_read.is_empty() {
