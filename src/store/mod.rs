@@ -12,6 +12,7 @@ pub mod diagnose;
 pub mod postgres;
 pub mod sqlite;
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use crate::settings::Storage;
@@ -20,6 +21,37 @@ use crate::model::{
     Actual, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, OrgId, PendingView,
     Source, Target, TargetWritten, Team, Verification, VersionStep, ViewsWritten,
 };
+
+thread_local! {
+    /// Told when a write on this thread is about to commit (see [`announce_commit`]).
+    static COMMIT_LISTENER: RefCell<Option<Box<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// Called by a store right before it commits a write that its caller takes forward into
+/// kept evidence (events, passive views, actuals): from then on the write's versions may be
+/// seen, and `app::write_order` lets a query that sees them wait until they are taken.
+/// Does nothing outside [`listening_for_commits`].
+pub fn announce_commit() {
+    COMMIT_LISTENER.with(|listener| {
+        if let Some(listen) = listener.borrow().as_ref() {
+            listen();
+        }
+    });
+}
+
+/// Runs `f` with `listener` told of the commits it announces on this thread.
+pub fn listening_for_commits<T>(listener: Box<dyn Fn()>, f: impl FnOnce() -> T) -> T {
+    /// Stops listening when `f` returns or panics.
+    struct Stop;
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            COMMIT_LISTENER.with(|listener| *listener.borrow_mut() = None);
+        }
+    }
+    COMMIT_LISTENER.with(|l| *l.borrow_mut() = Some(listener));
+    let _stop = Stop;
+    f()
+}
 
 /// What can go wrong in a store, separated by whose fault it is.
 #[derive(Debug, thiserror::Error)]

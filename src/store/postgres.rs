@@ -359,6 +359,8 @@ impl PostgresStore {
             let mut at_begin = false;
             let outcome = match conn.transaction() {
                 Ok(mut tx) => f(&mut tx).and_then(|value| {
+                    // Its versions may be seen from here on (see `announce_commit`).
+                    super::announce_commit();
                     tx.commit()?;
                     Ok(value)
                 }),

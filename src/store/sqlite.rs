@@ -1204,6 +1204,7 @@ impl Store for SqliteStore {
             }
         }
         let after = versions_of(&tx, org, &scopes)?;
+        super::announce_commit();
         tx.commit()?;
         Ok(VersionStep::between(&scopes, &before, &after))
     }
@@ -1245,6 +1246,7 @@ impl Store for SqliteStore {
                 });
             }
         }
+        super::announce_commit();
         tx.commit()?;
         Ok(written)
     }
@@ -1429,6 +1431,7 @@ impl Store for SqliteStore {
         upsert_actuals(&tx, org, id, actuals)?;
         let after = versions_of(&tx, org, &scopes)?;
         let target = target_with_actuals(&tx, org, id)?;
+        super::announce_commit();
         tx.commit()?;
         Ok(TargetWritten {
             step: VersionStep::between(&scopes, &before, &after),
