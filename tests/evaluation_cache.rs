@@ -324,6 +324,25 @@ fn check(storage: &Storage, ops: &[Op]) -> Result<(), TestCaseError> {
                     })
                     .collect();
                 prop_assert_eq!(&cached, &expected, "at {} after {:?}", at, op);
+                // `maturity`'s levels, from their own cache of level-only evaluations.
+                let levels: Vec<(String, u8)> = runtime
+                    .block_on(app.levels(&caller, &TeamSelector::All, at))
+                    .expect("cached levels")
+                    .into_iter()
+                    .map(|(t, point)| (t.id, point.level))
+                    .collect();
+                let expected_levels: Vec<(String, u8)> =
+                    expected.iter().map(|e| (e.team.clone(), e.level)).collect();
+                prop_assert_eq!(&levels, &expected_levels, "levels at {} after {:?}", at, op);
+                // `targets` from the kept targets, as the store lists them.
+                let listed: Vec<Target> = runtime
+                    .block_on(app.target_reports(&caller, &TeamSelector::All, None, at))
+                    .expect("kept targets")
+                    .into_iter()
+                    .map(|r| r.target)
+                    .collect();
+                let stored = writer.list_targets(1, &[]).expect("stored targets");
+                prop_assert_eq!(&listed, &stored, "targets at {} after {:?}", at, op);
                 // `reviewLapse` from the kept review times, per team and per dashboard.
                 for per_dashboard in [false, true] {
                     let cached = runtime

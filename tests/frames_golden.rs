@@ -137,7 +137,7 @@ fn follow_ups_frame() {
 fn overdue_frames() {
     golden(
         "follow_ups_overdue",
-        &follow_ups_overdue::frame(&[("payments".into(), "d1".into(), 3.5)]),
+        &follow_ups_overdue::frame([("payments", "d1", 3.5)].into_iter()),
     );
     golden(
         "verification_due",

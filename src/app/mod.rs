@@ -198,6 +198,8 @@ pub struct App {
     clock: Clock,
     /// Evaluations served again while they stay true (issue 15); shared by the clones.
     evaluations: Arc<cache::EvaluationCache>,
+    /// The levels of the `maturity` query (counted with the evaluations).
+    levels: Arc<cache::TeamCache<crate::engine::LevelPoint>>,
     /// Each team's review times for `reviewLapse` (issue 15).
     review_times: Arc<cache::TeamCache<Arc<crate::engine::ReviewTimes>>>,
     /// Each team's decisions and their outcomes for `followUps` (issue 15).
@@ -251,6 +253,7 @@ impl App {
             settings,
             clock,
             evaluations: Arc::new(cache::TeamCache::new(&cache::EVALUATIONS)),
+            levels: Arc::new(cache::TeamCache::new(&cache::EVALUATIONS)),
             review_times: Arc::new(cache::TeamCache::new(&cache::REVIEW_TIMES)),
             decisions: Arc::new(cache::TeamCache::new(&cache::DECISIONS)),
             follower,
@@ -265,7 +268,11 @@ impl App {
 
     /// How the evaluation cache has done so far.
     pub fn evaluation_cache_stats(&self) -> cache::CacheStats {
-        self.evaluations.stats()
+        let (a, b) = (self.evaluations.stats(), self.levels.stats());
+        cache::CacheStats {
+            hits: a.hits + b.hits,
+            misses: a.misses + b.misses,
+        }
     }
 
     /// How the caches of review times and decisions have done so far, together.

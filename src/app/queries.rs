@@ -12,7 +12,7 @@ use crate::engine::{
     self, Evaluation, EvidenceIndex, LevelChange, LevelPoint, ReviewTimes, TeamEvidence, Timed,
 };
 use crate::model::Evidence;
-use crate::model::{EpochMs, EventKind, EventRef, Target, Team, DAY_MS};
+use crate::model::{EpochMs, EventKind, EventRef, EvidenceVersions, OrgId, Target, Team, DAY_MS};
 
 /// Which teams a query or request is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +28,14 @@ impl TeamSelector {
         match self {
             TeamSelector::All => Vec::new(),
             TeamSelector::Only(ids) => ids.clone(),
+        }
+    }
+
+    /// Whether the team with this id is selected.
+    pub fn selects(&self, id: &str) -> bool {
+        match self {
+            TeamSelector::All => true,
+            TeamSelector::Only(ids) => ids.iter().any(|i| i == id),
         }
     }
 }
@@ -161,10 +169,7 @@ impl App {
             .await?
             .into_iter()
             .map(|t| t.id)
-            .filter(|id| match teams {
-                TeamSelector::All => true,
-                TeamSelector::Only(ids) => ids.contains(id),
-            })
+            .filter(|id| teams.selects(id))
             .collect();
         // The next reads run on the blocking pool (the store reads two at once) while this
         // one is evaluated here: at most three batches are held at once by this query (and
@@ -222,6 +227,28 @@ impl App {
         self.list_teams(caller).await
     }
 
+    /// The org's evidence versions, then its teams. The versions first: evidence read after
+    /// them is at least as new, so an answer kept at them can be older than its fingerprint
+    /// says, never newer. Every write to a team raises a version, so with the same versions
+    /// the team list is the one kept.
+    pub(super) async fn versions_and_teams(
+        &self,
+        org: OrgId,
+    ) -> AppResult<(EvidenceVersions, Vec<Team>)> {
+        let follower = self.follower.clone();
+        self.with_store(move |s| {
+            let versions = s.evidence_versions(org)?;
+            let lists = &follower.team_lists;
+            if let Some(teams) = lists.get(org, &versions) {
+                return Ok((versions, teams));
+            }
+            let teams = s.list_teams(org)?;
+            lists.put(org, versions.clone(), teams.clone());
+            Ok((versions, teams))
+        })
+        .await
+    }
+
     /// Per-team values computed from each selected team's evidence, in team order (issue 15).
     /// A team whose evidence did not change (the store's evidence versions) since a value in
     /// `cache` that still holds at `at` is served from it; the others are computed from
@@ -245,28 +272,10 @@ impl App {
     {
         caller.check_read()?;
         let org = caller.org;
-        // The versions first: evidence read after them is at least as new, so a cached
-        // answer can be older than its fingerprint says, never newer. Every write to a team
-        // raises a version, so with the same versions the team list is the one kept.
-        let follower = self.follower.clone();
-        let (versions, listed) = self
-            .with_store(move |s| {
-                let versions = s.evidence_versions(org)?;
-                let lists = &follower.team_lists;
-                if let Some(teams) = lists.get(org, &versions) {
-                    return Ok((versions, teams));
-                }
-                let teams = s.list_teams(org)?;
-                lists.put(org, versions.clone(), teams.clone());
-                Ok((versions, teams))
-            })
-            .await?;
+        let (versions, listed) = self.versions_and_teams(org).await?;
         let selected: Vec<Team> = listed
             .into_iter()
-            .filter(|t| match teams {
-                TeamSelector::All => true,
-                TeamSelector::Only(ids) => ids.contains(&t.id),
-            })
+            .filter(|t| teams.selects(&t.id))
             .collect();
         // One query at a time computes what the cache misses when it misses more than a read's
         // worth of teams (see `TeamCache::computing`): one that waited finds what the other
@@ -461,6 +470,34 @@ impl App {
             )
             .await?;
         Ok(evaluations.into_iter().map(|(_, e)| e).collect())
+    }
+
+    /// The `maturity` query: each team's level at `at`, in team order. Its frame shows the
+    /// level alone, so the level-only evaluation answers it (no sentences, no evidence
+    /// lists: they were a third of an all-team query's computing under the load test,
+    /// issue 15), kept in its own cache until its own `stable_until`, which comes no
+    /// earlier than a full evaluation's and often later.
+    pub async fn levels(
+        &self,
+        caller: &Caller,
+        teams: &TeamSelector,
+        at: EpochMs,
+    ) -> AppResult<Vec<(Team, LevelPoint)>> {
+        let settings = &self.settings().maturity;
+        let from = at.saturating_sub(settings.window_ms());
+        self.cached_per_team(
+            caller,
+            teams,
+            &self.levels,
+            at,
+            at,
+            (from, EpochMs::MAX),
+            &TeamEvidence::KINDS,
+            |t, events, targets| {
+                TeamEvidence::from_events(settings, t, events, targets).level_at_timed(at)
+            },
+        )
+        .await
     }
 
     /// `GET /maturity?team=X` for one team; 404 when the team does not exist.

@@ -417,12 +417,19 @@ impl DecisionLog {
     }
 
     /// The decisions taken before `at` whose follow-up is overdue at `at`, in the log's
-    /// order: what `followUpsOverdue` answers, without the results, copies and sorting
+    /// order, each with its position in the log (see [`DecisionLog::decision`]): what
+    /// `followUpsOverdue` answers, without the results, copies and sorting
     /// [`DecisionLog::follow_ups`] makes for every follow-up.
-    pub fn overdue(&self, at: EpochMs) -> impl Iterator<Item = &LoggedDecision> {
+    pub fn overdue(&self, at: EpochMs) -> impl Iterator<Item = (usize, &LoggedDecision)> {
         self.decisions
             .iter()
-            .filter(move |d| d.time < at && d.status_at(at).0 == FollowUpStatus::Overdue)
+            .enumerate()
+            .filter(move |(_, d)| d.time < at && d.status_at(at).0 == FollowUpStatus::Overdue)
+    }
+
+    /// The decision at `position` in the log.
+    pub fn decision(&self, position: usize) -> Option<&LoggedDecision> {
+        self.decisions.get(position)
     }
 
     /// [`follow_ups`] at `at` over the events this log was made of: the decisions taken
@@ -736,7 +743,12 @@ mod tests {
                     .map(|f| (f.decision.id.clone(), f.follow_up_at, f.status, f.result))
                     .collect();
                 // `overdue` (followUpsOverdue) gives the overdue ones, in the log's order.
-                let mut overdue: Vec<_> = log.overdue(at).map(|d| (d.id.clone(), d.follow_up_at)).collect();
+                let mut overdue: Vec<_> = log.overdue(at)
+                    .map(|(position, d)| {
+                        assert_eq!(log.decision(position), Some(d));
+                        (d.id.clone(), d.follow_up_at)
+                    })
+                    .collect();
                 overdue.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
                 let fresh_overdue: Vec<_> = fresh.iter()
                     .filter(|f| f.2 == FollowUpStatus::Overdue)

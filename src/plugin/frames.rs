@@ -20,11 +20,15 @@ pub fn labelled(field: Field, key: &str, value: &str) -> Field {
 }
 
 /// `followUpsOverdue` / `verificationDue`: alertable number tables of (team, what, days).
-pub fn overdue(name: &str, what: &str, rows: &[(String, String, f64)]) -> Frame {
+pub fn overdue<'a>(
+    name: &str,
+    what: &str,
+    rows: impl Iterator<Item = (&'a str, &'a str, f64)> + Clone,
+) -> Frame {
     [
-        rows.iter().map(|r| r.0.clone()).into_field("team"),
-        rows.iter().map(|r| r.1.clone()).into_field(what),
-        rows.iter().map(|r| r.2).into_field("days_overdue"),
+        rows.clone().map(|r| r.0).into_field("team"),
+        rows.clone().map(|r| r.1).into_field(what),
+        rows.map(|r| r.2).into_field("days_overdue"),
     ]
     .into_frame(name)
 }

@@ -37,11 +37,11 @@ impl Query for FollowUpsOverdueQuery {
             .app
             .follow_ups_overdue(cx.caller, &self.teams, cx.at)
             .await?;
-        Ok(vec![frame(&rows)])
+        Ok(vec![frame(rows.rows())])
     }
 }
 
 /// The `followUpsOverdue` frame: (team, decision, days overdue), alertable.
-pub fn frame(rows: &[(String, String, f64)]) -> Frame {
+pub fn frame<'a>(rows: impl Iterator<Item = (&'a str, &'a str, f64)> + Clone) -> Frame {
     overdue("followUpsOverdue", "decision", rows)
 }

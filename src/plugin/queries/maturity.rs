@@ -1,7 +1,5 @@
 //! `maturity` (SPEC §4.1, alertable): each team's level on the ladder of SPEC §5 at `T`.
 
-use std::borrow::Borrow;
-
 use grafana_plugin_sdk::data::Frame;
 use grafana_plugin_sdk::prelude::*;
 
@@ -9,7 +7,6 @@ use super::fields::{Fields, TEAM};
 use super::{decode_as, Query, QueryContext, QueryDef};
 use crate::app::queries::TeamSelector;
 use crate::app::AppResult;
-use crate::engine::Evaluation;
 use crate::model::Invalid;
 
 /// The registry's entry.
@@ -35,17 +32,18 @@ impl Query for MaturityQuery {
     }
 
     async fn answer(&self, cx: &QueryContext<'_>) -> AppResult<Vec<Frame>> {
+        let levels = cx.app.levels(cx.caller, &self.teams, cx.at).await?;
         Ok(vec![frame(
-            &cx.app.maturity_shared(cx.caller, &self.teams, cx.at).await?,
+            levels.iter().map(|(team, point)| (team.id.as_str(), point.level)),
         )])
     }
 }
 
-/// The `maturity` frame: an alertable number table, one row per team.
-pub fn frame<E: Borrow<Evaluation>>(evals: &[E]) -> Frame {
+/// The `maturity` frame: an alertable number table, one row per (team, level).
+pub fn frame<'a>(levels: impl Iterator<Item = (&'a str, u8)> + Clone) -> Frame {
     [
-        evals.iter().map(|e| e.borrow().team.clone()).into_field("team"),
-        evals.iter().map(|e| f64::from(e.borrow().level)).into_field("level"),
+        levels.clone().map(|(team, _)| team.to_string()).into_field("team"),
+        levels.map(|(_, level)| f64::from(level)).into_field("level"),
     ]
     .into_frame("maturity")
 }

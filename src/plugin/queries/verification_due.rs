@@ -43,5 +43,9 @@ impl Query for VerificationDueQuery {
 
 /// The `verificationDue` frame: (team, target, days overdue), alertable.
 pub fn frame(rows: &[(String, String, f64)]) -> Frame {
-    overdue("verificationDue", "target", rows)
+    overdue(
+        "verificationDue",
+        "target",
+        rows.iter().map(|(team, target, days)| (team.as_str(), target.as_str(), *days)),
+    )
 }
