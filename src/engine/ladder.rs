@@ -274,13 +274,31 @@ impl TeamEvidence<'_> {
             .collect()
     }
 
-    /// Changes of level between consecutive steps (see [`level_changes_over`]).
+    /// Changes of level between consecutive steps (see [`level_changes_over`]). Each change
+    /// measures its new step once more and writes the one sentence it quotes: evaluating
+    /// both steps in full wrote fourteen sentences and their evidence lists for it, most of
+    /// a year's `levelChanges` (issue 15).
     pub fn level_changes(&self, steps: &[EpochMs]) -> Vec<LevelChange> {
         self.level_history(steps)
             .windows(2)
             .filter(|p| p[0].level != p[1].level)
-            .flat_map(|p| level_changes(&[self.evaluate(p[0].at), self.evaluate(p[1].at)]))
+            .filter_map(|p| self.change_between(&p[0], &p[1]))
             .collect()
+    }
+
+    /// The change from `before` to `after`, two level points of different levels, as
+    /// [`level_changes`] describes it.
+    fn change_between(&self, before: &LevelPoint, after: &LevelPoint) -> Option<LevelChange> {
+        let flipped = before.level.min(after.level) + 1;
+        let m = self.measure(after.at);
+        let c = self.describe_level(&m, &m.passed(self.settings), flipped)?;
+        Some(LevelChange {
+            time: after.at,
+            from: before.level,
+            to: after.level,
+            criterion: c.id,
+            text: format!("Level {} → {}: {}", before.level, after.level, c.detail),
+        })
     }
 }
 

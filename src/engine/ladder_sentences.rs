@@ -12,15 +12,28 @@ use crate::engine::settings::MaturitySettings;
 impl TeamEvidence<'_> {
     /// The seven criteria with values, sentences and evidence ids.
     pub(super) fn describe(&self, m: &Measures<'_>, passed: &[bool; 7]) -> Vec<CriterionResult> {
-        vec![
-            self.adhoc_queries(m, passed[0]),
-            self.defined_targets(m, passed[1]),
-            self.looped_back(m, passed[2]),
-            self.regular_reviews(m, passed[3]),
-            self.regular_adjustments(m, passed[4]),
-            self.acting_on_metrics(m),
-            self.data_driven_projects(m),
-        ]
+        (1..=7)
+            .filter_map(|level| self.describe_level(m, passed, level))
+            .collect()
+    }
+
+    /// The criterion of `level` (1 to 7) alone, as [`describe`](Self::describe) writes it.
+    pub(super) fn describe_level(
+        &self,
+        m: &Measures<'_>,
+        passed: &[bool; 7],
+        level: u8,
+    ) -> Option<CriterionResult> {
+        Some(match level {
+            1 => self.adhoc_queries(m, passed[0]),
+            2 => self.defined_targets(m, passed[1]),
+            3 => self.looped_back(m, passed[2]),
+            4 => self.regular_reviews(m, passed[3]),
+            5 => self.regular_adjustments(m, passed[4]),
+            6 => self.acting_on_metrics(m),
+            7 => self.data_driven_projects(m),
+            _ => return None,
+        })
     }
 
     fn adhoc_queries(&self, m: &Measures<'_>, passed: bool) -> CriterionResult {
