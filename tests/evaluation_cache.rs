@@ -334,6 +334,41 @@ fn check(storage: &Storage, ops: &[Op]) -> Result<(), TestCaseError> {
                 let expected_levels: Vec<(String, u8)> =
                     expected.iter().map(|e| (e.team.clone(), e.level)).collect();
                 prop_assert_eq!(&levels, &expected_levels, "levels at {} after {:?}", at, op);
+                // A team's history and its changes, the recent part from kept evidence.
+                let steps = engine::history_steps(at - 40 * DAY_MS, at, DAY_MS / 2);
+                let one = TeamSelector::Only(vec!["team-0".into()]);
+                let history = runtime
+                    .block_on(app.maturity_history(&caller, &one, &steps))
+                    .expect("history");
+                let changes: Vec<_> = runtime
+                    .block_on(app.level_changes(&caller, &one, &steps))
+                    .expect("level changes")
+                    .into_iter()
+                    .map(|(_, c)| c)
+                    .collect();
+                let ranged = writer
+                    .evidence(1, &["team-0".into()], steps[0] - window, at)
+                    .expect("history evidence");
+                let team0 = &ranged.teams[0];
+                let (events, targets) = (&ranged.events, &ranged.targets);
+                let m = &settings.maturity;
+                prop_assert_eq!(
+                    history,
+                    vec![(
+                        "team-0".to_string(),
+                        engine::level_history(m, team0, events, targets, &steps)
+                    )],
+                    "history at {} after {:?}",
+                    at,
+                    op
+                );
+                prop_assert_eq!(
+                    changes,
+                    engine::level_changes_over(m, team0, events, targets, &steps),
+                    "level changes at {} after {:?}",
+                    at,
+                    op
+                );
                 // `targets` from the kept targets, as the store lists them.
                 let listed: Vec<Target> = runtime
                     .block_on(app.target_reports(&caller, &TeamSelector::All, None, at))

@@ -558,6 +558,34 @@ impl KeptEvidence {
         found
     }
 
+    /// Where the kept read of `team` started, when it is kept (at whatever versions).
+    pub fn kept_from(&self, org: OrgId, team: &str) -> Option<EpochMs> {
+        let state = self.lock();
+        state
+            .teams
+            .get(&(org, team.to_string()))
+            .map(|kept| kept.from)
+    }
+
+    /// The inputs of `team` (this very definition) at exactly the versions `fingerprint`,
+    /// with where their read started: what a read in the same snapshot would give from
+    /// there on. Not counted, as [`KeptEvidence::get`].
+    pub fn get_at(
+        &self,
+        org: OrgId,
+        team: &Team,
+        fingerprint: &[i64],
+    ) -> Option<(Arc<TeamInputs>, EpochMs)> {
+        let mut state = self.lock();
+        let now = state.tick();
+        let kept = state.teams.get_mut(&(org, team.id.clone()))?;
+        if kept.fingerprint != fingerprint || kept.team != *team {
+            return None;
+        }
+        kept.used = now;
+        Some((kept.inputs.clone(), kept.from))
+    }
+
     /// Counts the teams of one query computed from their kept evidence (`hits`) and from a
     /// read (`misses`).
     pub fn count(&self, hits: usize, misses: usize) {
