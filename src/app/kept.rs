@@ -1033,6 +1033,32 @@ mod tests {
     }
 
     #[test]
+    fn a_team_is_given_at_exactly_its_versions_with_where_its_read_started() {
+        let kept = KeptEvidence::default();
+        let a = team("a", &[]);
+        kept.put(
+            1,
+            a.clone(),
+            vec![4],
+            7,
+            Arc::new(TeamInputs::new(&[], vec![])),
+        );
+        assert_eq!(kept.kept_from(1, "a"), Some(7));
+        assert_eq!(kept.kept_from(1, "b"), None);
+        assert_eq!(kept.get_at(1, &a, &[4]).map(|(_, from)| from), Some(7));
+        // Only these very versions: a read at other ones holds other evidence.
+        assert!(kept.get_at(1, &a, &[3]).is_none());
+        let step = VersionStep {
+            scopes: vec![("team:a".into(), 4, 5)],
+        };
+        kept.advance(1, &step, &[]);
+        assert!(kept.get_at(1, &a, &[4]).is_none());
+        assert!(kept.get_at(1, &a, &[5]).is_some());
+        // Nor another definition of the team.
+        assert!(kept.get_at(1, &team("a", &["d"]), &[5, 0]).is_none());
+    }
+
+    #[test]
     fn a_stamp_moves_with_what_its_kinds_take_in_and_with_targets_only() {
         let evidence: Vec<Event> = mixed_events().iter().map(Event::as_evidence).collect();
         let mut inputs = TeamInputs::new(&evidence, vec![]);
