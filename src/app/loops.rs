@@ -335,8 +335,9 @@ impl App {
             .enumerate()
             .flat_map(|(l, log)| log.overdue(at).map(move |(p, d)| (d, l, p)))
             .collect();
-        // In due order, then by id, as `followUps` lists them.
-        overdue.sort_by(|a, b| a.0.due_order().cmp(&b.0.due_order()));
+        // In due order, then by id, as `followUps` lists them (ids are unique in an org, so
+        // the order is total and an unstable sort, which needs no buffer, gives it).
+        overdue.sort_unstable_by(|a, b| a.0.due_order().cmp(&b.0.due_order()));
         let rows = overdue
             .into_iter()
             .map(|(d, l, p)| (l, p, (at - d.follow_up_at) as f64 / DAY_MS as f64))
