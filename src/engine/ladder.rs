@@ -275,9 +275,8 @@ impl TeamEvidence<'_> {
     }
 
     /// Changes of level between consecutive steps (see [`level_changes_over`]). Each change
-    /// measures its new step once more and writes the one sentence it quotes: evaluating
-    /// both steps in full wrote fourteen sentences and their evidence lists for it, most of
-    /// a year's `levelChanges` (issue 15).
+    /// measures its new step once more and writes the one sentence it quotes, where
+    /// evaluating both steps in full wrote fourteen sentences and their evidence lists.
     pub fn level_changes(&self, steps: &[EpochMs]) -> Vec<LevelChange> {
         self.level_history(steps)
             .windows(2)
