@@ -201,17 +201,30 @@ pub fn level_changes(history: &[Evaluation]) -> Vec<LevelChange> {
             if before.level == after.level {
                 return None;
             }
-            let flipped = before.level.min(after.level) + 1;
+            let flipped = LevelChange::flipped(before.level, after.level);
             let c = after.criteria.iter().find(|c| c.level == flipped)?;
-            Some(LevelChange {
-                time: after.at,
-                from: before.level,
-                to: after.level,
-                criterion: c.id,
-                text: format!("Level {} → {}: {}", before.level, after.level, c.detail),
-            })
+            Some(LevelChange::quoting(after.at, before.level, after.level, c))
         })
         .collect()
+}
+
+impl LevelChange {
+    /// The level of the criterion that explains a change from `from` to `to`: the lowest
+    /// one whose state differs, `min(from, to) + 1`.
+    fn flipped(from: u8, to: u8) -> u8 {
+        from.min(to) + 1
+    }
+
+    /// The change seen at `time`, quoting criterion `c`'s detail.
+    fn quoting(time: EpochMs, from: u8, to: u8, c: &CriterionResult) -> Self {
+        LevelChange {
+            time,
+            from,
+            to,
+            criterion: c.id,
+            text: format!("Level {from} → {to}: {}", c.detail),
+        }
+    }
 }
 
 /// A step of a level-only history: what `maturityHistory` plots, without the sentences.
@@ -288,16 +301,15 @@ impl TeamEvidence<'_> {
     /// The change from `before` to `after`, two level points of different levels, as
     /// [`level_changes`] describes it.
     fn change_between(&self, before: &LevelPoint, after: &LevelPoint) -> Option<LevelChange> {
-        let flipped = before.level.min(after.level) + 1;
+        let flipped = LevelChange::flipped(before.level, after.level);
         let m = self.measure(after.at);
         let c = self.describe_level(&m, &m.passed(self.settings), flipped)?;
-        Some(LevelChange {
-            time: after.at,
-            from: before.level,
-            to: after.level,
-            criterion: c.id,
-            text: format!("Level {} → {}: {}", before.level, after.level, c.detail),
-        })
+        Some(LevelChange::quoting(
+            after.at,
+            before.level,
+            after.level,
+            &c,
+        ))
     }
 }
 
