@@ -25,17 +25,20 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// jemalloc's options, read at its start: pages freed go back to the system at once
-/// (`dirty_decay_ms:0`), so the resident size follows the live memory instead of the highest
-/// it ever was between bursts of queries; two arenas (each thread keeps its own cache in
-/// front of them). Measured under the load test (BENCHMARKS.md, session 7): peak VmRSS
-/// 84-88 MiB for 5-13 % fewer operations a second than glibc's allocator (112 MiB); keeping
-/// freed pages 100 ms instead gave 28 % more at 108 MiB, 1 s 40 % more at 170 MiB. An
-/// operator can trade the other way with `_RJEM_MALLOC_CONF` in the plugin's environment.
+/// jemalloc's options, read at its start: pages freed go back to the system within ~30 ms
+/// (`dirty_decay_ms:30`), so the resident size follows the live memory instead of the
+/// highest it ever was between bursts of queries; two arenas (each thread keeps its own cache
+/// in front of them). Session 7 chose `0` (pages back at once) for the memory budget, when
+/// the load test peaked at 84-88 MiB with it; with the plugin at 68-81 MiB (session 14, same
+/// load): `0` 669 operations a second at VmHWM 79 MiB, `30` 730 at 88 MiB, `100` 775-901 at
+/// 92-99 MiB (too near the 100 MiB budget), and a cold all-team `maturity` 1.98× its floor
+/// with `0` against 1.76-1.80× with `30`: a quarter of an answer's work was faulting in
+/// pages just given back. An operator can trade either way with `_RJEM_MALLOC_CONF` in the
+/// plugin's environment.
 #[cfg(target_os = "linux")]
 #[allow(non_upper_case_globals)]
 #[export_name = "_rjem_malloc_conf"]
-pub static malloc_conf: &[u8] = b"narenas:2,dirty_decay_ms:0,muzzy_decay_ms:0\0";
+pub static malloc_conf: &[u8] = b"narenas:2,dirty_decay_ms:30,muzzy_decay_ms:0\0";
 
 /// SQLite's own allocations (page caches, statements, temporary b-trees) go to the same
 /// jemalloc on Linux (issue 15): left with musl's allocator, the static build still held
