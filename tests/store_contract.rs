@@ -7,8 +7,8 @@
 mod pg;
 
 use maturity::model::{
-    Actual, Direction, Event, EventFilter, EventKind, PendingView, Source, Target, Team, Verdict,
-    Verification, VersionStep,
+    Actual, Direction, Event, EventFilter, EventKind, EventRef, PendingView, Source, Target, Team,
+    Verdict, Verification, VersionStep,
 };
 use maturity::settings::{PathRule, Secret, Storage};
 use maturity::store::{open_store, Counts, ListedEvent, ListedEvents, Store, StoreError};
@@ -510,6 +510,77 @@ fn evidence_reads_each_kind_inside_the_window_as_the_rules_see_it(s) {
         .collect();
     expected.sort_by(|a, b| a.id.cmp(&b.id));
     assert_eq!(read, expected);
+}
+
+// A kept read (issue 15) holds, of every event an evidence read gives, what a rule reads:
+// the same events with the same ids, kinds, times, names, decision texts and the `data`
+// values a rule reads (SQLite makes them from its rows, PostgreSQL from its events).
+fn a_kept_read_holds_what_the_rules_read_of_the_evidence_read(s) {
+    s.create_team(1, &team("p")).expect("team");
+    let mut other = team("q");
+    other.dashboards = vec!["shared".into()];
+    s.create_team(1, &other).expect("team");
+    let mut written = Vec::new();
+    for (n, kind) in EventKind::ALL.into_iter().enumerate() {
+        for (when, time) in [("before", 50), ("inside", 200 + n as i64)] {
+            let mut e = event(&format!("{}-{when}", kind.as_str()), kind, time, Some("p"));
+            e.dashboard_uid = Some(if n % 2 == 0 { "slo-p" } else { "shared" }.into());
+            e.user = format!("user-{}", n % 3);
+            e.text = format!("text of {} ünïcode", kind.as_str());
+            e.data.insert("note".into(), json!(n));
+            match kind {
+                EventKind::Decision => {
+                    e.data.insert("followUpAt".into(), json!(900 + n as i64));
+                    e.data
+                        .insert("suggestedOutcome".into(), json!({"result": "confirmed"}));
+                }
+                EventKind::Outcome => {
+                    e.data.insert("decisionId".into(), json!("decision-before"));
+                    e.data.insert("result".into(), json!("refuted"));
+                }
+                EventKind::Review => {
+                    e.data.insert("dashboards".into(), json!(["slo-p", "shared"]));
+                }
+                _ => {}
+            }
+            written.push(e);
+        }
+    }
+    s.insert_events(1, &written).expect("insert");
+    let teams = ["p".to_string(), "q".to_string()];
+    // What a rule can read of an event.
+    fn seen(e: EventRef<'_>) -> String {
+        let data: Vec<Option<&serde_json::Value>> =
+            ["followUpAt", "suggestedOutcome", "decisionId", "result", "dashboards"]
+                .iter()
+                .map(|k| e.data().get(k))
+                .collect();
+        format!(
+            "{} {:?} {} {:?} {:?} {} {:?} {:?} {:?} {:?}",
+            e.id(),
+            e.kind(),
+            e.time(),
+            e.team(),
+            e.dashboard_uid(),
+            e.user(),
+            e.text(),
+            e.follow_up_at(),
+            e.decision_id(),
+            data
+        )
+    }
+    let whole = s.evidence(1, &teams, 100, 1000).expect("evidence");
+    let kept = s.kept_evidence(1, &teams, 100, 1000).expect("kept evidence");
+    let mut expected: Vec<String> = whole.events.iter().map(|e| seen(e.into())).collect();
+    let mut read: Vec<String> = kept.events.iter().map(|e| seen(e.into())).collect();
+    expected.sort();
+    read.sort();
+    assert!(expected.len() >= 9, "{expected:#?}");
+    assert_eq!(read, expected);
+    assert!(read.iter().any(|e| e.contains("Some(903)")), "{read:#?}");
+    assert_eq!(kept.teams, whole.teams);
+    assert_eq!(kept.targets, whole.targets);
+    assert_eq!(kept.versions, whole.versions);
 }
 
 fn imports_insert_update_and_remove_only_imported_events(s) {

@@ -21,9 +21,13 @@ impl App {
         // evaluated over the window before it.
         let from = at.saturating_sub(settings.window_ms().saturating_mul(2));
         let mut items = self
-            .per_chunk(caller, teams, from, at, |ev| {
-                agenda::agenda(&settings, &ev.teams, &ev.events, &ev.targets, at)
-            })
+            .per_chunk(
+                caller,
+                teams,
+                (from, at),
+                super::queries::whole_evidence,
+                |ev| agenda::agenda(&settings, &ev.teams, &ev.events, &ev.targets, at),
+            )
             .await?;
         // Each read answers in order; so does the whole.
         agenda::sort(&mut items);

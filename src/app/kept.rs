@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use super::cache::CacheStats;
 
 use crate::model::{
-    EpochMs, Event, EventKind, EventRef, EvidenceVersions, KeptEvent, KeptMore, OrgId, Target,
-    Team, VersionStep,
+    EpochMs, Event, EventKind, EventRef, EvidenceVersions, KeptEvent, KeptMore, KeptRead, OrgId,
+    SharedNames, Target, Team, VersionStep,
 };
 
 /// Bytes kept at most over every team of the process (as [`kept_bytes`] counts them;
@@ -27,23 +27,19 @@ pub const MAX_KEPT_BYTES: usize = 32 << 20;
 /// Teams remembered as read once (see [`KeptEvidence::wants`]) before the list starts over.
 const MAX_READ_ONCE: usize = 100_000;
 
-/// What keeping `e` costs, about: the kept event, its id and what it keeps of text and
-/// `data` (team, dashboard and user names are shared by a team's events and not counted).
-fn kept_bytes(e: &Event) -> usize {
+/// What a kept event costs, about: the event, its id and what it keeps of text and `data`
+/// (team, dashboard and user names are shared by a team's events and not counted).
+fn kept_bytes(e: &KeptEvent) -> usize {
     const PAIR: usize = std::mem::size_of::<(&str, serde_json::Value)>();
-    let pairs = |keys: &[&str]| -> usize {
-        keys.iter()
-            .filter_map(|k| e.data.get(*k))
-            .map(|v| PAIR + value_bytes(v))
-            .sum()
+    let pairs = |keys: &[(&str, serde_json::Value)]| -> usize {
+        keys.iter().map(|(_, v)| PAIR + value_bytes(v)).sum()
     };
-    let more = match e.kind {
-        EventKind::Decision => {
-            std::mem::size_of::<KeptMore>() + e.text.len() + pairs(&DECISION_KEYS)
+    let more = match e.more.as_deref() {
+        Some(KeptMore::Decision { text, keys, .. }) => {
+            std::mem::size_of::<KeptMore>() + text.len() + pairs(keys)
         }
-        EventKind::Outcome => std::mem::size_of::<KeptMore>() + pairs(&OUTCOME_KEYS),
-        EventKind::Review => std::mem::size_of::<KeptMore>() + pairs(&[Event::REVIEW_EVIDENCE_KEY]),
-        _ => 0,
+        Some(KeptMore::Keys(keys)) => std::mem::size_of::<KeptMore>() + pairs(keys),
+        None => 0,
     };
     std::mem::size_of::<KeptEvent>() + e.id.len() + more
 }
@@ -79,65 +75,6 @@ fn targets_bytes(targets: &[Target]) -> usize {
         .sum()
 }
 
-/// The `data` keys a rule of the engine reads from an outcome.
-const OUTCOME_KEYS: [&str; 2] = ["decisionId", "result"];
-
-/// The `data` keys a rule of the engine reads from a decision (the others, an owner or an
-/// expected effect, are read from the stored decision by the agenda and the suggestion
-/// loop, never from kept evidence). Kept as pairs, not the map: a map's first B-tree node
-/// is ~600 bytes whatever it holds, most of a kept decision.
-const DECISION_KEYS: [&str; 2] = ["followUpAt", "suggestedOutcome"];
-
-/// Names shared by a team's kept events.
-#[derive(Debug, Clone, Default)]
-struct Names(std::collections::HashSet<Arc<str>>);
-
-impl Names {
-    fn share(&mut self, name: &str) -> Arc<str> {
-        if let Some(known) = self.0.get(name) {
-            return known.clone();
-        }
-        let name: Arc<str> = Arc::from(name);
-        self.0.insert(name.clone());
-        name
-    }
-}
-
-impl KeptEvent {
-    /// Keeps an evidence event (see [`Event::as_evidence`]): what no rule reads is dropped.
-    fn keep(e: &Event, names: &mut Names) -> Self {
-        let pairs = |wanted: &[&'static str]| -> Vec<(&'static str, serde_json::Value)> {
-            wanted
-                .iter()
-                .filter_map(|k| Some((*k, e.data.get(*k)?.clone())))
-                .collect()
-        };
-        let keys = |wanted: &[&'static str]| {
-            let kept = pairs(wanted);
-            (!kept.is_empty()).then(|| Box::new(KeptMore::Keys(kept)))
-        };
-        let more = match e.kind {
-            EventKind::Decision => Some(Box::new(KeptMore::Decision {
-                text: e.text.clone(),
-                follow_up_at: e.follow_up_at(),
-                keys: pairs(&DECISION_KEYS),
-            })),
-            EventKind::Outcome => keys(&OUTCOME_KEYS),
-            EventKind::Review => keys(&[Event::REVIEW_EVIDENCE_KEY]),
-            _ => None,
-        };
-        KeptEvent {
-            id: e.id.as_str().into(),
-            kind: e.kind,
-            time: e.time,
-            team: e.team.as_deref().map(|t| names.share(t)),
-            dashboard: e.dashboard_uid.as_deref().map(|d| names.share(d)),
-            user: names.share(&e.user),
-            more,
-        }
-    }
-}
-
 /// What every kept evidence of the process takes (`kept_evidence_bytes`).
 pub static KEPT_BYTES: AtomicI64 = AtomicI64::new(0);
 
@@ -163,7 +100,7 @@ pub struct InputsStamp {
 pub struct TeamInputs {
     read: Arc<[KeptEvent]>,
     added: Vec<KeptEvent>,
-    names: Names,
+    names: SharedNames,
     targets: Arc<[Target]>,
     /// What the events and targets take, as [`kept_bytes`] and [`targets_bytes`] count.
     bytes: usize,
@@ -179,21 +116,23 @@ impl TeamInputs {
     /// Keeps a read's events (each once, as [`crate::model::Evidence::events`]) and targets
     /// of one team.
     pub fn new<'a>(events: impl IntoIterator<Item = &'a Event>, targets: Vec<Target>) -> Self {
-        let mut names = Names::default();
-        let mut bytes = targets_bytes(&targets);
-        let read: Vec<KeptEvent> = events
+        let mut names = SharedNames::default();
+        let kept = events
             .into_iter()
-            .map(|e| {
-                bytes += kept_bytes(e);
-                KeptEvent::keep(e, &mut names)
-            })
+            .map(|e| KeptEvent::of_event(e, &mut names))
             .collect();
+        Self::of_read(kept, targets)
+    }
+
+    /// Keeps a kept read's events (each once, as [`KeptRead::events`]) and targets of one
+    /// team. Events written later make their own shared names: a few per team.
+    pub fn of_read(events: Vec<KeptEvent>, targets: Vec<Target>) -> Self {
         TeamInputs {
-            read: read.into(),
+            bytes: Self::bytes_of(&events, &targets),
+            read: events.into(),
             added: Vec::new(),
-            names,
+            names: SharedNames::default(),
             targets: targets.into(),
-            bytes,
             read_no: READS_KEPT.fetch_add(1, Ordering::Relaxed),
             taken_by_kind: [0; EventKind::ALL.len()],
             targets_taken: 0,
@@ -215,9 +154,9 @@ impl TeamInputs {
     }
 
     fn push(&mut self, e: &Event) {
-        self.bytes += kept_bytes(e);
+        let e = KeptEvent::of_event(e, &mut self.names);
+        self.bytes += kept_bytes(&e);
         self.taken_by_kind[e.kind as usize] += 1;
-        let e = KeptEvent::keep(e, &mut self.names);
         self.added.push(e);
     }
 
@@ -238,8 +177,8 @@ impl TeamInputs {
     }
 
     /// What keeping `events` and `targets` would take, about (as [`TeamInputs::bytes`]).
-    pub fn bytes_of(events: &[&Event], targets: &[Target]) -> usize {
-        targets_bytes(targets) + events.iter().map(|e| kept_bytes(e)).sum::<usize>()
+    pub fn bytes_of(events: &[KeptEvent], targets: &[Target]) -> usize {
+        targets_bytes(targets) + events.iter().map(kept_bytes).sum::<usize>()
     }
 
     /// What the kept events and targets take, about (see [`kept_bytes`]).
@@ -284,31 +223,28 @@ impl TeamInputs {
     }
 }
 
-/// One team's part of a read (see [`split_by_team`]).
+/// One team's part of a read (see [`split_kept_by_team`]).
 #[derive(Debug, Clone)]
-pub struct TeamRead<'a> {
+pub struct TeamRead {
     /// The team as the read found it.
     pub team: Team,
-    /// Its events (each once, as [`crate::model::Evidence::events`]), borrowed from the read.
-    pub events: Vec<&'a Event>,
+    /// Its events (each once, as [`crate::model::Evidence::events`]).
+    pub events: Vec<KeptEvent>,
     /// Its targets.
     pub targets: Vec<Target>,
     /// Its evidence versions in the read's snapshot: the events are exactly theirs.
     pub fingerprint: Vec<i64>,
 }
 
-/// Splits one read's evidence into each team's: its own events (not views nor outcomes),
-/// the views of its dashboards (a view of a dashboard two teams list goes to both) and the
-/// outcomes naming its decisions; targets by team. The events stay where the read put them
-/// and each team borrows its own: moved into a vector per team, the ~200-byte events and
-/// the fresh pages they needed were a sixth of a cold `maturity` (issue 15). The same sets
-/// as [`crate::engine::EvidenceIndex::for_team`].
-pub fn split_by_team<'a>(
-    teams: Vec<Team>,
-    events: &'a [Event],
-    targets: Vec<Target>,
-    versions: &EvidenceVersions,
-) -> Vec<TeamRead<'a>> {
+/// Which teams each of a read's events goes to: a team's own events (not views nor
+/// outcomes), the views of its dashboards (a view of a dashboard two teams list goes to
+/// both) and the outcomes naming its decisions. `to(event, team)` is told in the events'
+/// order (positions in `events` and `teams`). The same sets as
+/// [`crate::engine::EvidenceIndex::for_team`].
+fn assign<'e, E>(teams: &[Team], events: &'e [E], mut to: impl FnMut(usize, usize))
+where
+    &'e E: Into<EventRef<'e>>,
+{
     let position: HashMap<&str, usize> = teams
         .iter()
         .enumerate()
@@ -325,39 +261,75 @@ pub fn split_by_team<'a>(
     }
     let decided: HashMap<&str, usize> = events
         .iter()
-        .filter(|e| e.kind == EventKind::Decision)
-        .filter_map(|e| Some((e.id.as_str(), *position.get(e.team.as_deref()?)?)))
+        .map(Into::into)
+        .filter(|e: &EventRef<'e>| e.kind() == EventKind::Decision)
+        .filter_map(|e| Some((e.id(), *position.get(e.team()?)?)))
         .collect();
-    let mut inputs: Vec<(Vec<&Event>, Vec<Target>)> = vec![(Vec::new(), Vec::new()); teams.len()];
-    for e in events {
-        match e.kind {
+    for (n, e) in events.iter().enumerate() {
+        let e: EventRef<'e> = e.into();
+        match e.kind() {
             EventKind::View => {
-                let listing = e.dashboard_uid.as_deref().and_then(|d| by_dashboard.get(d));
+                let listing = e.dashboard_uid().and_then(|d| by_dashboard.get(d));
                 for &i in listing.into_iter().flatten() {
-                    inputs[i].0.push(e);
+                    to(n, i);
                 }
             }
             EventKind::Outcome => {
                 if let Some(&i) = e.decision_id().and_then(|d| decided.get(d)) {
-                    inputs[i].0.push(e);
+                    to(n, i);
                 }
             }
             _ => {
-                if let Some(&i) = e.team.as_deref().and_then(|t| position.get(t)) {
-                    inputs[i].0.push(e);
+                if let Some(&i) = e.team().and_then(|t| position.get(t)) {
+                    to(n, i);
                 }
             }
         }
     }
-    drop((position, decided, by_dashboard));
+}
+
+/// Each team's targets, in the teams' order.
+fn targets_by_team(teams: &[Team], targets: Vec<Target>) -> Vec<Vec<Target>> {
+    let mut by_team = vec![Vec::new(); teams.len()];
     for target in targets {
         if let Some(i) = teams.iter().position(|t| t.id == target.team) {
-            inputs[i].1.push(target);
+            by_team[i].push(target);
         }
     }
+    by_team
+}
+
+/// Splits a kept read into each team's (see [`assign`]); targets by team. The events are
+/// moved into their team's list, a view two teams share copied: kept events are ~90 bytes,
+/// where moving ~200-byte `Event`s and the fresh pages they needed was a sixth of a cold
+/// `maturity` (issue 15, before reads were kept from their rows).
+pub fn split_kept_by_team(read: KeptRead) -> Vec<TeamRead> {
+    let KeptRead {
+        teams,
+        events,
+        targets,
+        versions,
+    } = read;
+    let mut goes: Vec<(usize, usize)> = Vec::with_capacity(events.len());
+    assign(&teams, &events, |e, i| goes.push((e, i)));
+    let mut inputs: Vec<Vec<KeptEvent>> = vec![Vec::new(); teams.len()];
+    let mut goes = goes.into_iter().peekable();
+    for (n, e) in events.into_iter().enumerate() {
+        let mut to: Option<usize> = None;
+        while let Some(&(_, i)) = goes.peek().filter(|(m, _)| *m == n) {
+            goes.next();
+            if let Some(earlier) = to.replace(i) {
+                inputs[earlier].push(e.clone());
+            }
+        }
+        if let Some(last) = to {
+            inputs[last].push(e);
+        }
+    }
+    let targets = targets_by_team(&teams, targets);
     teams
         .into_iter()
-        .zip(inputs)
+        .zip(inputs.into_iter().zip(targets))
         .map(|(team, (events, targets))| TeamRead {
             fingerprint: versions.fingerprint(&team),
             team,
@@ -825,15 +797,25 @@ mod tests {
             ids.sort();
             ids
         };
-        let split = split_by_team(teams.clone(), &events, vec![], &versions);
+        let mut names = SharedNames::default();
+        let read = KeptRead {
+            teams: teams.clone(),
+            events: events
+                .iter()
+                .map(|e| KeptEvent::of_event(e, &mut names))
+                .collect(),
+            targets: vec![],
+            versions,
+        };
+        let split = split_kept_by_team(read);
         assert_eq!(split.len(), 2);
         for (read, expected) in split.iter().zip(&teams) {
             let t = &read.team;
             assert_eq!(t, expected);
-            let read_events = read.events.iter().map(|e| EventRef::from(*e)).collect();
+            let read_events = read.events.iter().map(EventRef::from).collect();
             assert_eq!(ids(read_events), ids(index.for_team(t)), "{}", t.id);
         }
-        let of = |i: usize| ids(split[i].events.iter().map(|e| EventRef::from(*e)).collect());
+        let of = |i: usize| ids(split[i].events.iter().map(EventRef::from).collect());
         assert_eq!(of(0), ["d1", "o1", "v1", "v2"]);
         assert_eq!(of(1), ["q1", "v1"]);
     }
@@ -928,7 +910,13 @@ mod tests {
             assert_eq!(seen(kept), seen(&expected), "{}", expected.id);
         }
         // Names are shared, not copied per event.
-        assert_eq!(inputs.names.0.len(), 4, "{:?}", inputs.names);
+        let named_a: Vec<&Arc<str>> = inputs
+            .all()
+            .filter_map(|e| e.team.as_ref())
+            .filter(|t| &***t == "a")
+            .collect();
+        assert!(named_a.len() >= 2, "{named_a:?}");
+        assert!(named_a.windows(2).all(|w| Arc::ptr_eq(w[0], w[1])));
         // From a later instant: decisions and outcomes of any age, the rest from then on.
         assert_eq!(inputs.events_from(11, &ALL).len(), 2);
         // Of some kinds only.
@@ -981,17 +969,19 @@ mod tests {
     #[test]
     fn what_keeping_costs_is_counted_the_same_read_and_written() {
         let events = mixed_events();
-        let refs: Vec<&Event> = events.iter().collect();
+        let mut names = SharedNames::default();
+        let mut keep = |e: &Event| KeptEvent::of_event(e, &mut names);
+        let kept: Vec<KeptEvent> = events.iter().map(&mut keep).collect();
         let targets = vec![test_support::target("t1", 0, 10)];
         let read = TeamInputs::new(&events, targets.clone());
-        assert_eq!(TeamInputs::bytes_of(&refs, &targets), read.bytes());
+        assert_eq!(TeamInputs::bytes_of(&kept, &targets), read.bytes());
         let mut written = TeamInputs::new(&events[..2], targets.clone());
         events[2..].iter().for_each(|e| written.push(e));
         assert_eq!(written.bytes(), read.bytes());
         // A decision's text counts: the larger the decision, the more it costs.
         let mut larger = events[0].clone();
         larger.text.push_str(&"x".repeat(1000));
-        assert!(kept_bytes(&larger) >= kept_bytes(&events[0]) + 1000);
+        assert!(kept_bytes(&keep(&larger)) >= kept_bytes(&keep(&events[0])) + 1000);
     }
 
     #[test]

@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::cache::TeamCache;
-use super::kept::{split_by_team, InputsStamp, TeamInputs, TeamRead};
+use super::kept::{split_kept_by_team, InputsStamp, TeamInputs, TeamRead};
 use super::{App, AppError, AppResult, Caller};
 use crate::engine::{
     self, Evaluation, EvidenceIndex, LevelChange, LevelPoint, ReviewTimes, TeamEvidence, Timed,
 };
 use crate::model::Evidence;
 use crate::model::{EpochMs, EventKind, EventRef, EvidenceVersions, OrgId, Target, Team, DAY_MS};
+use crate::store::{Store, StoreResult};
 
 /// Which teams a query or request is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,6 +129,21 @@ pub fn day_buckets(from: EpochMs, to: EpochMs, step: i64) -> Vec<EpochMs> {
     (0..n).rev().map(|k| to - (k + 1) * step).collect()
 }
 
+/// How [`App::per_chunk`] reads a chunk of teams: [`whole_evidence`] or the kept read.
+pub(super) type EvidenceRead<R> =
+    fn(&dyn Store, OrgId, &[String], EpochMs, EpochMs) -> StoreResult<R>;
+
+/// [`crate::store::Store::evidence`], as [`App::per_chunk`] reads it.
+pub(super) fn whole_evidence(
+    store: &dyn Store,
+    org: OrgId,
+    teams: &[String],
+    from: EpochMs,
+    to: EpochMs,
+) -> StoreResult<Evidence> {
+    store.evidence(org, teams, from, to)
+}
+
 impl App {
     async fn evidence_for(
         &self,
@@ -145,21 +161,27 @@ impl App {
     /// Runs `each` over the evidence of the selected teams, read [`TEAMS_PER_READ`] teams at
     /// a time, and joins the answers in team order (the order of one read): a query over
     /// every team of a large store never holds all their events at once (issue 6).
-    pub(super) async fn per_chunk<T, F>(
+    pub(super) async fn per_chunk<R, T, F>(
         &self,
         caller: &Caller,
         teams: &TeamSelector,
-        from: EpochMs,
-        to: EpochMs,
+        (from, to): (EpochMs, EpochMs),
+        reader: EvidenceRead<R>,
         mut each: F,
     ) -> AppResult<Vec<T>>
     where
-        F: FnMut(Evidence) -> Vec<T>,
+        R: Send + 'static,
+        F: FnMut(R) -> Vec<T>,
     {
         if let TeamSelector::Only(ids) = teams {
             if ids.len() <= TEAMS_PER_READ {
                 let _held = hold_evidence(ids.len()).await?;
-                return Ok(each(self.evidence_for(caller, teams, from, to).await?));
+                caller.check_read()?;
+                let (org, ids) = (caller.org, ids.clone());
+                let one = self
+                    .with_store(move |s| Ok(reader(s, org, &ids, from, to)?))
+                    .await?;
+                return Ok(each(one));
             }
         }
         caller.check_read()?;
@@ -181,9 +203,10 @@ impl App {
         let read = |ids: &[String], held: tokio::sync::SemaphorePermit<'static>| {
             let (store, ids) = (store.clone(), ids.to_vec());
             tokio::spawn(async move {
-                let read = tokio::task::spawn_blocking(move || store.evidence(org, &ids, from, to))
-                    .await
-                    .map_err(|e| AppError::Internal(format!("store task failed: {e}")))??;
+                let read =
+                    tokio::task::spawn_blocking(move || reader(&*store, org, &ids, from, to))
+                        .await
+                        .map_err(|e| AppError::Internal(format!("store task failed: {e}")))??;
                 AppResult::Ok((held, read))
             })
         };
@@ -350,40 +373,40 @@ impl App {
             if !to_read.is_empty() {
                 let kept = &self.follower.kept;
                 let read = self
-                    .per_chunk(caller, &TeamSelector::Only(to_read), from, to, |ev| {
-                        let Evidence {
-                            teams,
-                            events,
-                            targets,
-                            versions,
-                        } = ev;
-                        split_by_team(teams, &events, targets, &versions)
-                            .into_iter()
-                            .map(|read| {
-                                let TeamRead {
-                                    team,
-                                    events,
-                                    targets,
-                                    fingerprint,
-                                } = read;
-                                let viewed = events.iter().map(|e| EventRef::from(*e)).collect();
-                                let timed = compute(&team, viewed, &targets);
-                                let mut stamp = None;
-                                if keep
-                                    && kept.wants(org, &team.id, || {
-                                        TeamInputs::bytes_of(&events, &targets)
-                                    })
-                                {
-                                    // At the versions of the read's own snapshot: exactly
-                                    // the evidence of these versions.
-                                    let inputs = Arc::new(TeamInputs::new(events, targets));
-                                    stamp = Some(inputs.stamp(kinds));
-                                    kept.put(org, team.clone(), fingerprint, from, inputs);
-                                }
-                                (team, Fresh::Computed(timed, stamp))
-                            })
-                            .collect()
-                    })
+                    .per_chunk(
+                        caller,
+                        &TeamSelector::Only(to_read),
+                        (from, to),
+                        |s, org, ids, from, to| s.kept_evidence(org, ids, from, to),
+                        |read| {
+                            split_kept_by_team(read)
+                                .into_iter()
+                                .map(|read| {
+                                    let TeamRead {
+                                        team,
+                                        events,
+                                        targets,
+                                        fingerprint,
+                                    } = read;
+                                    let viewed = events.iter().map(EventRef::from).collect();
+                                    let timed = compute(&team, viewed, &targets);
+                                    let mut stamp = None;
+                                    if keep
+                                        && kept.wants(org, &team.id, || {
+                                            TeamInputs::bytes_of(&events, &targets)
+                                        })
+                                    {
+                                        // At the versions of the read's own snapshot: exactly
+                                        // the evidence of these versions.
+                                        let inputs = Arc::new(TeamInputs::of_read(events, targets));
+                                        stamp = Some(inputs.stamp(kinds));
+                                        kept.put(org, team.clone(), fingerprint, from, inputs);
+                                    }
+                                    (team, Fresh::Computed(timed, stamp))
+                                })
+                                .collect()
+                        },
+                    )
                     .await?;
                 fresh.extend(read);
             }
@@ -584,7 +607,7 @@ impl App {
             return Ok(vec![history]);
         }
         let settings = &self.settings().maturity;
-        self.per_chunk(caller, teams, from, to, |ev| {
+        self.per_chunk(caller, teams, (from, to), whole_evidence, |ev| {
             let index = EvidenceIndex::new(&ev.events);
             ev.teams
                 .iter()
@@ -615,7 +638,7 @@ impl App {
             return Ok(changes.into_iter().map(|c| (team.clone(), c)).collect());
         }
         let settings = &self.settings().maturity;
-        self.per_chunk(caller, teams, from, to, |ev| {
+        self.per_chunk(caller, teams, (from, to), whole_evidence, |ev| {
             let index = EvidenceIndex::new(&ev.events);
             ev.teams
                 .iter()
@@ -642,7 +665,7 @@ impl App {
         let Some(&start) = buckets.first() else {
             return Ok(Vec::new());
         };
-        self.per_chunk(caller, teams, start, to, |ev| {
+        self.per_chunk(caller, teams, (start, to), whole_evidence, |ev| {
             activity(&ev, &buckets, start, to)
         })
         .await

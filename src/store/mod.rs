@@ -18,8 +18,9 @@ use std::sync::Arc;
 use crate::settings::Storage;
 
 use crate::model::{
-    Actual, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, OrgId, PendingView,
-    Source, Target, TargetWritten, Team, Verification, VersionStep, ViewsWritten,
+    Actual, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, KeptEvent,
+    KeptRead, OrgId, PendingView, SharedNames, Source, Target, TargetWritten, Team, Verification,
+    VersionStep, ViewsWritten,
 };
 
 thread_local! {
@@ -236,6 +237,35 @@ pub trait Store: SyncStore + Send + Sync + 'static {
         from: EpochMs,
         to: EpochMs,
     ) -> StoreResult<Evidence>;
+
+    /// [`Store::evidence`] with each event kept ([`KeptEvent::of_event`]): what the per-team
+    /// computations of the evaluation caches read, and what kept evidence holds (issue 15).
+    /// A store may make them straight from its rows (SQLite does); this one makes them of
+    /// the events.
+    fn kept_evidence(
+        &self,
+        org: OrgId,
+        teams: &[String],
+        from: EpochMs,
+        to: EpochMs,
+    ) -> StoreResult<KeptRead> {
+        let Evidence {
+            teams,
+            events,
+            targets,
+            versions,
+        } = self.evidence(org, teams, from, to)?;
+        let mut names = SharedNames::default();
+        Ok(KeptRead {
+            teams,
+            events: events
+                .iter()
+                .map(|e| KeptEvent::of_event(e, &mut names))
+                .collect(),
+            targets,
+            versions,
+        })
+    }
 
     /// The org's evidence versions (issue 15): what a cache compares to know which teams'
     /// evidence changed since it read them, whichever process wrote.

@@ -17,8 +17,9 @@ use super::{Counts, ListedEvent, ListedEvents, Store, StoreError, StoreResult};
 #[path = "sqlite_sync.rs"]
 mod sync_verbs;
 use crate::model::{
-    Actual, Direction, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, OrgId,
-    PendingView, Source, Target, TargetWritten, Team, Verification, VersionStep, ViewsWritten,
+    Actual, Direction, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceFields,
+    EvidenceVersions, KeptEvent, KeptRead, OrgId, PendingView, SharedNames, Source, Target,
+    TargetWritten, Team, Verification, VersionStep, ViewsWritten,
 };
 
 /// Marks a file as ours ("MATU"); a file with another id belongs to another application.
@@ -321,6 +322,100 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
 }
 
 impl SqliteStore {
+    /// The reads of [`Store::evidence`], each row made an `E` by `row`; `decision` gives an
+    /// `E`'s id when it is a decision (the outcomes naming them are read after).
+    #[allow(clippy::type_complexity)]
+    fn evidence_rows<E>(
+        &self,
+        org: OrgId,
+        teams: &[String],
+        from: EpochMs,
+        to: EpochMs,
+        mut row: impl FnMut(&Row<'_>) -> rusqlite::Result<E>,
+        decision: impl Fn(&E) -> Option<&str>,
+    ) -> StoreResult<(Vec<Team>, Vec<E>, Vec<Target>, EvidenceVersions)> {
+        // One read transaction on an evidence reader: every statement below sees the same
+        // state of the file.
+        let mut reader = self.reader();
+        let conn = reader.transaction()?;
+        let teams: Vec<Team> = if teams.is_empty() {
+            teams_of(&conn, org)?
+        } else {
+            teams_with_ids(&conn, org, teams)?
+        };
+        let ids: Vec<String> = teams.iter().map(|t| t.id.clone()).collect();
+        let dashboards: Vec<String> = {
+            let mut d: Vec<String> = teams
+                .iter()
+                .flat_map(|t| t.dashboards.iter().cloned())
+                .collect();
+            d.sort();
+            d.dedup();
+            d
+        };
+        let targets = if ids.is_empty() {
+            Vec::new()
+        } else {
+            targets_of(&conn, org, &ids)?
+        };
+        let mut events: Vec<E> = Vec::new();
+        // The reads below never overlap (the first takes neither views nor outcomes, which
+        // count by dashboard and by decision, read after it), so each row comes once and
+        // nothing is sorted here: the engine sorts the few lists it counts. Every row goes
+        // straight into the one vector: a vector per statement, then moved into this one,
+        // was a third of the copying and page faults of a cold `maturity` (issue 15).
+        fn read_into<E>(
+            stmt: &mut rusqlite::CachedStatement<'_>,
+            params: impl rusqlite::Params,
+            row: &mut impl FnMut(&Row<'_>) -> rusqlite::Result<E>,
+            events: &mut Vec<E>,
+        ) -> StoreResult<()> {
+            for event in stmt.query_map(params, row)? {
+                events.push(event?);
+            }
+            Ok(())
+        }
+        if !ids.is_empty() {
+            read_into(
+                &mut conn.prepare_cached(&team_evidence_sql())?,
+                params![org, to, from.min(to), json_list(&ids)],
+                &mut row,
+                &mut events,
+            )?;
+        }
+        if !dashboards.is_empty() {
+            read_into(
+                &mut conn.prepare_cached(&view_evidence_sql())?,
+                params![org, from, to, json_list(&dashboards)],
+                &mut row,
+                &mut events,
+            )?;
+        }
+        // Outcomes of any team that name one of these decisions.
+        let decision_ids: Vec<String> = events
+            .iter()
+            .filter_map(&decision)
+            .map(String::from)
+            .collect();
+        if !decision_ids.is_empty() {
+            // One statement for all the decisions (a lookup each in `events_by_decision`).
+            // `+time` keeps the planner off `events_by_time`: without statistics it would
+            // otherwise range-scan every event before `to` once per decision.
+            read_into(
+                &mut conn.prepare_cached(&format!(
+                    "SELECT {EVIDENCE_COLUMNS} FROM events WHERE org_id = ?1 AND kind = 'outcome'
+                   AND decision_id IN (SELECT value FROM json_each(?2)) AND +time < ?3"
+                ))?,
+                params![org, json_list(&decision_ids), to],
+                &mut row,
+                &mut events,
+            )?;
+        }
+        let scopes: Vec<String> = teams.iter().flat_map(EvidenceVersions::scopes_of).collect();
+        let versions = versions_of(&conn, org, &scopes)?;
+        Ok((teams, events, targets, versions))
+    }
+
     /// Opens (creating parent folders and the file if needed) and migrates the store at
     /// `path`. Refuses what is not a file path, a file of another application and a schema
     /// newer than this binary's.
@@ -675,6 +770,24 @@ fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
         created_at: r.get(12)?,
         updated_at: r.get(13)?,
     })
+}
+
+/// An evidence row ([`EVIDENCE_COLUMNS`] or [`PLAIN_EVIDENCE_COLUMNS`]) made a kept event:
+/// its `data` is parsed only when the row has some (decisions, outcomes, reviews), and the
+/// values a rule reads are moved out of it.
+fn kept_from_row(r: &Row<'_>, names: &mut SharedNames) -> rusqlite::Result<KeptEvent> {
+    let kind = str_column(r, 1)?;
+    let fields = EvidenceFields {
+        id: str_column(r, 0)?,
+        kind: EventKind::parse(kind).ok_or_else(|| bad_value(1, format!("unknown kind {kind}")))?,
+        time: r.get(2)?,
+        team: opt_str_column(r, 4)?,
+        dashboard_uid: opt_str_column(r, 5)?,
+        user: str_column(r, 7)?,
+        text: str_column(r, 8)?,
+    };
+    let mut data: Map<String, Value> = json_column(r, 10, "{}")?;
+    Ok(KeptEvent::of_fields(fields, |key| data.remove(key), names))
 }
 
 const TARGET_COLUMNS: &str =
@@ -1458,82 +1571,39 @@ impl Store for SqliteStore {
         from: EpochMs,
         to: EpochMs,
     ) -> StoreResult<Evidence> {
-        // One read transaction on an evidence reader: every statement below sees the same
-        // state of the file.
-        let mut reader = self.reader();
-        let conn = reader.transaction()?;
-        let teams: Vec<Team> = if teams.is_empty() {
-            teams_of(&conn, org)?
-        } else {
-            teams_with_ids(&conn, org, teams)?
-        };
-        let ids: Vec<String> = teams.iter().map(|t| t.id.clone()).collect();
-        let dashboards: Vec<String> = {
-            let mut d: Vec<String> = teams
-                .iter()
-                .flat_map(|t| t.dashboards.iter().cloned())
-                .collect();
-            d.sort();
-            d.dedup();
-            d
-        };
-        let targets = if ids.is_empty() {
-            Vec::new()
-        } else {
-            targets_of(&conn, org, &ids)?
-        };
-        let mut events: Vec<Event> = Vec::new();
-        // The reads below never overlap (the first takes neither views nor outcomes, which
-        // count by dashboard and by decision, read after it), so each row comes once and
-        // nothing is sorted here: the engine sorts the few lists it counts. Every row goes
-        // straight into the one vector: a vector per statement, then moved into this one,
-        // was a third of the copying and page faults of a cold `maturity` (issue 15).
-        fn read_into(
-            stmt: &mut rusqlite::CachedStatement<'_>,
-            params: impl rusqlite::Params,
-            events: &mut Vec<Event>,
-        ) -> StoreResult<()> {
-            for event in stmt.query_map(params, event_from_row)? {
-                events.push(event?);
-            }
-            Ok(())
-        }
-        if !ids.is_empty() {
-            read_into(
-                &mut conn.prepare_cached(&team_evidence_sql())?,
-                params![org, to, from.min(to), json_list(&ids)],
-                &mut events,
-            )?;
-        }
-        if !dashboards.is_empty() {
-            read_into(
-                &mut conn.prepare_cached(&view_evidence_sql())?,
-                params![org, from, to, json_list(&dashboards)],
-                &mut events,
-            )?;
-        }
-        // Outcomes of any team that name one of these decisions.
-        let decision_ids: Vec<String> = events
-            .iter()
-            .filter(|e| e.kind == EventKind::Decision)
-            .map(|e| e.id.clone())
-            .collect();
-        if !decision_ids.is_empty() {
-            // One statement for all the decisions (a lookup each in `events_by_decision`).
-            // `+time` keeps the planner off `events_by_time`: without statistics it would
-            // otherwise range-scan every event before `to` once per decision.
-            read_into(
-                &mut conn.prepare_cached(&format!(
-                    "SELECT {EVIDENCE_COLUMNS} FROM events WHERE org_id = ?1 AND kind = 'outcome'
-                   AND decision_id IN (SELECT value FROM json_each(?2)) AND +time < ?3"
-                ))?,
-                params![org, json_list(&decision_ids), to],
-                &mut events,
-            )?;
-        }
-        let scopes: Vec<String> = teams.iter().flat_map(EvidenceVersions::scopes_of).collect();
-        let versions = versions_of(&conn, org, &scopes)?;
+        let (teams, events, targets, versions) =
+            self.evidence_rows(org, teams, from, to, event_from_row, |e: &Event| {
+                (e.kind == EventKind::Decision).then_some(e.id.as_str())
+            })?;
         Ok(Evidence {
+            teams,
+            events,
+            targets,
+            versions,
+        })
+    }
+
+    /// The rows made kept events as they are stepped (issue 15): no `Event` between, so a
+    /// row costs its id, and a decision, outcome or review the few `data` values a rule
+    /// reads (a cold all-team `maturity` spent a third of its time making `Event`s of the
+    /// rows and dropping them).
+    fn kept_evidence(
+        &self,
+        org: OrgId,
+        teams: &[String],
+        from: EpochMs,
+        to: EpochMs,
+    ) -> StoreResult<KeptRead> {
+        let mut names = SharedNames::default();
+        let (teams, events, targets, versions) = self.evidence_rows(
+            org,
+            teams,
+            from,
+            to,
+            |r: &Row<'_>| kept_from_row(r, &mut names),
+            |e: &KeptEvent| (e.kind == EventKind::Decision).then_some(&*e.id),
+        )?;
+        Ok(KeptRead {
             teams,
             events,
             targets,
