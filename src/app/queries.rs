@@ -8,11 +8,9 @@ use std::sync::Arc;
 use super::cache::TeamCache;
 use super::kept::{split_kept_by_team, InputsStamp, TeamInputs, TeamRead};
 use super::{App, AppError, AppResult, Caller};
-use crate::engine::{
-    self, Evaluation, EvidenceIndex, LevelChange, LevelPoint, ReviewTimes, TeamEvidence, Timed,
-};
-use crate::model::Evidence;
+use crate::engine::{self, Evaluation, LevelChange, LevelPoint, ReviewTimes, TeamEvidence, Timed};
 use crate::model::{EpochMs, EventKind, EventRef, EvidenceVersions, OrgId, Target, Team, DAY_MS};
+use crate::model::{Evidence, KeptRead};
 use crate::store::{Store, StoreResult};
 
 /// Which teams a query or request is about.
@@ -25,13 +23,6 @@ pub enum TeamSelector {
 }
 
 impl TeamSelector {
-    fn ids(&self) -> Vec<String> {
-        match self {
-            TeamSelector::All => Vec::new(),
-            TeamSelector::Only(ids) => ids.clone(),
-        }
-    }
-
     /// Whether the team with this id is selected.
     pub fn selects(&self, id: &str) -> bool {
         match self {
@@ -144,20 +135,18 @@ pub(super) fn whole_evidence(
     store.evidence(org, teams, from, to)
 }
 
-impl App {
-    async fn evidence_for(
-        &self,
-        caller: &Caller,
-        teams: &TeamSelector,
-        from: EpochMs,
-        to: EpochMs,
-    ) -> AppResult<Evidence> {
-        caller.check_read()?;
-        let (org, ids) = (caller.org, teams.ids());
-        self.with_store(move |s| Ok(s.evidence(org, &ids, from, to)?))
-            .await
-    }
+/// [`Store::kept_evidence`], as [`App::per_chunk`] reads it.
+pub(super) fn kept_evidence(
+    store: &dyn Store,
+    org: OrgId,
+    teams: &[String],
+    from: EpochMs,
+    to: EpochMs,
+) -> StoreResult<KeptRead> {
+    store.kept_evidence(org, teams, from, to)
+}
 
+impl App {
     /// Runs `each` over the evidence of the selected teams, read [`TEAMS_PER_READ`] teams at
     /// a time, and joins the answers in team order (the order of one read): a query over
     /// every team of a large store never holds all their events at once (issue 6).
@@ -377,7 +366,7 @@ impl App {
                         caller,
                         &TeamSelector::Only(to_read),
                         (from, to),
-                        |s, org, ids, from, to| s.kept_evidence(org, ids, from, to),
+                        kept_evidence,
                         |read| {
                             split_kept_by_team(read)
                                 .into_iter()
@@ -570,20 +559,23 @@ impl App {
             return Ok(None);
         };
         let _held = hold_evidence(1).await?;
-        let older = self.evidence_for(caller, teams, from, read_to).await?;
-        let Some(team) = older.teams.first() else {
+        caller.check_read()?;
+        let one = ids.clone();
+        let older = self
+            .with_store(move |s| Ok(s.kept_evidence(org, &one, from, read_to)?))
+            .await?;
+        let Some(read) = split_kept_by_team(older).into_iter().next() else {
             return Ok(None);
         };
-        let fingerprint = older.versions.fingerprint(team);
-        let Some((inputs, kept_from)) = kept.get_at(org, team, &fingerprint) else {
+        let team = &read.team;
+        let Some((inputs, kept_from)) = kept.get_at(org, team, &read.fingerprint) else {
             return Ok(None);
         };
         if kept_from > read_to {
             // Kept again since, from later on: the read does not reach it.
             return Ok(None);
         }
-        let index = EvidenceIndex::new(&older.events);
-        let mut events = index.for_team(team);
+        let mut events: Vec<EventRef<'_>> = read.events.iter().map(EventRef::from).collect();
         events.extend(inputs.events_from(read_to, &TeamEvidence::KINDS));
         let settings = &self.settings().maturity;
         let evidence = TeamEvidence::from_events(settings, team, events, inputs.targets());
@@ -607,14 +599,15 @@ impl App {
             return Ok(vec![history]);
         }
         let settings = &self.settings().maturity;
-        self.per_chunk(caller, teams, (from, to), whole_evidence, |ev| {
-            let index = EvidenceIndex::new(&ev.events);
-            ev.teams
-                .iter()
-                .map(|t| {
+        self.per_chunk(caller, teams, (from, to), kept_evidence, |read| {
+            split_kept_by_team(read)
+                .into_iter()
+                .map(|read| {
+                    let events: Vec<EventRef<'_>> =
+                        read.events.iter().map(EventRef::from).collect();
                     let evidence =
-                        TeamEvidence::from_events(settings, t, index.for_team(t), &ev.targets);
-                    (t.id.clone(), evidence.level_history(steps))
+                        TeamEvidence::from_events(settings, &read.team, events, &read.targets);
+                    (read.team.id.clone(), evidence.level_history(steps))
                 })
                 .collect()
         })
@@ -638,15 +631,17 @@ impl App {
             return Ok(changes.into_iter().map(|c| (team.clone(), c)).collect());
         }
         let settings = &self.settings().maturity;
-        self.per_chunk(caller, teams, (from, to), whole_evidence, |ev| {
-            let index = EvidenceIndex::new(&ev.events);
-            ev.teams
-                .iter()
-                .flat_map(|t| {
-                    TeamEvidence::from_events(settings, t, index.for_team(t), &ev.targets)
-                        .level_changes(steps)
-                        .into_iter()
-                        .map(|c| (t.id.clone(), c))
+        self.per_chunk(caller, teams, (from, to), kept_evidence, |read| {
+            split_kept_by_team(read)
+                .into_iter()
+                .flat_map(|read| {
+                    let events: Vec<EventRef<'_>> =
+                        read.events.iter().map(EventRef::from).collect();
+                    let changes =
+                        TeamEvidence::from_events(settings, &read.team, events, &read.targets)
+                            .level_changes(steps);
+                    let team = read.team.id;
+                    changes.into_iter().map(move |c| (team.clone(), c))
                 })
                 .collect()
         })

@@ -42,8 +42,9 @@ use r2d2_postgres::PostgresConnectionManager;
 
 use super::{Counts, ListedEvents, Store, StoreError, StoreResult};
 use crate::model::{
-    Actual, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, OrgId, PendingView,
-    Target, TargetWritten, Team, Verification, VersionStep, ViewsWritten,
+    Actual, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, KeptEvent,
+    KeptRead, OrgId, PendingView, SharedNames, Target, TargetWritten, Team, Verification,
+    VersionStep, ViewsWritten,
 };
 use crate::settings::Secret;
 
@@ -56,10 +57,10 @@ mod sync;
 use connect::{chain, connect_failure, Endpoint, Place};
 use pool::{Manager, PgConn};
 use rows::{
-    direction_str, event_from_row, events_from_rows, listed_from_row, load_actuals, p,
-    push_events_from_rows, target_team, targets_of, team_from_row, teams_of, teams_with_ids,
-    to_json, upsert_actuals, EventColumns, EVENT_COLUMNS, EVENT_COLUMNS_WITHOUT_DATA,
-    EVIDENCE_COLUMNS, PLAIN_EVIDENCE_COLUMNS, TARGET_COLUMNS, TEAM_COLUMNS,
+    direction_str, event_from_row, events_from_rows, kept_from_row, listed_from_row, load_actuals,
+    p, target_team, targets_of, team_from_row, teams_of, teams_with_ids, to_json, upsert_actuals,
+    EventColumns, EVENT_COLUMNS, EVENT_COLUMNS_WITHOUT_DATA, EVIDENCE_COLUMNS,
+    PLAIN_EVIDENCE_COLUMNS, TARGET_COLUMNS, TEAM_COLUMNS,
 };
 use schema::{newer_schema, prepare_schema};
 pub use schema::{MIGRATIONS, SCHEMA_VERSION};
@@ -1057,7 +1058,53 @@ impl Store for PostgresStore {
                 .isolation_level(IsolationLevel::RepeatableRead)
                 .read_only(true)
                 .start()?;
-            evidence_in(&mut tx, org, teams, from, to)
+            let (teams, events, targets, versions) = evidence_in(
+                &mut tx,
+                org,
+                teams,
+                (from, to),
+                event_from_row,
+                |e: &Event| (e.kind == EventKind::Decision).then_some(e.id.as_str()),
+            )?;
+            Ok(Evidence {
+                teams,
+                events,
+                targets,
+                versions,
+            })
+        })
+    }
+
+    /// The rows made kept events as they are decoded (issue 15), as on SQLite: a row costs
+    /// its id, and a decision, outcome or review the few `data` values a rule reads.
+    fn kept_evidence(
+        &self,
+        org: OrgId,
+        teams: &[String],
+        from: EpochMs,
+        to: EpochMs,
+    ) -> StoreResult<KeptRead> {
+        self.read(|c| {
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let mut names = SharedNames::default();
+            let (teams, events, targets, versions) = evidence_in(
+                &mut tx,
+                org,
+                teams,
+                (from, to),
+                |r: &Row| kept_from_row(r, &mut names),
+                |e: &KeptEvent| (e.kind == EventKind::Decision).then_some(&*e.id),
+            )?;
+            Ok(KeptRead {
+                teams,
+                events,
+                targets,
+                versions,
+            })
         })
     }
 
@@ -1215,14 +1262,26 @@ fn lock_versions(
     versions_of(c, org, scopes, "FOR UPDATE")
 }
 
-/// The reads of [`Store::evidence`], in one transaction.
-fn evidence_in(
+/// The reads of [`Store::evidence`], in one transaction, each row made an `E` by `row`;
+/// `decision` gives an `E`'s id when it is a decision (the outcomes naming them are read
+/// after).
+#[allow(clippy::type_complexity)]
+fn evidence_in<E>(
     tx: &mut Transaction<'_>,
     org: OrgId,
     teams: &[String],
-    from: EpochMs,
-    to: EpochMs,
-) -> Result<Evidence, Fail> {
+    (from, to): (EpochMs, EpochMs),
+    mut row: impl FnMut(&Row) -> Result<E, Fail>,
+    decision: impl Fn(&E) -> Option<&str>,
+) -> Result<(Vec<Team>, Vec<E>, Vec<Target>, EvidenceVersions), Fail> {
+    // Appends the rows to `events`, which grows once for each statement.
+    let mut push = |rows: Vec<Row>, events: &mut Vec<E>| -> Result<(), Fail> {
+        events.reserve(rows.len());
+        for r in &rows {
+            events.push(row(r)?);
+        }
+        Ok(())
+    };
     let teams: Vec<Team> = if teams.is_empty() {
         teams_of(tx, org)?
     } else {
@@ -1240,13 +1299,13 @@ fn evidence_in(
     } else {
         targets_of(tx, org, &ids)?
     };
-    let mut events: Vec<Event> = Vec::new();
+    let mut events: Vec<E> = Vec::new();
     if !ids.is_empty() {
         // Team-linked events of the range, and every decision before its end (a decision
         // taken long ago can fall due inside the window): one range read per kind's index
         // (SQLite's `team_evidence_sql`), so no row of another kind is stepped through and
         // the kinds whose data no rule reads come from `events_plain_evidence` alone.
-        push_events_from_rows(
+        push(
             tx.query_typed(
                 &format!(
                     "SELECT {PLAIN_EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1
@@ -1270,7 +1329,7 @@ fn evidence_in(
         )?;
     }
     if !dashboards.is_empty() {
-        push_events_from_rows(
+        push(
             tx.query_typed(
             &format!(
                 "SELECT {PLAIN_EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND kind = 'view'
@@ -1289,11 +1348,11 @@ fn evidence_in(
     // Outcomes of any team that name one of these decisions.
     let decision_ids: Vec<String> = events
         .iter()
-        .filter(|e| e.kind == EventKind::Decision)
-        .map(|e| e.id.clone())
+        .filter_map(&decision)
+        .map(String::from)
         .collect();
     if !decision_ids.is_empty() {
-        push_events_from_rows(
+        push(
             tx.query_typed(
             &format!(
                 "SELECT {EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND kind = 'outcome'
@@ -1310,10 +1369,5 @@ fn evidence_in(
     }
     let scopes: Vec<String> = teams.iter().flat_map(EvidenceVersions::scopes_of).collect();
     let versions = versions_of(tx, org, &scopes, "")?;
-    Ok(Evidence {
-        teams,
-        events,
-        targets,
-        versions,
-    })
+    Ok((teams, events, targets, versions))
 }

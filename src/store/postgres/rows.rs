@@ -9,7 +9,10 @@ use postgres::{GenericClient, Row};
 use serde_json::{Map, Value};
 
 use super::Fail;
-use crate::model::{Actual, Direction, Event, EventKind, OrgId, Source, Target, Team};
+use crate::model::{
+    Actual, Direction, Event, EventKind, EvidenceFields, KeptEvent, OrgId, SharedNames, Source,
+    Target, Team,
+};
 use crate::store::{ListedEvent, StoreError};
 
 /// A parameter with its type: statements go out with `query_typed`, one round trip with no
@@ -111,6 +114,24 @@ pub(super) fn event_from_row(r: &Row) -> Result<Event, Fail> {
     })
 }
 
+/// An evidence row ([`EVIDENCE_COLUMNS`] or [`PLAIN_EVIDENCE_COLUMNS`]) made a kept event:
+/// its `data` is parsed only when the row has some (decisions, outcomes, reviews), and the
+/// values a rule reads are moved out of it.
+pub(super) fn kept_from_row(r: &Row, names: &mut SharedNames) -> Result<KeptEvent, Fail> {
+    let kind: &str = r.try_get(1)?;
+    let fields = EvidenceFields {
+        id: r.try_get(0)?,
+        kind: EventKind::parse(kind).ok_or_else(|| bad_value(format!("unknown kind {kind}")))?,
+        time: r.try_get(2)?,
+        team: r.try_get(4)?,
+        dashboard_uid: r.try_get(5)?,
+        user: r.try_get(7)?,
+        text: r.try_get(8)?,
+    };
+    let mut data: Map<String, Value> = json_or_default(r.try_get(10)?, "{}", "event's data")?;
+    Ok(KeptEvent::of_fields(fields, |key| data.remove(key), names))
+}
+
 /// A row of [`EVENT_COLUMNS`] (or a statement with the same columns) as [`ListedEvent`],
 /// borrowed from it.
 pub(super) fn listed_from_row(r: &Row) -> Result<ListedEvent<'_>, Fail> {
@@ -130,17 +151,6 @@ pub(super) fn listed_from_row(r: &Row) -> Result<ListedEvent<'_>, Fail> {
 
 pub(super) fn events_from_rows(rows: Vec<Row>) -> Result<Vec<Event>, Fail> {
     rows.iter().map(event_from_row).collect()
-}
-
-/// Appends the events of `rows` to `events`, which grows once for all of them (the evidence
-/// read gathers three statements' rows in one vector; a vector each, moved into it, was a
-/// third of the copying of a cold `maturity` on SQLite: issue 15).
-pub(super) fn push_events_from_rows(rows: Vec<Row>, events: &mut Vec<Event>) -> Result<(), Fail> {
-    events.reserve(rows.len());
-    for row in &rows {
-        events.push(event_from_row(row)?);
-    }
-    Ok(())
 }
 
 pub(super) const TARGET_COLUMNS: &str = "id, team, name, unit, direction, baseline, target, \
