@@ -61,11 +61,15 @@ pub struct OverdueFollowUps {
 }
 
 impl OverdueFollowUps {
-    /// The rows, in order.
-    pub fn rows(&self) -> impl Iterator<Item = (&str, &str, f64)> + Clone {
-        self.rows.iter().filter_map(|&(log, position, days)| {
-            let d = self.logs.get(log)?.decision(position)?;
-            Some((d.team.as_deref().unwrap_or_default(), d.id.as_str(), days))
+    /// The rows, in order; of known length, so that each column of the frame is made at
+    /// its size.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = (&str, &str, f64)> + Clone {
+        self.rows.iter().map(|&(log, position, days)| {
+            // Every (log, position) was taken from these logs: never absent.
+            let decision = self.logs.get(log).and_then(|l| l.decision(position));
+            decision.map_or(("", "", days), |d| {
+                (d.team.as_deref().unwrap_or_default(), d.id.as_str(), days)
+            })
         })
     }
 
