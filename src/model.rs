@@ -903,9 +903,10 @@ impl PendingView {
     }
 }
 
-/// Everything the engine needs to evaluate teams over `[from, to)`, read at once.
-#[derive(Debug, Clone, Default)]
-pub struct Evidence {
+/// Everything the engine needs to evaluate teams over `[from, to)`, read at once, each
+/// event an `E`: whole ([`Evidence`]) or as kept evidence holds it ([`KeptRead`]).
+#[derive(Debug, Clone)]
+pub struct EvidenceOf<E> {
     /// The teams asked for.
     pub teams: Vec<Team>,
     /// A superset of the events that can count for them (the engine applies the rules),
@@ -914,7 +915,7 @@ pub struct Evidence {
     /// `data` of decisions and outcomes, a review's `dashboards`, `text` of decisions. Tags,
     /// panel, end time, other texts and timestamps are left empty: never show these events
     /// as they are.
-    pub events: Vec<Event>,
+    pub events: Vec<E>,
     /// Their targets, with actuals and verification.
     pub targets: Vec<Target>,
     /// The teams' evidence versions as of the same read: what the events above are exactly
@@ -922,20 +923,14 @@ pub struct Evidence {
     pub versions: EvidenceVersions,
 }
 
-/// [`Evidence`] with each event as kept evidence holds it (see [`Store::kept_evidence`]).
+/// A read's evidence, each event whole.
+pub type Evidence = EvidenceOf<Event>;
+
+/// A read's evidence, each event kept ([`KeptEvent::of_event`], names shared by the read;
+/// see [`Store::kept_evidence`]).
 ///
 /// [`Store::kept_evidence`]: crate::store::Store::kept_evidence
-#[derive(Debug, Clone, Default)]
-pub struct KeptRead {
-    /// The teams asked for.
-    pub teams: Vec<Team>,
-    /// As [`Evidence::events`], kept ([`KeptEvent::of_event`]); names shared by the read.
-    pub events: Vec<KeptEvent>,
-    /// Their targets, with actuals and verification.
-    pub targets: Vec<Target>,
-    /// As [`Evidence::versions`].
-    pub versions: EvidenceVersions,
-}
+pub type KeptRead = EvidenceOf<KeptEvent>;
 
 impl Event {
     /// The only key of a review's `data` a rule reads (the dashboards it covered, issue 10):

@@ -42,9 +42,9 @@ use r2d2_postgres::PostgresConnectionManager;
 
 use super::{Counts, ListedEvents, Store, StoreError, StoreResult};
 use crate::model::{
-    Actual, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, KeptEvent,
-    KeptRead, OrgId, PendingView, SharedNames, Target, TargetWritten, Team, Verification,
-    VersionStep, ViewsWritten,
+    Actual, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceOf, EvidenceVersions,
+    KeptEvent, KeptRead, OrgId, PendingView, SharedNames, Target, TargetWritten, Team,
+    Verification, VersionStep, ViewsWritten,
 };
 use crate::settings::Secret;
 
@@ -345,6 +345,22 @@ impl PostgresStore {
     /// [`Self::read_prepared`] for reads that need only the client.
     fn read<T>(&self, mut f: impl FnMut(&mut Client) -> Result<T, Fail>) -> StoreResult<T> {
         self.read_prepared(|conn| f(conn))
+    }
+
+    /// [`Self::read`] in one read-only snapshot for every statement `f` runs, as SQLite's
+    /// read transaction gives.
+    fn snapshot<T>(
+        &self,
+        mut f: impl FnMut(&mut Transaction<'_>) -> Result<T, Fail>,
+    ) -> StoreResult<T> {
+        self.read(|c| {
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            f(&mut tx)
+        })
     }
 
     /// Runs `f` in a transaction and commits; a transaction that lost a race with another
@@ -913,25 +929,11 @@ impl Store for PostgresStore {
 
     fn list_targets(&self, org: OrgId, teams: &[String]) -> StoreResult<Vec<Target>> {
         // One snapshot for the targets and their actuals.
-        self.read(|c| {
-            let mut tx = c
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
-            targets_of(&mut tx, org, teams)
-        })
+        self.snapshot(|tx| targets_of(tx, org, teams))
     }
 
     fn get_target(&self, org: OrgId, id: &str) -> StoreResult<Target> {
-        self.read(|c| {
-            let mut tx = c
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
-            target_with_actuals(&mut tx, org, id)
-        })
+        self.snapshot(|tx| target_with_actuals(tx, org, id))
     }
 
     fn create_target(&self, org: OrgId, t: &Target) -> StoreResult<()> {
@@ -1051,26 +1053,9 @@ impl Store for PostgresStore {
         from: EpochMs,
         to: EpochMs,
     ) -> StoreResult<Evidence> {
-        // One snapshot for every statement below, as SQLite's read transaction gives.
-        self.read(|c| {
-            let mut tx = c
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
-            let (teams, events, targets, versions) = evidence_in(
-                &mut tx,
-                org,
-                teams,
-                (from, to),
-                event_from_row,
-                |e: &Event| (e.kind == EventKind::Decision).then_some(e.id.as_str()),
-            )?;
-            Ok(Evidence {
-                teams,
-                events,
-                targets,
-                versions,
+        self.snapshot(|tx| {
+            evidence_in(tx, org, teams, (from, to), event_from_row, |e: &Event| {
+                (e.kind == EventKind::Decision).then_some(e.id.as_str())
             })
         })
     }
@@ -1084,27 +1069,16 @@ impl Store for PostgresStore {
         from: EpochMs,
         to: EpochMs,
     ) -> StoreResult<KeptRead> {
-        self.read(|c| {
-            let mut tx = c
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
+        self.snapshot(|tx| {
             let mut names = SharedNames::default();
-            let (teams, events, targets, versions) = evidence_in(
-                &mut tx,
+            evidence_in(
+                tx,
                 org,
                 teams,
                 (from, to),
                 |r: &Row| kept_from_row(r, &mut names),
                 |e: &KeptEvent| (e.kind == EventKind::Decision).then_some(&*e.id),
-            )?;
-            Ok(KeptRead {
-                teams,
-                events,
-                targets,
-                versions,
-            })
+            )
         })
     }
 
@@ -1265,7 +1239,6 @@ fn lock_versions(
 /// The reads of [`Store::evidence`], in one transaction, each row made an `E` by `row`;
 /// `decision` gives an `E`'s id when it is a decision (the outcomes naming them are read
 /// after).
-#[allow(clippy::type_complexity)]
 fn evidence_in<E>(
     tx: &mut Transaction<'_>,
     org: OrgId,
@@ -1273,7 +1246,7 @@ fn evidence_in<E>(
     (from, to): (EpochMs, EpochMs),
     mut row: impl FnMut(&Row) -> Result<E, Fail>,
     decision: impl Fn(&E) -> Option<&str>,
-) -> Result<(Vec<Team>, Vec<E>, Vec<Target>, EvidenceVersions), Fail> {
+) -> Result<EvidenceOf<E>, Fail> {
     // Appends the rows to `events`, which grows once for each statement.
     let mut push = |rows: Vec<Row>, events: &mut Vec<E>| -> Result<(), Fail> {
         events.reserve(rows.len());
@@ -1369,5 +1342,10 @@ fn evidence_in<E>(
     }
     let scopes: Vec<String> = teams.iter().flat_map(EvidenceVersions::scopes_of).collect();
     let versions = versions_of(tx, org, &scopes, "")?;
-    Ok((teams, events, targets, versions))
+    Ok(EvidenceOf {
+        teams,
+        events,
+        targets,
+        versions,
+    })
 }

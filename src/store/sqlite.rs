@@ -18,8 +18,8 @@ use super::{Counts, ListedEvent, ListedEvents, Store, StoreError, StoreResult};
 mod sync_verbs;
 use crate::model::{
     Actual, Direction, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceFields,
-    EvidenceVersions, KeptEvent, KeptRead, OrgId, PendingView, SharedNames, Source, Target,
-    TargetWritten, Team, Verification, VersionStep, ViewsWritten,
+    EvidenceOf, EvidenceVersions, KeptEvent, KeptRead, OrgId, PendingView, SharedNames, Source,
+    Target, TargetWritten, Team, Verification, VersionStep, ViewsWritten,
 };
 
 /// Marks a file as ours ("MATU"); a file with another id belongs to another application.
@@ -324,7 +324,6 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
 impl SqliteStore {
     /// The reads of [`Store::evidence`], each row made an `E` by `row`; `decision` gives an
     /// `E`'s id when it is a decision (the outcomes naming them are read after).
-    #[allow(clippy::type_complexity)]
     fn evidence_rows<E>(
         &self,
         org: OrgId,
@@ -333,7 +332,7 @@ impl SqliteStore {
         to: EpochMs,
         mut row: impl FnMut(&Row<'_>) -> rusqlite::Result<E>,
         decision: impl Fn(&E) -> Option<&str>,
-    ) -> StoreResult<(Vec<Team>, Vec<E>, Vec<Target>, EvidenceVersions)> {
+    ) -> StoreResult<EvidenceOf<E>> {
         // One read transaction on an evidence reader: every statement below sees the same
         // state of the file.
         let mut reader = self.reader();
@@ -413,7 +412,12 @@ impl SqliteStore {
         }
         let scopes: Vec<String> = teams.iter().flat_map(EvidenceVersions::scopes_of).collect();
         let versions = versions_of(&conn, org, &scopes)?;
-        Ok((teams, events, targets, versions))
+        Ok(EvidenceOf {
+            teams,
+            events,
+            targets,
+            versions,
+        })
     }
 
     /// Opens (creating parent folders and the file if needed) and migrates the store at
@@ -1571,15 +1575,8 @@ impl Store for SqliteStore {
         from: EpochMs,
         to: EpochMs,
     ) -> StoreResult<Evidence> {
-        let (teams, events, targets, versions) =
-            self.evidence_rows(org, teams, from, to, event_from_row, |e: &Event| {
-                (e.kind == EventKind::Decision).then_some(e.id.as_str())
-            })?;
-        Ok(Evidence {
-            teams,
-            events,
-            targets,
-            versions,
+        self.evidence_rows(org, teams, from, to, event_from_row, |e: &Event| {
+            (e.kind == EventKind::Decision).then_some(e.id.as_str())
         })
     }
 
@@ -1595,20 +1592,14 @@ impl Store for SqliteStore {
         to: EpochMs,
     ) -> StoreResult<KeptRead> {
         let mut names = SharedNames::default();
-        let (teams, events, targets, versions) = self.evidence_rows(
+        self.evidence_rows(
             org,
             teams,
             from,
             to,
             |r: &Row<'_>| kept_from_row(r, &mut names),
             |e: &KeptEvent| (e.kind == EventKind::Decision).then_some(&*e.id),
-        )?;
-        Ok(KeptRead {
-            teams,
-            events,
-            targets,
-            versions,
-        })
+        )
     }
 
     fn evidence_versions(&self, org: OrgId) -> StoreResult<EvidenceVersions> {
