@@ -241,10 +241,7 @@ pub struct TeamRead {
 /// both) and the outcomes naming its decisions. `to(event, team)` is told in the events'
 /// order (positions in `events` and `teams`). The same sets as
 /// [`crate::engine::EvidenceIndex::for_team`].
-fn assign<'e, E>(teams: &[Team], events: &'e [E], mut to: impl FnMut(usize, usize))
-where
-    &'e E: Into<EventRef<'e>>,
-{
+fn assign(teams: &[Team], events: &[KeptEvent], mut to: impl FnMut(usize, usize)) {
     let position: HashMap<&str, usize> = teams
         .iter()
         .enumerate()
@@ -261,12 +258,11 @@ where
     }
     let decided: HashMap<&str, usize> = events
         .iter()
-        .map(Into::into)
-        .filter(|e: &EventRef<'e>| e.kind() == EventKind::Decision)
+        .map(EventRef::from)
+        .filter(|e| e.kind() == EventKind::Decision)
         .filter_map(|e| Some((e.id(), *position.get(e.team()?)?)))
         .collect();
-    for (n, e) in events.iter().enumerate() {
-        let e: EventRef<'e> = e.into();
+    for (n, e) in events.iter().map(EventRef::from).enumerate() {
         match e.kind() {
             EventKind::View => {
                 let listing = e.dashboard_uid().and_then(|d| by_dashboard.get(d));

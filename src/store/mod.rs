@@ -18,9 +18,8 @@ use std::sync::Arc;
 use crate::settings::Storage;
 
 use crate::model::{
-    Actual, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, KeptEvent,
-    KeptRead, OrgId, PendingView, SharedNames, Source, Target, TargetWritten, Team, Verification,
-    VersionStep, ViewsWritten,
+    Actual, EpochMs, Event, EventFilter, EventKind, Evidence, EvidenceVersions, KeptRead, OrgId,
+    PendingView, Source, Target, TargetWritten, Team, Verification, VersionStep, ViewsWritten,
 };
 
 thread_local! {
@@ -238,34 +237,16 @@ pub trait Store: SyncStore + Send + Sync + 'static {
         to: EpochMs,
     ) -> StoreResult<Evidence>;
 
-    /// [`Store::evidence`] with each event kept ([`KeptEvent::of_event`]): what the per-team
-    /// computations of the evaluation caches read, and what kept evidence holds (issue 15).
-    /// A store may make them straight from its rows (SQLite does); this one makes them of
-    /// the events.
+    /// [`Store::evidence`] with each event kept ([`crate::model::KeptEvent::of_event`]):
+    /// what the per-team computations of the evaluation caches and the histories read, and
+    /// what kept evidence holds (issue 15), made straight from the store's rows.
     fn kept_evidence(
         &self,
         org: OrgId,
         teams: &[String],
         from: EpochMs,
         to: EpochMs,
-    ) -> StoreResult<KeptRead> {
-        let Evidence {
-            teams,
-            events,
-            targets,
-            versions,
-        } = self.evidence(org, teams, from, to)?;
-        let mut names = SharedNames::default();
-        Ok(KeptRead {
-            teams,
-            events: events
-                .iter()
-                .map(|e| KeptEvent::of_event(e, &mut names))
-                .collect(),
-            targets,
-            versions,
-        })
-    }
+    ) -> StoreResult<KeptRead>;
 
     /// The org's evidence versions (issue 15): what a cache compares to know which teams'
     /// evidence changed since it read them, whichever process wrote.
