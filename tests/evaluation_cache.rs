@@ -431,6 +431,46 @@ fn check(storage: &Storage, ops: &[Op]) -> Result<(), TestCaseError> {
                         .collect();
                 expected.sort_by(|a, b| a.2.cmp(&b.2).then_with(|| a.0.cmp(&b.0)));
                 prop_assert_eq!(&cached, &expected, "follow-ups at {} after {:?}", at, op);
+                // `reviewActivity` of the last 30 days, from kept evidence where it reaches:
+                // counted here from the store's own evidence of the range.
+                let from = at - 30 * DAY_MS;
+                let activity = runtime
+                    .block_on(app.review_activity(&caller, &TeamSelector::All, from, at))
+                    .expect("review activity");
+                let ranged = writer
+                    .evidence(1, &[], from, at)
+                    .expect("activity evidence");
+                let mut expected = Vec::new();
+                for t in &ranged.teams {
+                    let mut per_kind = [vec![0.0; 30], vec![0.0; 30], vec![0.0; 30], vec![0.0; 30]];
+                    for e in ranged
+                        .events
+                        .iter()
+                        .filter(|e| e.time >= from && e.time < at)
+                    {
+                        let slot = match e.kind {
+                            EventKind::Review => 0,
+                            EventKind::View => 1,
+                            EventKind::Decision => 2,
+                            EventKind::Question => 3,
+                            _ => continue,
+                        };
+                        let counts = if e.kind == EventKind::View {
+                            engine::counts_as_review_evidence(t, e)
+                        } else {
+                            e.team.as_deref() == Some(t.id.as_str())
+                        };
+                        if counts {
+                            per_kind[slot][((e.time - from) / DAY_MS) as usize] += 1.0;
+                        }
+                    }
+                    expected.push((t.id.clone(), per_kind));
+                }
+                let counted: Vec<_> = activity
+                    .into_iter()
+                    .map(|a| (a.team, [a.reviews, a.views, a.decisions, a.questions]))
+                    .collect();
+                prop_assert_eq!(&counted, &expected, "activity at {} after {:?}", at, op);
             }
         }
     }
