@@ -325,10 +325,10 @@ impl Periods {
     /// earliest such event, oldest period first (ascending time). Skips to the next period after each
     /// hit, so the cost grows with the number of periods, not of events.
     pub fn first_per_period<'a>(&self, list: &[EventRef<'a>]) -> Vec<(u64, EventRef<'a>)> {
-        let mut out = Vec::new();
         if self.n == 0 || self.len <= 0 {
-            return out;
+            return Vec::new();
         }
+        let mut out = Vec::with_capacity(usize::try_from(self.n).unwrap_or(0).min(list.len()));
         let end = list.partition_point(|e| e.time() < self.t);
         let mut pos = list.partition_point(|e| e.time() < self.oldest_start());
         while pos < end {

@@ -1,8 +1,6 @@
 //! The numbers of SPEC §5 at one instant `T`: what each criterion counts and the evidence
 //! behind it, and which criteria pass, before any sentence is written.
 
-use std::collections::BTreeMap;
-
 use crate::model::{EpochMs, EventRef, Target, Verdict};
 
 use crate::engine::evidence::{Periods, TeamEvidence};
@@ -167,14 +165,33 @@ impl<'a> TeamEvidence<'a> {
     /// earliest `review` of the period, or when it has none the earliest counting `view`.
     /// One event per period keeps the evidence list short with passive views.
     fn reviewed_periods(&self, periods: &Periods) -> Vec<(u64, EventRef<'a>)> {
-        let mut by_period: BTreeMap<u64, EventRef> = BTreeMap::new();
-        for (i, e) in periods.first_per_period(&self.views) {
-            by_period.insert(i, e);
+        // Both lists are oldest period first (descending index): merged, a review taking
+        // the place of a view of the same period (a map of periods was a tenth of a
+        // history step's measuring, issue 15).
+        let views = periods.first_per_period(&self.views);
+        let reviews = periods.first_per_period(&self.reviews);
+        let mut out = Vec::with_capacity(views.len().max(reviews.len()));
+        let (mut views, mut reviews) =
+            (views.into_iter().peekable(), reviews.into_iter().peekable());
+        loop {
+            let next = match (views.peek(), reviews.peek()) {
+                (None, None) => break,
+                (Some(_), None) => views.next(),
+                (None, Some(_)) => reviews.next(),
+                (Some(&(v, _)), Some(&(r, _))) => {
+                    if v > r {
+                        views.next()
+                    } else {
+                        if v == r {
+                            views.next();
+                        }
+                        reviews.next()
+                    }
+                }
+            };
+            out.extend(next);
         }
-        for (i, e) in periods.first_per_period(&self.reviews) {
-            by_period.insert(i, e);
-        }
-        by_period.into_iter().rev().collect()
+        out
     }
 
     fn measure_acting(

@@ -10,6 +10,8 @@
 //! `count ≥ needed(n, ratio)`, so the verdict and the "k needed" of a blocker sentence
 //! never disagree.
 
+use std::cell::RefCell;
+
 /// The smallest whole `k` with `k / n ≥ ratio`: `0` for a ratio of 0 or below (and for a
 /// NaN, which validated settings never hold), `n` for a ratio of 1 or above, `0` for
 /// `n = 0` (callers treat a zero denominator on their own).
@@ -55,8 +57,35 @@ pub fn share(count: u64, n: u64) -> f64 {
     }
 }
 
-/// A ratio in (0, 1) as `(m, d)` with `ratio = m / 10^d` exactly as printed.
-fn decimal(ratio: f64) -> Option<(u128, u32)> {
+/// `(m, d)`: the decimal `m / 10^d` a ratio prints as (none past 24 decimals).
+type Decimal = Option<(u128, u32)>;
+
+/// A ratio in (0, 1) as `(m, d)` with `ratio = m / 10^d` exactly as printed. The settings
+/// hold a handful of ratios and a history measures them at every step: each is printed
+/// once per thread (printing it at every step was a ninth of a step's measuring, issue 15).
+fn decimal(ratio: f64) -> Decimal {
+    thread_local! {
+        static PRINTED: RefCell<Vec<(u64, Decimal)>> = const { RefCell::new(Vec::new()) };
+    }
+    /// Ratios remembered per thread before the list starts over.
+    const REMEMBERED: usize = 16;
+    let bits = ratio.to_bits();
+    PRINTED.with(|printed| {
+        if let Some((_, d)) = printed.borrow().iter().find(|(b, _)| *b == bits) {
+            return *d;
+        }
+        let d = printed_decimal(ratio);
+        let mut printed = printed.borrow_mut();
+        if printed.len() >= REMEMBERED {
+            printed.clear();
+        }
+        printed.push((bits, d));
+        d
+    })
+}
+
+/// [`decimal`], printing `ratio`.
+fn printed_decimal(ratio: f64) -> Decimal {
     let s = format!("{ratio}");
     let (int, frac) = s.split_once('.').unwrap_or((s.as_str(), ""));
     if int != "0" || frac.len() > 24 || !frac.bytes().all(|b| b.is_ascii_digit()) {

@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use postgres::error::SqlState;
 use postgres::types::Type;
-use postgres::{Client, GenericClient, IsolationLevel, Row, Transaction};
+use postgres::{Client, GenericClient, Row, Transaction};
 use r2d2::{Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
 
@@ -55,7 +55,7 @@ mod schema;
 mod sync;
 
 use connect::{chain, connect_failure, Endpoint, Place};
-use pool::{Manager, PgConn};
+use pool::{statement_forgotten, Ask, Manager, PgConn, Snapshot};
 use rows::{
     direction_str, event_from_row, events_from_rows, kept_from_row, listed_from_row, load_actuals,
     p, target_team, targets_of, team_from_row, teams_of, teams_with_ids, to_json, upsert_actuals,
@@ -337,6 +337,12 @@ impl PostgresStore {
             let mut conn = self.conn()?;
             match f(&mut conn) {
                 Err(Fail::Pg(e)) if tries < POOL_SIZE && connection_gone(&conn, &e) => tries += 1,
+                // A snapshot's prepared statement the server forgot (see `Snapshot`): read
+                // again, preparing them anew.
+                Err(Fail::Pg(e)) if tries < POOL_SIZE && statement_forgotten(&e) => {
+                    conn.forget_statements();
+                    tries += 1;
+                }
                 other => return other.map_err(|e| self.fail(e)),
             }
         }
@@ -351,16 +357,9 @@ impl PostgresStore {
     /// read transaction gives.
     fn snapshot<T>(
         &self,
-        mut f: impl FnMut(&mut Transaction<'_>) -> Result<T, Fail>,
+        mut f: impl FnMut(&mut Snapshot<'_>) -> Result<T, Fail>,
     ) -> StoreResult<T> {
-        self.read(|c| {
-            let mut tx = c
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
-            f(&mut tx)
-        })
+        self.read_prepared(|c| f(&mut c.snapshot()?))
     }
 
     /// Runs `f` in a transaction and commits; a transaction that lost a race with another
@@ -1184,8 +1183,8 @@ fn candidate_scopes(
 }
 
 /// Target `id` with its actuals; `NotFound` when there is no such target.
-fn target_with_actuals(c: &mut impl GenericClient, org: OrgId, id: &str) -> Result<Target, Fail> {
-    let rows = c.query_typed(
+fn target_with_actuals(c: &mut impl Ask, org: OrgId, id: &str) -> Result<Target, Fail> {
+    let rows = c.ask(
         &format!("SELECT {TARGET_COLUMNS} FROM maturity.targets WHERE org_id = $1 AND id = $2"),
         &[p(&org, Type::INT8), p(&id, Type::TEXT)],
     )?;
@@ -1200,12 +1199,12 @@ fn target_with_actuals(c: &mut impl GenericClient, org: OrgId, id: &str) -> Resu
 
 /// The versions of `scopes` (absent ones are 0); `lock` is appended to the statement.
 fn versions_of(
-    c: &mut impl GenericClient,
+    c: &mut impl Ask,
     org: OrgId,
     scopes: &[String],
     lock: &str,
 ) -> Result<EvidenceVersions, Fail> {
-    let rows = c.query_typed(
+    let rows = c.ask(
         &format!(
             "SELECT scope, version FROM maturity.evidence_versions WHERE org_id = $1
                AND scope = ANY($2) ORDER BY scope {lock}"
@@ -1240,7 +1239,7 @@ fn lock_versions(
 /// `decision` gives an `E`'s id when it is a decision (the outcomes naming them are read
 /// after).
 fn evidence_in<E>(
-    tx: &mut Transaction<'_>,
+    tx: &mut impl Ask,
     org: OrgId,
     teams: &[String],
     (from, to): (EpochMs, EpochMs),
@@ -1279,7 +1278,7 @@ fn evidence_in<E>(
         // (SQLite's `team_evidence_sql`), so no row of another kind is stepped through and
         // the kinds whose data no rule reads come from `events_plain_evidence` alone.
         push(
-            tx.query_typed(
+            tx.ask(
                 &format!(
                     "SELECT {PLAIN_EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1
                    AND team = ANY($4) AND time >= $3 AND time < $2
@@ -1303,7 +1302,7 @@ fn evidence_in<E>(
     }
     if !dashboards.is_empty() {
         push(
-            tx.query_typed(
+            tx.ask(
             &format!(
                 "SELECT {PLAIN_EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND kind = 'view'
                    AND dashboard_uid = ANY($4) AND time >= $2 AND time < $3"
@@ -1326,7 +1325,7 @@ fn evidence_in<E>(
         .collect();
     if !decision_ids.is_empty() {
         push(
-            tx.query_typed(
+            tx.ask(
             &format!(
                 "SELECT {EVIDENCE_COLUMNS} FROM maturity.events WHERE org_id = $1 AND kind = 'outcome'
                    AND decision_id = ANY($2) AND time < $3"

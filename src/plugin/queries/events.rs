@@ -1,8 +1,8 @@
 //! `events` (SPEC §4.1): the recorded evidence in the time range, annotation-shaped so that
 //! Grafana's default annotation mapping applies (the datasource's annotation query is one).
 
-use grafana_plugin_sdk::arrow2::array::{MutableUtf8Array, Utf8Array};
-use grafana_plugin_sdk::data::{Field as FrameField, Frame};
+use grafana_plugin_sdk::arrow2::array::MutableUtf8Array;
+use grafana_plugin_sdk::data::Frame;
 use grafana_plugin_sdk::prelude::*;
 
 use super::fields::{Field, Fields, Kind, TEAM};
@@ -11,7 +11,7 @@ use crate::app::queries::TeamSelector;
 use crate::app::{AppResult, MAX_EVENT_PAGE};
 use crate::model::EventFilter;
 use crate::model::{EpochMs, Event, EventKind, Invalid};
-use crate::plugin::frames::time;
+use crate::plugin::frames::{text_field, time};
 use crate::store::{ListedEvent, ListedEvents, StoreError, StoreResult};
 
 /// Default number of events an `events` query returns (annotations of a dashboard range).
@@ -213,19 +213,6 @@ impl ListedEvents for EventsFrame {
             .push(Some(e.dashboard_uid.unwrap_or_default()));
         self.login.push(Some(e.user));
         Ok(())
-    }
-}
-
-/// A string column (non-null, as `into_field` makes it) from its Arrow array.
-fn text_field(name: &str, values: MutableUtf8Array<i32>) -> FrameField {
-    let mut field = Vec::<&str>::new().into_field(name);
-    let array: Utf8Array<i32> = values.into();
-    // The same Arrow type as the empty field's (`Utf8`), so this cannot fail; if it ever
-    // did, the column is copied the usual way rather than lost (a clone of the array shares
-    // its buffers).
-    match field.set_values_array(array.clone()) {
-        Ok(()) => field,
-        Err(_) => array.values_iter().collect::<Vec<&str>>().into_field(name),
     }
 }
 

@@ -6,7 +6,7 @@ use std::ops::{Deref, DerefMut};
 
 use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
-use postgres::{Client, Row, Statement};
+use postgres::{Client, GenericClient, IsolationLevel, Row, Statement, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
@@ -33,37 +33,107 @@ impl DerefMut for PgConn {
     }
 }
 
+/// A statement's parameters, each with its type.
+pub(crate) type Args<'a> = [(&'a (dyn ToSql + Sync), Type)];
+
+/// Where the store's reads run a statement: a client or a write's transaction sends it with
+/// `query_typed` (one round trip, parsed and planned each time); a [`Snapshot`] prepares
+/// it once per connection.
+pub(crate) trait Ask {
+    /// The rows of `sql` with `args`.
+    fn ask(&mut self, sql: &str, args: &Args<'_>) -> Result<Vec<Row>, postgres::Error>;
+}
+
+impl<C: GenericClient> Ask for C {
+    fn ask(&mut self, sql: &str, args: &Args<'_>) -> Result<Vec<Row>, postgres::Error> {
+        self.query_typed(sql, args)
+    }
+}
+
+/// The statement of `sql` prepared on this connection (by `client`, the connection or a
+/// transaction on it), prepared now when it was not yet.
+fn prepared(
+    client: &mut impl GenericClient,
+    statements: &mut HashMap<String, Statement>,
+    sql: &str,
+    args: &Args<'_>,
+) -> Result<Statement, postgres::Error> {
+    if let Some(s) = statements.get(sql) {
+        return Ok(s.clone());
+    }
+    let types: Vec<Type> = args.iter().map(|(_, t)| t.clone()).collect();
+    let s = client.prepare_typed(sql, &types)?;
+    if statements.len() >= MAX_STATEMENTS {
+        statements.clear();
+    }
+    statements.insert(sql.to_string(), s.clone());
+    Ok(s)
+}
+
+fn values<'a>(args: &'a Args<'a>) -> Vec<&'a (dyn ToSql + Sync)> {
+    args.iter().map(|(v, _)| *v).collect()
+}
+
+/// Whether the server no longer knows a statement prepared on this connection: a pooler
+/// in transaction mode between us and it (pgbouncer) runs each transaction on whichever
+/// server connection is free.
+pub(crate) fn statement_forgotten(e: &postgres::Error) -> bool {
+    e.code() == Some(&SqlState::INVALID_SQL_STATEMENT_NAME)
+}
+
 impl PgConn {
     /// Runs `sql` as a statement prepared once on this connection, with `args` as typed
     /// parameters: after the first call, one round trip with no parsing or planning.
     pub(crate) fn query_prepared(
         &mut self,
         sql: &str,
-        args: &[(&(dyn ToSql + Sync), Type)],
+        args: &Args<'_>,
     ) -> Result<Vec<Row>, postgres::Error> {
-        let statement = match self.statements.get(sql) {
-            Some(s) => s.clone(),
-            None => {
-                let types: Vec<Type> = args.iter().map(|(_, t)| t.clone()).collect();
-                let s = self.client.prepare_typed(sql, &types)?;
-                if self.statements.len() >= MAX_STATEMENTS {
-                    self.statements.clear();
-                }
-                self.statements.insert(sql.to_string(), s.clone());
-                s
-            }
-        };
-        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|(v, _)| *v).collect();
-        match self.client.query(&statement, &params) {
-            // The server no longer knows the statement: a pooler in transaction mode between
-            // us and it (pgbouncer) runs each statement on whichever server connection is
-            // free. Forget what was prepared and send this one unprepared.
-            Err(e) if e.code() == Some(&SqlState::INVALID_SQL_STATEMENT_NAME) => {
-                self.statements.clear();
+        let statement = prepared(&mut self.client, &mut self.statements, sql, args)?;
+        match self.client.query(&statement, &values(args)) {
+            // Forget what was prepared and send this one unprepared.
+            Err(e) if statement_forgotten(&e) => {
+                self.forget_statements();
                 self.client.query_typed(sql, args)
             }
             other => other,
         }
+    }
+
+    /// Drops every statement prepared so far (the server forgot them).
+    pub(crate) fn forget_statements(&mut self) {
+        self.statements.clear();
+    }
+
+    /// A read-only transaction that sees one snapshot for all its statements, as SQLite's
+    /// read transaction gives, with this connection's prepared statements.
+    pub(crate) fn snapshot(&mut self) -> Result<Snapshot<'_>, postgres::Error> {
+        let tx = self
+            .client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        Ok(Snapshot {
+            tx,
+            statements: &mut self.statements,
+        })
+    }
+}
+
+/// A read-only snapshot ([`PgConn::snapshot`]) whose statements are prepared once per
+/// connection: an evidence read's seven statements were parsed and planned on every read
+/// (issue 15). A statement the server forgot fails the snapshot (`statement_forgotten`),
+/// which the caller reads again after [`PgConn::forget_statements`].
+pub(crate) struct Snapshot<'c> {
+    tx: Transaction<'c>,
+    statements: &'c mut HashMap<String, Statement>,
+}
+
+impl Ask for Snapshot<'_> {
+    fn ask(&mut self, sql: &str, args: &Args<'_>) -> Result<Vec<Row>, postgres::Error> {
+        let statement = prepared(&mut self.tx, self.statements, sql, args)?;
+        self.tx.query(&statement, &values(args))
     }
 }
 
@@ -142,5 +212,32 @@ mod tests {
         );
         assert_eq!(ask(&mut conn, 4), 5);
         assert_eq!(conn.statements.len(), 1, "prepared again");
+    }
+
+    #[test]
+    fn a_snapshot_prepares_on_the_connection_and_fails_clearly_when_the_server_forgot() {
+        let Some(client) = server() else {
+            return;
+        };
+        let mut conn = PgConn {
+            client,
+            statements: HashMap::new(),
+        };
+        let sql = "SELECT $1::bigint * 2";
+        let ask = |conn: &mut PgConn, n: i64| -> Result<i64, postgres::Error> {
+            let mut snapshot = conn.snapshot()?;
+            Ok(snapshot.ask(sql, &[(&n, Type::INT8)])?[0].get(0))
+        };
+        assert_eq!(ask(&mut conn, 21).expect("ask"), 42);
+        assert_eq!(conn.statements.len(), 1, "kept after the snapshot ended");
+        assert_eq!(ask(&mut conn, 2).expect("ask again"), 4);
+        assert_eq!(conn.statements.len(), 1, "and used again");
+        conn.client
+            .batch_execute("DEALLOCATE ALL")
+            .expect("deallocate");
+        let forgotten = ask(&mut conn, 3).expect_err("the server forgot the statement");
+        assert!(statement_forgotten(&forgotten), "{forgotten}");
+        conn.forget_statements();
+        assert_eq!(ask(&mut conn, 3).expect("prepared anew"), 6);
     }
 }

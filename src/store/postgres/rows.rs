@@ -8,6 +8,7 @@ use postgres::types::{ToSql, Type};
 use postgres::{GenericClient, Row};
 use serde_json::{Map, Value};
 
+use super::pool::Ask;
 use super::Fail;
 use crate::model::{
     Actual, Direction, Event, EventKind, EvidenceFields, KeptEvent, OrgId, SharedNames, Source,
@@ -16,7 +17,8 @@ use crate::model::{
 use crate::store::{ListedEvent, StoreError};
 
 /// A parameter with its type: statements go out with `query_typed`, one round trip with no
-/// prepared statement to keep, except the hot reads (`PgConn::query_prepared`).
+/// prepared statement to keep, except the hot reads (`PgConn::query_prepared`) and the
+/// snapshots' (`pool::Snapshot`).
 pub(super) fn p<T: ToSql + Sync>(v: &T, t: Type) -> (&(dyn ToSql + Sync), Type) {
     (v, t)
 }
@@ -188,8 +190,8 @@ pub(super) fn direction_str(d: Direction) -> &'static str {
 }
 
 /// Every team of the org, by id.
-pub(super) fn teams_of(c: &mut impl GenericClient, org: OrgId) -> Result<Vec<Team>, Fail> {
-    let rows = c.query_typed(
+pub(super) fn teams_of(c: &mut impl Ask, org: OrgId) -> Result<Vec<Team>, Fail> {
+    let rows = c.ask(
         &format!("SELECT {TEAM_COLUMNS} FROM maturity.teams WHERE org_id = $1 ORDER BY id"),
         &[p(&org, Type::INT8)],
     )?;
@@ -198,11 +200,11 @@ pub(super) fn teams_of(c: &mut impl GenericClient, org: OrgId) -> Result<Vec<Tea
 
 /// The teams of the org with one of `ids`, by id (ids that name no team are skipped).
 pub(super) fn teams_with_ids(
-    c: &mut impl GenericClient,
+    c: &mut impl Ask,
     org: OrgId,
     ids: &[String],
 ) -> Result<Vec<Team>, Fail> {
-    let rows = c.query_typed(
+    let rows = c.ask(
         &format!(
             "SELECT {TEAM_COLUMNS} FROM maturity.teams WHERE org_id = $1 AND id = ANY($2) ORDER BY id"
         ),
@@ -213,19 +215,19 @@ pub(super) fn teams_with_ids(
 
 /// Targets of the org (of `teams` only, unless empty) by team then id, with their actuals.
 pub(super) fn targets_of(
-    c: &mut impl GenericClient,
+    c: &mut impl Ask,
     org: OrgId,
     teams: &[String],
 ) -> Result<Vec<Target>, Fail> {
     let rows = if teams.is_empty() {
-        c.query_typed(
+        c.ask(
             &format!(
                 "SELECT {TARGET_COLUMNS} FROM maturity.targets WHERE org_id = $1 ORDER BY team, id"
             ),
             &[p(&org, Type::INT8)],
         )?
     } else {
-        c.query_typed(
+        c.ask(
             &format!(
                 "SELECT {TARGET_COLUMNS} FROM maturity.targets WHERE org_id = $1 AND team = ANY($2)
                  ORDER BY team, id"
@@ -243,7 +245,7 @@ pub(super) fn targets_of(
 
 /// Fills in the actuals of `targets`, in time order, with one statement.
 pub(super) fn load_actuals(
-    c: &mut impl GenericClient,
+    c: &mut impl Ask,
     org: OrgId,
     targets: &mut [Target],
 ) -> Result<(), Fail> {
@@ -251,7 +253,7 @@ pub(super) fn load_actuals(
         return Ok(());
     }
     let ids: Vec<&str> = targets.iter().map(|t| t.id.as_str()).collect();
-    let rows = c.query_typed(
+    let rows = c.ask(
         "SELECT target_id, time, value FROM maturity.actuals
          WHERE org_id = $1 AND target_id = ANY($2) ORDER BY target_id, time",
         &[p(&org, Type::INT8), p(&ids, Type::TEXT_ARRAY)],
