@@ -675,18 +675,15 @@ impl App {
             .filter(|t| teams.selects(&t.id))
             .collect();
         for team in &selected {
-            let inputs = kept.get(org, team, &versions.fingerprint(team), start);
-            counted.push(inputs.map(|inputs| {
-                activity(
-                    team,
-                    inputs.events_from(start, &ACTIVITY_KINDS),
-                    &buckets,
-                    start,
-                    to,
-                )
-            }));
-            if counted.last().is_some_and(Option::is_none) {
-                to_read.push(team.id.clone());
+            match kept.get(org, team, &versions.fingerprint(team), start) {
+                Some(inputs) => {
+                    let events = inputs.events_from(start, &ACTIVITY_KINDS);
+                    counted.push(Some(activity(team, events, &buckets, start, to)));
+                }
+                None => {
+                    counted.push(None);
+                    to_read.push(team.id.clone());
+                }
             }
         }
         kept.count(selected.len() - to_read.len(), to_read.len());
@@ -772,7 +769,6 @@ impl App {
     }
 }
 
-/// The day counts of `reviewActivity` for the teams of one read.
 /// The kinds of event `reviewActivity` counts.
 const ACTIVITY_KINDS: [EventKind; 4] = [
     EventKind::Review,

@@ -293,7 +293,10 @@ impl TeamEvidence<'_> {
                 _ => {
                     let timed = self.level_at_timed(t);
                     let point = timed.value;
-                    if steps.get(i + 1).is_some_and(|next| *next >= timed.stable_until) {
+                    if steps
+                        .get(i + 1)
+                        .is_some_and(|next| *next >= timed.stable_until)
+                    {
                         plain_left = PLAIN_STEPS;
                     }
                     held = Some(timed);

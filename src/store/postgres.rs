@@ -1348,3 +1348,73 @@ fn evidence_in<E>(
         versions,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::test_support;
+
+    /// A store on a database of its own on the server of `scripts/with-postgres`, when it
+    /// is there (required under it).
+    fn fresh_store(hint: &str) -> Option<PostgresStore> {
+        let Ok(server) = std::env::var("MATURITY_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var_os("MATURITY_REQUIRE_POSTGRES").is_none(),
+                "MATURITY_REQUIRE_POSTGRES is set but MATURITY_TEST_POSTGRES_URL is not"
+            );
+            return None;
+        };
+        let name = format!("u_{hint}_{}", std::process::id());
+        let mut admin = Client::connect(&server, postgres::NoTls).expect("admin connection");
+        for statement in [
+            format!("DROP DATABASE IF EXISTS {name}"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            admin
+                .batch_execute(&statement)
+                .expect("a database of its own");
+        }
+        let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server);
+        Some(PostgresStore::open(&Secret::new(format!("{base}/{name}"))).expect("open"))
+    }
+
+    #[test]
+    fn an_evidence_read_whose_prepared_statements_the_server_forgot_is_read_again() {
+        let Some(store) = fresh_store("forgot") else {
+            return;
+        };
+        store
+            .create_team(1, &test_support::team("a"))
+            .expect("team");
+        let review = Event {
+            team: Some("a".into()),
+            ..test_support::ev("r1", EventKind::Review, 1_000)
+        };
+        store.insert_events(1, &[review]).expect("event");
+        let ids = |read: &KeptRead| -> Vec<String> {
+            read.events.iter().map(|e| e.id.to_string()).collect()
+        };
+        let before = store.kept_evidence(1, &[], 0, 10_000).expect("first read");
+        assert_eq!(ids(&before), ["r1"]);
+        // What a pooler in transaction mode does: every pooled connection's server session
+        // forgets what it prepared, while the connections still hold their statements.
+        let mut held: Vec<Conn> = (0..POOL_SIZE)
+            .map(|_| store.conn().expect("conn"))
+            .collect();
+        for conn in &mut held {
+            conn.batch_execute("DEALLOCATE ALL").expect("deallocate");
+        }
+        // Only the connections that prepared go back to the pool: the next read takes one.
+        let (prepared, others): (Vec<Conn>, Vec<Conn>) =
+            held.into_iter().partition(|c| c.prepared_count() > 0);
+        assert!(
+            !prepared.is_empty(),
+            "the first read prepared its statements"
+        );
+        drop(prepared);
+        let after = store.kept_evidence(1, &[], 0, 10_000).expect("read again");
+        drop(others);
+        assert_eq!(ids(&after), ["r1"]);
+        assert_eq!(after.versions, before.versions);
+    }
+}

@@ -100,6 +100,12 @@ impl PgConn {
         }
     }
 
+    /// How many statements this connection has prepared.
+    #[cfg(test)]
+    pub(crate) fn prepared_count(&self) -> usize {
+        self.statements.len()
+    }
+
     /// Drops every statement prepared so far (the server forgot them).
     pub(crate) fn forget_statements(&mut self) {
         self.statements.clear();
