@@ -176,8 +176,9 @@ impl r2d2::ManageConnection for Manager {
 mod tests {
     use super::*;
 
-    /// The server of `scripts/with-postgres`, when it is there (required under it).
-    fn server() -> Option<Client> {
+    /// A connection to the server of `scripts/with-postgres`, with no statement prepared,
+    /// when the server is there (required under it).
+    fn server() -> Option<PgConn> {
         let Ok(url) = std::env::var("MATURITY_TEST_POSTGRES_URL") else {
             assert!(
                 std::env::var_os("MATURITY_REQUIRE_POSTGRES").is_none(),
@@ -185,17 +186,16 @@ mod tests {
             );
             return None;
         };
-        Some(Client::connect(&url, postgres::NoTls).expect("connect"))
+        Some(PgConn {
+            client: Client::connect(&url, postgres::NoTls).expect("connect"),
+            statements: HashMap::new(),
+        })
     }
 
     #[test]
     fn statements_are_prepared_once_and_sent_unprepared_when_the_server_forgot_them() {
-        let Some(client) = server() else {
+        let Some(mut conn) = server() else {
             return;
-        };
-        let mut conn = PgConn {
-            client,
-            statements: HashMap::new(),
         };
         let sql = "SELECT $1::bigint + 1";
         let ask = |conn: &mut PgConn, n: i64| -> i64 {
@@ -222,12 +222,8 @@ mod tests {
 
     #[test]
     fn a_snapshot_prepares_on_the_connection_and_fails_clearly_when_the_server_forgot() {
-        let Some(client) = server() else {
+        let Some(mut conn) = server() else {
             return;
-        };
-        let mut conn = PgConn {
-            client,
-            statements: HashMap::new(),
         };
         let sql = "SELECT $1::bigint * 2";
         let ask = |conn: &mut PgConn, n: i64| -> Result<i64, postgres::Error> {
