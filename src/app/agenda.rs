@@ -26,7 +26,7 @@ impl App {
                 teams,
                 (from, at),
                 super::queries::whole_evidence,
-                |ev| agenda::agenda(&settings, &ev.teams, &ev.events, &ev.targets, at),
+                move |ev| agenda::agenda(&settings, &ev.teams, &ev.events, &ev.targets, at),
             )
             .await?;
         // Each read answers in order; so does the whole.

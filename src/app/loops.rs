@@ -300,7 +300,7 @@ impl App {
         teams: &TeamSelector,
         at: EpochMs,
     ) -> AppResult<Vec<(Team, std::sync::Arc<DecisionLog>)>> {
-        let settings = &self.settings().maturity;
+        let settings = self.settings().maturity.clone();
         // Every decision and outcome is read whatever the range; the range is the one
         // `maturity` and `reviewLapse` read, so that the evidence kept for a team (issue 15)
         // serves all three.
@@ -313,8 +313,8 @@ impl App {
             EpochMs::MIN,
             (from, EpochMs::MAX),
             &DecisionLog::KINDS,
-            |_, events, _| Timed {
-                value: std::sync::Arc::new(DecisionLog::new(settings, events)),
+            move |_, events, _| Timed {
+                value: std::sync::Arc::new(DecisionLog::new(&settings, events)),
                 stable_until: EpochMs::MAX,
             },
         )

@@ -41,9 +41,14 @@ pub const TEAMS_PER_READ: usize = 10;
 /// to the number of clients: under the load test's 8 clients the all-team queries read up
 /// to three chunks each, and the live heap rose from ~50 to over 110 MiB in spikes
 /// (jemalloc's `stats.allocated`, session 9). Two chunks: one read while another chunk is
-/// evaluated keeps both cores busy; at four, a heap profile at the load's peak still found
-/// ~34 MiB in evidence reads.
+/// evaluated keeps both cores busy (since session 16 each on its own thread, read and
+/// evaluated there); at four, a heap profile at the load's peak still found ~34 MiB in
+/// evidence reads.
 const TEAMS_HELD_AT_ONCE: usize = 2 * TEAMS_PER_READ;
+
+/// How many chunks of one query are read and evaluated at once (see `App::per_chunk`): as
+/// many as [`TEAMS_HELD_AT_ONCE`] holds.
+const CHUNK_LANES: usize = TEAMS_HELD_AT_ONCE / TEAMS_PER_READ;
 
 /// The shares of [`TEAMS_HELD_AT_ONCE`] (handed out first come, first served).
 static TEAMS_HELD: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(TEAMS_HELD_AT_ONCE);
@@ -61,11 +66,6 @@ async fn hold_evidence(teams: usize) -> AppResult<tokio::sync::SemaphorePermit<'
         .acquire_many(shares(teams))
         .await
         .map_err(|e| AppError::Internal(format!("evidence reads stopped: {e}")))
-}
-
-/// The permit of a read of `teams` teams' evidence when the shares are free now.
-fn try_hold_evidence(teams: usize) -> Option<tokio::sync::SemaphorePermit<'static>> {
-    TEAMS_HELD.try_acquire_many(shares(teams)).ok()
 }
 
 /// A team's value a query did not find in its cache.
@@ -149,28 +149,34 @@ pub(super) fn kept_evidence(
 impl App {
     /// Runs `each` over the evidence of the selected teams, read [`TEAMS_PER_READ`] teams at
     /// a time, and joins the answers in team order (the order of one read): a query over
-    /// every team of a large store never holds all their events at once (issue 6).
+    /// every team of a large store never holds all their events at once (issue 6). Each
+    /// chunk is evaluated on the blocking thread that read it, right after its read, while
+    /// the next chunk is read and evaluated on another: both cores read and compute. When
+    /// one thread read and this task evaluated, a cold all-team `maturity` left a core idle
+    /// a fifth of its time (a chunk's read and its evaluation handed over between threads,
+    /// each side waiting for the other; session 16).
     pub(super) async fn per_chunk<R, T, F>(
         &self,
         caller: &Caller,
         teams: &TeamSelector,
         (from, to): (EpochMs, EpochMs),
         reader: EvidenceRead<R>,
-        mut each: F,
+        each: F,
     ) -> AppResult<Vec<T>>
     where
-        R: Send + 'static,
-        F: FnMut(R) -> Vec<T>,
+        R: 'static,
+        T: Send + 'static,
+        F: Fn(R) -> Vec<T> + Send + Sync + 'static,
     {
+        let each = Arc::new(each);
         if let TeamSelector::Only(ids) = teams {
             if ids.len() <= TEAMS_PER_READ {
                 let _held = hold_evidence(ids.len()).await?;
                 caller.check_read()?;
                 let (org, ids) = (caller.org, ids.clone());
-                let one = self
-                    .with_store(move |s| Ok(reader(s, org, &ids, from, to)?))
-                    .await?;
-                return Ok(each(one));
+                return self
+                    .with_store(move |s| Ok(each(reader(s, org, &ids, from, to)?)))
+                    .await;
             }
         }
         caller.check_read()?;
@@ -182,56 +188,76 @@ impl App {
             .map(|t| t.id)
             .filter(|id| teams.selects(id))
             .collect();
-        // The next reads run on the blocking pool (the store reads two at once) while this
-        // one is evaluated here: at most three batches are held at once by this query (and
-        // `TEAMS_HELD_AT_ONCE` teams by all), and every core works. A query waits for its
-        // share of the reads only while it holds none; with shares, it reads ahead only
-        // when more are free at once. Waiting while holding them deadlocked: two queries
-        // each held the share of a later read and waited for their first (session 9).
-        let store = self.store().clone();
-        let read = |ids: &[String], held: tokio::sync::SemaphorePermit<'static>| {
-            let (store, ids) = (store.clone(), ids.to_vec());
-            tokio::spawn(async move {
-                let read =
-                    tokio::task::spawn_blocking(move || reader(&*store, org, &ids, from, to))
-                        .await
-                        .map_err(|e| AppError::Internal(format!("store task failed: {e}")))??;
-                AppResult::Ok((held, read))
+        // The chunks run on `CHUNK_LANES` threads of the blocking pool, each taking the next
+        // chunk when it is done with one: a thread that stays on its core from one chunk to
+        // the next. A task per chunk, started from here as the one before finished, waited
+        // 0.1–2.7 ms for its thread to be woken on the other (idle) core, and this task as
+        // long for the answer: a fifth of a cold all-team `maturity` (session 16). Each lane
+        // waits for its chunk's share holding none (holding one while waiting for another
+        // deadlocked two queries, session 9), and one share at a time, so that a one-team
+        // query gets its turn between an all-team query's chunks.
+        let chunks: Arc<Vec<Vec<String>>> = Arc::new(
+            selected
+                .chunks(TEAMS_PER_READ)
+                .map(<[String]>::to_vec)
+                .collect(),
+        );
+        let next_chunk = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let lanes: Vec<_> = (0..CHUNK_LANES.min(chunks.len()))
+            .map(|_| {
+                let (store, chunks) = (self.store().clone(), chunks.clone());
+                let (next_chunk, each) = (next_chunk.clone(), each.clone());
+                tokio::task::spawn_blocking(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next_chunk.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(ids) = chunks.get(index) else {
+                            return AppResult::Ok(done);
+                        };
+                        let answered = futures::executor::block_on(hold_evidence(ids.len()))
+                            .and_then(|held| {
+                                let read = reader(&*store, org, ids, from, to)?;
+                                let answers = each(read);
+                                drop(held);
+                                Ok(answers)
+                            });
+                        match answered {
+                            Ok(answers) => done.push((index, answers)),
+                            Err(e) => {
+                                // The other lane stops at its next chunk: the query fails.
+                                next_chunk
+                                    .store(chunks.len(), std::sync::atomic::Ordering::Relaxed);
+                                return Err(e);
+                            }
+                        }
+                    }
+                })
             })
-        };
-        let mut chunks = selected.chunks(TEAMS_PER_READ).peekable();
-        let mut pending = std::collections::VecDeque::new();
-        // Starts the next chunk's read when its shares are free now (never waits for them).
-        let read_ahead = |chunks: &mut std::iter::Peekable<std::slice::Chunks<'_, String>>,
-                          pending: &mut std::collections::VecDeque<_>| {
-            let Some(ids) = chunks.peek().copied() else {
-                return false;
-            };
-            let Some(held) = try_hold_evidence(ids.len()) else {
-                return false;
-            };
-            chunks.next();
-            pending.push_back(read(ids, held));
-            true
-        };
-        let mut out = Vec::new();
-        loop {
-            if pending.is_empty() {
-                let Some(ids) = chunks.next() else { break };
-                pending.push_back(read(ids, hold_evidence(ids.len()).await?));
-            }
-            while pending.len() < 2 && read_ahead(&mut chunks, &mut pending) {}
-            let Some(reading) = pending.pop_front() else {
-                break;
-            };
-            let (held, ev) = reading
+            .collect();
+        let mut answers: Vec<Option<Vec<T>>> = Vec::with_capacity(chunks.len());
+        answers.resize_with(chunks.len(), || None);
+        // Every lane is awaited, a failed query's too: none reads on after its query answered.
+        let mut failed = None;
+        for lane in lanes {
+            let done = lane
                 .await
-                .map_err(|e| AppError::Internal(format!("store task failed: {e}")))??;
-            read_ahead(&mut chunks, &mut pending);
-            out.extend(each(ev));
-            drop(held);
+                .map_err(|e| AppError::Internal(format!("store task failed: {e}")))
+                .and_then(|done| done);
+            match done {
+                Ok(done) => {
+                    for (index, chunk) in done {
+                        answers[index] = Some(chunk);
+                    }
+                }
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
         }
-        Ok(out)
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        Ok(answers.into_iter().flatten().flatten().collect())
     }
 
     /// The `teams` query: every team of the org.
@@ -275,13 +301,14 @@ impl App {
         at: EpochMs,
         valid_from: EpochMs,
         read: (EpochMs, EpochMs),
-        kinds: &[EventKind],
+        kinds: &'static [EventKind],
         compute: F,
     ) -> AppResult<Vec<(Team, V)>>
     where
-        V: Clone,
-        F: Fn(&Team, Vec<EventRef<'_>>, &[Target]) -> Timed<V>,
+        V: Clone + Send + 'static,
+        F: Fn(&Team, Vec<EventRef<'_>>, &[Target]) -> Timed<V> + Send + Sync + 'static,
     {
+        let compute = Arc::new(compute);
         caller.check_read()?;
         let org = caller.org;
         let (versions, listed) = self.versions_and_teams(org).await?;
@@ -329,7 +356,7 @@ impl App {
                     return Some((team.clone(), Fresh::Carried(value)));
                 }
                 let events = inputs.events_from(from, kinds);
-                let timed = compute(team, events, inputs.targets());
+                let timed = (*compute)(team, events, inputs.targets());
                 Some((team.clone(), Fresh::Computed(timed, Some(stamp))))
             };
             for team in missing {
@@ -360,14 +387,15 @@ impl App {
             }
             let to_read: Vec<String> = behind.iter().map(|t| t.id.clone()).collect();
             if !to_read.is_empty() {
-                let kept = &self.follower.kept;
+                let follower = self.follower.clone();
                 let read = self
                     .per_chunk(
                         caller,
                         &TeamSelector::Only(to_read),
                         (from, to),
                         kept_evidence,
-                        |read| {
+                        move |read| {
+                            let kept = &follower.kept;
                             split_kept_by_team(read)
                                 .into_iter()
                                 .map(|read| {
@@ -378,7 +406,7 @@ impl App {
                                         fingerprint,
                                     } = read;
                                     let viewed = events.iter().map(EventRef::from).collect();
-                                    let timed = compute(&team, viewed, &targets);
+                                    let timed = (*compute)(&team, viewed, &targets);
                                     let mut stamp = None;
                                     if keep
                                         && kept.wants(org, &team.id, || {
@@ -458,7 +486,7 @@ impl App {
         teams: &TeamSelector,
         at: EpochMs,
     ) -> AppResult<Vec<Arc<Evaluation>>> {
-        let settings = &self.settings().maturity;
+        let settings = self.settings().maturity.clone();
         let from = at.saturating_sub(settings.window_ms());
         // Read to the end of time: an event already stored with a later time enters the
         // window as `at` moves on, and the engine's instant must know of it.
@@ -471,9 +499,9 @@ impl App {
                 at,
                 (from, EpochMs::MAX),
                 &TeamEvidence::KINDS,
-                |t, events, targets| {
+                move |t, events, targets| {
                     let timed =
-                        TeamEvidence::from_events(settings, t, events, targets).evaluate_timed(at);
+                        TeamEvidence::from_events(&settings, t, events, targets).evaluate_timed(at);
                     Timed {
                         value: Arc::new(timed.value),
                         stable_until: timed.stable_until,
@@ -495,7 +523,7 @@ impl App {
         teams: &TeamSelector,
         at: EpochMs,
     ) -> AppResult<Vec<(Team, LevelPoint)>> {
-        let settings = &self.settings().maturity;
+        let settings = self.settings().maturity.clone();
         let from = at.saturating_sub(settings.window_ms());
         self.cached_per_team(
             caller,
@@ -505,8 +533,8 @@ impl App {
             at,
             (from, EpochMs::MAX),
             &TeamEvidence::KINDS,
-            |t, events, targets| {
-                TeamEvidence::from_events(settings, t, events, targets).level_at_timed(at)
+            move |t, events, targets| {
+                TeamEvidence::from_events(&settings, t, events, targets).level_at_timed(at)
             },
         )
         .await
@@ -598,16 +626,16 @@ impl App {
         if let Some(history) = kept {
             return Ok(vec![history]);
         }
-        let settings = &self.settings().maturity;
-        self.per_chunk(caller, teams, (from, to), kept_evidence, |read| {
+        let (settings, steps) = (self.settings().maturity.clone(), steps.to_vec());
+        self.per_chunk(caller, teams, (from, to), kept_evidence, move |read| {
             split_kept_by_team(read)
                 .into_iter()
                 .map(|read| {
                     let events: Vec<EventRef<'_>> =
                         read.events.iter().map(EventRef::from).collect();
                     let evidence =
-                        TeamEvidence::from_events(settings, &read.team, events, &read.targets);
-                    (read.team.id.clone(), evidence.level_history(steps))
+                        TeamEvidence::from_events(&settings, &read.team, events, &read.targets);
+                    (read.team.id.clone(), evidence.level_history(&steps))
                 })
                 .collect()
         })
@@ -630,16 +658,16 @@ impl App {
         if let Some((team, changes)) = kept {
             return Ok(changes.into_iter().map(|c| (team.clone(), c)).collect());
         }
-        let settings = &self.settings().maturity;
-        self.per_chunk(caller, teams, (from, to), kept_evidence, |read| {
+        let (settings, steps) = (self.settings().maturity.clone(), steps.to_vec());
+        self.per_chunk(caller, teams, (from, to), kept_evidence, move |read| {
             split_kept_by_team(read)
                 .into_iter()
                 .flat_map(|read| {
                     let events: Vec<EventRef<'_>> =
                         read.events.iter().map(EventRef::from).collect();
                     let changes =
-                        TeamEvidence::from_events(settings, &read.team, events, &read.targets)
-                            .level_changes(steps);
+                        TeamEvidence::from_events(&settings, &read.team, events, &read.targets)
+                            .level_changes(&steps);
                     let team = read.team.id;
                     changes.into_iter().map(move |c| (team.clone(), c))
                 })
@@ -694,7 +722,7 @@ impl App {
                     &TeamSelector::Only(to_read),
                     (start, to),
                     kept_evidence,
-                    |read| {
+                    move |read| {
                         split_kept_by_team(read)
                             .into_iter()
                             .map(|read| {
@@ -740,7 +768,7 @@ impl App {
                 (from, EpochMs::MAX),
                 &ReviewTimes::KINDS,
                 |t, events, _| Timed {
-                    value: std::sync::Arc::new(ReviewTimes::new(t, events)),
+                    value: Arc::new(ReviewTimes::new(t, events)),
                     stable_until: EpochMs::MAX,
                 },
             )
@@ -834,5 +862,136 @@ mod tests {
         // A partial first day still gets a bucket, anchored at `to`.
         assert_eq!(day_buckets(10, 2 * DAY_MS + 5, DAY_MS), vec![5, DAY_MS + 5]);
         assert!(day_buckets(5, 5, DAY_MS).is_empty());
+    }
+
+    use crate::app::Role;
+    use crate::store::sqlite::SqliteStore;
+    use crate::store::StoreError;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// An app over a fresh SQLite store with `n` teams `team-00` …, listed in that order.
+    fn app_with_teams(dir: &tempfile::TempDir, n: usize) -> App {
+        let store = SqliteStore::open(&dir.path().join("m.db")).expect("store");
+        for i in 0..n {
+            let team = Team {
+                id: format!("team-{i:02}"),
+                name: format!("Team {i}"),
+                dashboards: vec![],
+                members: vec![],
+                cadence_days: 7,
+                created_at: 0,
+            };
+            store.create_team(1, &team).expect("team");
+        }
+        App::new(Arc::new(store), Default::default(), Arc::new(|| 0))
+    }
+
+    fn viewer() -> Caller {
+        Caller {
+            org: 1,
+            user: Some(("viewer".into(), Role::Viewer)),
+        }
+    }
+
+    /// The second chunk read slowest: the lane that did not take it reads every later one
+    /// meanwhile.
+    fn ids_read_slowly_second(
+        _: &dyn Store,
+        _: OrgId,
+        ids: &[String],
+        _: EpochMs,
+        _: EpochMs,
+    ) -> StoreResult<Vec<String>> {
+        let second = ids
+            .iter()
+            .any(|id| *id == format!("team-{TEAMS_PER_READ:02}"));
+        std::thread::sleep(std::time::Duration::from_millis(if second {
+            60
+        } else {
+            5
+        }));
+        Ok(ids.to_vec())
+    }
+
+    #[test]
+    fn chunks_evaluated_on_their_lanes_answer_in_team_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let app = app_with_teams(&dir, 4 * TEAMS_PER_READ + 3);
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let run = |teams: TeamSelector| {
+            runtime
+                .block_on(
+                    app.per_chunk(&viewer(), &teams, (0, 1), ids_read_slowly_second, |ids| {
+                        ids.into_iter().map(|id| format!("{id}!")).collect()
+                    }),
+                )
+                .expect("answers")
+        };
+        let all: Vec<String> = (0..4 * TEAMS_PER_READ + 3)
+            .map(|i| format!("team-{i:02}!"))
+            .collect();
+        assert_eq!(run(TeamSelector::All), all);
+        // A selection over more than one chunk keeps the listing's order too.
+        let some: Vec<String> = (0..4 * TEAMS_PER_READ + 3)
+            .rev()
+            .step_by(2)
+            .map(|i| format!("team-{i:02}"))
+            .collect();
+        let mut want: Vec<String> = some.iter().map(|id| format!("{id}!")).collect();
+        want.sort();
+        assert_eq!(run(TeamSelector::Only(some)), want);
+    }
+
+    /// Reads of [`fails_on_the_first_chunk`].
+    static READS: AtomicUsize = AtomicUsize::new(0);
+
+    /// Fails the chunk of `team-00` at once; the others take a while.
+    fn fails_on_the_first_chunk(
+        _: &dyn Store,
+        _: OrgId,
+        ids: &[String],
+        _: EpochMs,
+        _: EpochMs,
+    ) -> StoreResult<Vec<String>> {
+        READS.fetch_add(1, Ordering::SeqCst);
+        if ids.iter().any(|id| id == "team-00") {
+            return Err(StoreError::Database("disk I/O error".into()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        Ok(ids.to_vec())
+    }
+
+    #[test]
+    fn a_chunk_that_fails_fails_the_query_and_stops_the_other_lane() {
+        let chunks = 6;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let app = app_with_teams(&dir, chunks * TEAMS_PER_READ);
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let failed = runtime
+            .block_on(app.per_chunk(
+                &viewer(),
+                &TeamSelector::All,
+                (0, 1),
+                fails_on_the_first_chunk,
+                |ids| ids,
+            ))
+            .expect_err("the query fails");
+        assert_eq!(failed.to_string(), "the store failed: disk I/O error");
+        let reads = READS.load(Ordering::SeqCst);
+        assert!(
+            reads < chunks,
+            "the lane still reading stops after its chunk: {reads} of {chunks} chunks read"
+        );
+        // Every share was given back: a query after it reads every chunk.
+        let all = runtime
+            .block_on(app.per_chunk(
+                &viewer(),
+                &TeamSelector::All,
+                (0, 1),
+                ids_read_slowly_second,
+                |ids| ids,
+            ))
+            .expect("answers");
+        assert_eq!(all.len(), chunks * TEAMS_PER_READ);
     }
 }
