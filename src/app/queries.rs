@@ -40,10 +40,9 @@ pub const TEAMS_PER_READ: usize = 10;
 /// waits for its teams' share first (issue 15). Bounding each query alone left the memory
 /// to the number of clients: under the load test's 8 clients the all-team queries read up
 /// to three chunks each, and the live heap rose from ~50 to over 110 MiB in spikes
-/// (jemalloc's `stats.allocated`, session 9). Two chunks: one read while another chunk is
-/// evaluated keeps both cores busy (since session 16 each on its own thread, read and
-/// evaluated there); at four, a heap profile at the load's peak still found ~34 MiB in
-/// evidence reads.
+/// (jemalloc's `stats.allocated`, session 9). Two chunks, one per core, each read and
+/// evaluated on its own thread ([`CHUNK_LANES`]), keep both cores busy; at four, a heap
+/// profile at the load's peak still found ~34 MiB in evidence reads.
 const TEAMS_HELD_AT_ONCE: usize = 2 * TEAMS_PER_READ;
 
 /// How many chunks of one query are read and evaluated at once (see `App::per_chunk`): as
@@ -149,12 +148,9 @@ pub(super) fn kept_evidence(
 impl App {
     /// Runs `each` over the evidence of the selected teams, read [`TEAMS_PER_READ`] teams at
     /// a time, and joins the answers in team order (the order of one read): a query over
-    /// every team of a large store never holds all their events at once (issue 6). Each
-    /// chunk is evaluated on the blocking thread that read it, right after its read, while
-    /// the next chunk is read and evaluated on another: both cores read and compute. When
-    /// one thread read and this task evaluated, a cold all-team `maturity` left a core idle
-    /// a fifth of its time (a chunk's read and its evaluation handed over between threads,
-    /// each side waiting for the other; session 16).
+    /// every team of a large store never holds all their events at once (issue 6). `each`
+    /// runs on the blocking thread that read the chunk, right after its read, so that both
+    /// cores read and compute.
     pub(super) async fn per_chunk<R, T, F>(
         &self,
         caller: &Caller,
