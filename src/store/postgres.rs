@@ -59,7 +59,7 @@ use pool::{statement_forgotten, Ask, Manager, PgConn, Snapshot};
 use rows::{
     direction_str, event_from_row, events_from_rows, kept_from_row, listed_from_row, load_actuals,
     p, target_team, targets_of, team_from_row, teams_of, teams_with_ids, to_json, upsert_actuals,
-    EventColumns, EVENT_COLUMNS, EVENT_COLUMNS_WITHOUT_DATA, EVIDENCE_COLUMNS,
+    EventColumns, EVENT_COLUMNS, EVENT_COLUMNS_WITHOUT_DATA, EVIDENCE_COLUMNS, LISTED_COLUMNS,
     PLAIN_EVIDENCE_COLUMNS, TARGET_COLUMNS, TEAM_COLUMNS,
 };
 use schema::{newer_schema, prepare_schema};
@@ -264,16 +264,11 @@ impl PostgresStore {
         &self,
         org: OrgId,
         f: &EventFilter,
-        without_data: bool,
+        columns: &str,
         mut rows: impl FnMut(Vec<Row>) -> Result<T, Fail>,
     ) -> StoreResult<T> {
         // The statement's shape depends only on which filters are set; every value, and
         // every list whatever its length, is one parameter.
-        let columns = if without_data {
-            EVENT_COLUMNS_WITHOUT_DATA
-        } else {
-            EVENT_COLUMNS
-        };
         let mut sql = format!("SELECT {columns} FROM maturity.events WHERE org_id = $1");
         let mut kinds: Vec<&str> = f.kinds.iter().map(|k| k.as_str()).collect();
         kinds.sort_unstable();
@@ -850,7 +845,12 @@ impl Store for PostgresStore {
     }
 
     fn list_events(&self, org: OrgId, f: &EventFilter) -> StoreResult<Vec<Event>> {
-        self.listed_rows(org, f, f.without_data, events_from_rows)
+        let columns = if f.without_data {
+            EVENT_COLUMNS_WITHOUT_DATA
+        } else {
+            EVENT_COLUMNS
+        };
+        self.listed_rows(org, f, columns, events_from_rows)
     }
 
     fn visit_events(
@@ -861,7 +861,7 @@ impl Store for PostgresStore {
     ) -> StoreResult<()> {
         // Rows first, visited after: a read tried again on a new connection (see
         // `read_prepared`) hands no event twice.
-        let rows = self.listed_rows(org, f, true, Ok)?;
+        let rows = self.listed_rows(org, f, LISTED_COLUMNS, Ok)?;
         for r in &rows {
             into.take(listed_from_row(r).map_err(|e| self.fail(e))?)?;
         }

@@ -735,6 +735,19 @@ const PLAIN_EVIDENCE_COLUMNS: &str =
 const EVENT_COLUMNS_WITHOUT_DATA: &str =
     "id, kind, time, time_end, team, dashboard_uid, panel_id, \
                              user_login, text, tags, '{}', source, created_at, updated_at";
+/// The columns [`listed_from_row`] reads, at their [`EVENT_COLUMNS`] places (the panel's a
+/// `NULL`): an `events` frame's read leaves the panel, data, source and timestamps unread.
+const LISTED_COLUMNS: &str =
+    "id, kind, time, time_end, team, dashboard_uid, NULL, user_login, text, tags";
+
+/// The columns a listing of whole events reads.
+fn event_columns(f: &EventFilter) -> &'static str {
+    if f.without_data {
+        EVENT_COLUMNS_WITHOUT_DATA
+    } else {
+        EVENT_COLUMNS
+    }
+}
 
 /// A row of [`EVENT_COLUMNS`] (or a statement with the same columns) as [`ListedEvent`],
 /// borrowed from it.
@@ -993,15 +1006,10 @@ fn view_evidence_sql() -> String {
 fn list_events_statement(
     org: OrgId,
     f: &EventFilter,
-    without_data: bool,
+    columns: &str,
 ) -> (String, Vec<Box<dyn ToSql>>) {
     // Every list is one JSON variable (see `json_list`), so the statement's size does
     // not grow with the lists and no list can exceed SQLite's limits.
-    let columns = if without_data {
-        EVENT_COLUMNS_WITHOUT_DATA
-    } else {
-        EVENT_COLUMNS
-    };
     let mut sql = format!("SELECT {columns} FROM events WHERE org_id = ?1");
     let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(org)];
     let arg = |v: Box<dyn ToSql>, args: &mut Vec<Box<dyn ToSql>>| {
@@ -1369,7 +1377,7 @@ impl Store for SqliteStore {
     }
 
     fn list_events(&self, org: OrgId, f: &EventFilter) -> StoreResult<Vec<Event>> {
-        let (sql, args) = list_events_statement(org, f, f.without_data);
+        let (sql, args) = list_events_statement(org, f, event_columns(f));
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(&sql)?;
         let events = stmt
@@ -1384,7 +1392,7 @@ impl Store for SqliteStore {
         f: &EventFilter,
         into: &mut dyn ListedEvents,
     ) -> StoreResult<()> {
-        let (sql, args) = list_events_statement(org, f, true);
+        let (sql, args) = list_events_statement(org, f, LISTED_COLUMNS);
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params_from_iter(args.iter()))?;
@@ -1779,7 +1787,7 @@ mod tests {
         let (_dir, s) = store();
         let conn = s.reader();
         let plan = |f: &EventFilter| -> String {
-            let (sql, args) = list_events_statement(1, f, f.without_data);
+            let (sql, args) = list_events_statement(1, f, event_columns(f));
             let mut stmt = conn
                 .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
                 .expect("plan");

@@ -1,7 +1,7 @@
 //! `events` (SPEC §4.1): the recorded evidence in the time range, annotation-shaped so that
 //! Grafana's default annotation mapping applies (the datasource's annotation query is one).
 
-use grafana_plugin_sdk::arrow2::array::MutableUtf8Array;
+use grafana_plugin_sdk::arrow2::array::MutableUtf8ValuesArray;
 use grafana_plugin_sdk::data::Frame;
 use grafana_plugin_sdk::prelude::*;
 
@@ -11,7 +11,7 @@ use crate::app::queries::TeamSelector;
 use crate::app::{AppResult, MAX_EVENT_PAGE};
 use crate::model::EventFilter;
 use crate::model::{EpochMs, Event, EventKind, Invalid};
-use crate::plugin::frames::{text_field, time};
+use crate::plugin::frames::{opt_time_field, text_field, time_field};
 use crate::store::{ListedEvent, ListedEvents, StoreError, StoreResult};
 
 /// Default number of events an `events` query returns (annotations of a dashboard range).
@@ -127,27 +127,34 @@ fn kind_title(kind: EventKind) -> &'static str {
 /// The `events` frame, built as the store lists the events: each string is copied once,
 /// from the store's row straight into its Arrow column, and no `Event` is made (issue 15:
 /// making `Event`s and copying them into the frame was ~31 % of an `events` answer's CPU,
-/// these columns are ~9 %).
+/// these columns are ~9 %). The columns have no validity (every row has every string, as
+/// `into_field` makes them), so a push is a copy and an offset.
 pub struct EventsFrame {
     time: Vec<EpochMs>,
     time_end: Vec<Option<EpochMs>>,
-    title: MutableUtf8Array<i32>,
-    text: MutableUtf8Array<i32>,
-    tags: MutableUtf8Array<i32>,
-    id: MutableUtf8Array<i32>,
-    kind: MutableUtf8Array<i32>,
-    team: MutableUtf8Array<i32>,
-    dashboard_uid: MutableUtf8Array<i32>,
-    login: MutableUtf8Array<i32>,
+    title: Column,
+    text: Column,
+    tags: Column,
+    id: Column,
+    kind: Column,
+    team: Column,
+    dashboard_uid: Column,
+    login: Column,
     /// A tagged event's tags joined with commas (reused from row to row).
     joined: String,
 }
+
+type Column = MutableUtf8ValuesArray<i32>;
+
+/// Bytes set aside per row of a string column: most of the store's ids, logins and short
+/// texts fit, so a page's columns seldom grow (longer texts grow theirs).
+const BYTES_PER_ROW: usize = 16;
 
 impl EventsFrame {
     /// Columns with room for `rows` (at most a page's worth of rows is set aside).
     pub fn with_room_for(rows: usize) -> Self {
         let rows = rows.min(DEFAULT_QUERY_EVENTS);
-        let column = || MutableUtf8Array::<i32>::with_capacity(rows);
+        let column = || Column::with_capacities(rows, rows * BYTES_PER_ROW);
         EventsFrame {
             time: Vec::with_capacity(rows),
             time_end: Vec::with_capacity(rows),
@@ -166,11 +173,8 @@ impl EventsFrame {
     /// The frame (annotation-shaped, so Grafana's default mapping applies).
     pub fn finish(self) -> Frame {
         [
-            self.time.into_iter().map(time).into_field("time"),
-            self.time_end
-                .into_iter()
-                .map(|t| t.map(time))
-                .into_opt_field("timeEnd"),
+            time_field("time", self.time),
+            opt_time_field("timeEnd", self.time_end),
             text_field("title", self.title),
             text_field("text", self.text),
             text_field("tags", self.tags),
@@ -201,17 +205,16 @@ impl ListedEvents for EventsFrame {
             }
             &self.joined
         };
-        self.tags.push(Some(tags));
+        self.tags.push(tags);
         self.time.push(e.time);
         self.time_end.push(e.time_end);
-        self.title.push(Some(title_of(e.text, e.kind)));
-        self.text.push(Some(e.text));
-        self.id.push(Some(e.id));
-        self.kind.push(Some(e.kind.as_str()));
-        self.team.push(Some(e.team.unwrap_or_default()));
-        self.dashboard_uid
-            .push(Some(e.dashboard_uid.unwrap_or_default()));
-        self.login.push(Some(e.user));
+        self.title.push(title_of(e.text, e.kind));
+        self.text.push(e.text);
+        self.id.push(e.id);
+        self.kind.push(e.kind.as_str());
+        self.team.push(e.team.unwrap_or_default());
+        self.dashboard_uid.push(e.dashboard_uid.unwrap_or_default());
+        self.login.push(e.user);
         Ok(())
     }
 }

@@ -93,6 +93,10 @@ pub(super) const PLAIN_EVIDENCE_COLUMNS: &str = "id, kind, time, NULL::bigint, t
 /// neither sent nor parsed.
 pub(super) const EVENT_COLUMNS_WITHOUT_DATA: &str = "id, kind, time, time_end, team, dashboard_uid, \
                                         panel_id, user_login, text, tags, '{}'::text, source, created_at, updated_at";
+/// The columns [`listed_from_row`] reads, at their [`EVENT_COLUMNS`] places (the panel's a
+/// `NULL`): an `events` frame's read leaves the panel, data, source and timestamps unsent.
+pub(super) const LISTED_COLUMNS: &str = "id, kind, time, time_end, team, dashboard_uid, \
+                                        NULL::bigint, user_login, text, tags";
 
 pub(super) fn event_from_row(r: &Row) -> Result<Event, Fail> {
     let listed = listed_from_row(r)?;
